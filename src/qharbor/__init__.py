@@ -1,0 +1,8 @@
+"""qharbor: a self-hostable quantum cloud speaking the IonQ API.
+
+Read top-down: ``api`` (HTTP views) -> ``service`` (jobs, keys, programs) ->
+``store`` (schema, migrations, queue SQL) and ``dispatch`` (workers) -> ``engine``
+(simulation).
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,40 @@
+"""The ASGI application: versions mounted at the host root, JSON errors everywhere."""
+
+from __future__ import annotations
+
+import time
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route, Router
+
+from ..service.keys import Authenticator
+from ..settings import Settings
+from ..store.db import open_engine
+from . import v04
+from .errors import HANDLERS
+from .http import JSON
+
+
+async def health(_: Request) -> Response:
+    return JSON({"status": "ok"})
+
+
+def create_app(settings: Settings) -> Starlette:
+    """Build the app for an already-migrated database."""
+    engine = open_engine(settings.database_url)
+    app = Starlette(
+        routes=[
+            Route("/health", health, methods=["GET"]),
+            # Clients never follow redirects (ionq-core disables them): no slash redirects.
+            Mount("/v0.4", app=Router(v04.ROUTES, redirect_slashes=False)),
+        ],
+        exception_handlers=HANDLERS,
+    )
+    app.router.redirect_slashes = False
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.auth = Authenticator(engine)
+    app.state.started_at = time.time()
+    return app

@@ -1,0 +1,72 @@
+"""Every error the API returns is JSON: ``{"statusCode", "error", "message"}`` (+ ``validation``)."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..service.jobs import JobNotFound, ResultsNotReady
+from ..service.problems import InvalidRequest
+
+log = logging.getLogger("qharbor.api")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, keys: list[str] | None = None, source: str = "body") -> None:
+        super().__init__(message)
+        self.status, self.message, self.keys, self.source = status, message, keys, source
+
+
+def error_response(status: int, message: str, keys: list[str] | None = None, source: str = "body",
+                   headers: dict[str, str] | None = None) -> Response:
+    body: dict[str, Any] = {"statusCode": status, "error": HTTPStatus(status).phrase, "message": message}
+    if keys is not None:
+        body["validation"] = {"keys": keys, "source": source}
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)
+
+
+async def _api_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    headers = {"WWW-Authenticate": "apiKey"} if exc.status == 401 else None
+    return error_response(exc.status, exc.message, exc.keys, exc.source, headers)
+
+
+async def _invalid(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, InvalidRequest)
+    shown = exc.problems[:20]
+    message = "; ".join(f"{k}: {m}" for k, m in shown)
+    if len(exc.problems) > len(shown):
+        message += f"; and {len(exc.problems) - len(shown)} more"
+    return error_response(400, message, exc.keys, exc.source)
+
+
+async def _not_found(_: Request, exc: Exception) -> Response:
+    return error_response(404, str(exc))
+
+
+async def _http(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    message = {404: "no such route", 405: "method not allowed on this route"}.get(exc.status_code, str(exc.detail))
+    return error_response(exc.status_code, message, headers=exc.headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    # Logged in full here; the client only learns that it was our fault.
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "internal server error; the failure has been logged")
+
+
+HANDLERS: dict[Any, Any] = {
+    ApiError: _api_error,
+    InvalidRequest: _invalid,
+    JobNotFound: _not_found,
+    ResultsNotReady: _not_found,
+    HTTPException: _http,
+    Exception: _unexpected,
+}

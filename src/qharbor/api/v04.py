@@ -1,0 +1,128 @@
+"""The IonQ v0.4 API: thin handlers that parse HTTP, call the service, render views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..service import backends as catalog
+from ..service import jobs
+from . import views
+from .errors import ApiError
+from .http import JSON, engine, json_body, principal
+
+
+async def whoami(request: Request) -> Response:
+    who = await principal(request)
+    return JSON({"key_id": who.key_id, "key_name": who.key_name, "project_id": who.project_id,
+                 "user_id": who.user_id})
+
+
+async def list_backends(request: Request) -> Response:
+    started = request.app.state.started_at
+    return JSON([views.backend(b, started) for b in catalog.BACKENDS.values()])
+
+
+async def get_backend(request: Request) -> Response:
+    name = request.path_params["backend"]
+    found = catalog.resolve(name)
+    if found is None:
+        raise ApiError(404, f"no backend named {name!r}; GET /v0.4/backends lists them")
+    return JSON(views.backend(found, request.app.state.started_at))
+
+
+async def create_job(request: Request) -> Response:
+    who = await principal(request)
+    body = await json_body(request)
+    job_id = await run_in_threadpool(jobs.submit, engine(request), who, body)
+    return JSON({"id": job_id, "status": "submitted", "session_id": body.get("session_id")}, status_code=201)
+
+
+def _is_cirq(request: Request, body: Any) -> bool:
+    # cirq-ionq stops paging only when `next` is absent; ionq-core needs it present
+    # and null (clients.md §8.6). cirq identifies itself, and sends its limit as a body.
+    return request.headers.get("user-agent", "").startswith("cirq/") or isinstance(body, dict)
+
+
+async def list_jobs(request: Request) -> Response:
+    who = await principal(request)
+    body = await json_body(request)  # cirq sends {"limit": N} as a GET body
+    q = request.query_params
+    limit = q.get("limit") or (body.get("limit") if isinstance(body, dict) else None)
+    ids = [i for raw in q.getlist("ids") for i in raw.split(",") if i]
+    page = await run_in_threadpool(
+        jobs.list_jobs, engine(request), who, limit=limit, cursor=q.get("next"), status=q.get("status"),
+        ids=ids, target=q.get("target"), parent_job_id=q.get("parent_job_id"),
+        session_id=q.get("session_id"), submitter_id=q.get("submitter_id"),
+    )
+    content: dict[str, Any] = {"jobs": [views.job(r, detail=False) for r in page.jobs]}
+    if page.next is not None or not _is_cirq(request, body):
+        content["next"] = page.next
+    return JSON(content)
+
+
+async def get_job(request: Request) -> Response:
+    who = await principal(request)
+    record = await run_in_threadpool(jobs.get, engine(request), who, request.path_params["id"])
+    return JSON(views.job(record))
+
+
+async def _ids(request: Request) -> list[str]:
+    body = await json_body(request)
+    ids = body.get("ids") if isinstance(body, dict) else None
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        raise ApiError(400, "the body must be {\"ids\": [job ids]} with at least one id", ["ids"])
+    return ids
+
+
+async def cancel_job(request: Request) -> Response:
+    who = await principal(request)
+    job_id = request.path_params["id"]
+    if not await run_in_threadpool(jobs.cancel, engine(request), who, [job_id]):
+        raise jobs.JobNotFound(job_id)
+    return JSON({"id": job_id, "status": "canceled"})
+
+
+async def cancel_jobs(request: Request) -> Response:
+    who = await principal(request)
+    found = await run_in_threadpool(jobs.cancel, engine(request), who, await _ids(request))
+    return JSON({"ids": found, "status": "canceled"})
+
+
+async def delete_job(request: Request) -> Response:
+    who = await principal(request)
+    job_id = request.path_params["id"]
+    if not await run_in_threadpool(jobs.delete, engine(request), who, [job_id]):
+        raise jobs.JobNotFound(job_id)
+    return JSON({"id": job_id, "status": "deleted"})
+
+
+async def delete_jobs(request: Request) -> Response:
+    who = await principal(request)
+    found = await run_in_threadpool(jobs.delete, engine(request), who, await _ids(request))
+    return JSON({"ids": found, "status": "deleted"})
+
+
+async def probabilities(request: Request) -> Response:
+    who = await principal(request)
+    data = await run_in_threadpool(jobs.probabilities, engine(request), who, request.path_params["id"])
+    return Response(data, media_type="application/json")
+
+
+ROUTES = [
+    Route("/whoami", whoami, methods=["GET"]),
+    Route("/backends", list_backends, methods=["GET"]),
+    Route("/backends/{backend}", get_backend, methods=["GET"]),
+    Route("/jobs", create_job, methods=["POST"]),
+    Route("/jobs", list_jobs, methods=["GET"]),
+    Route("/jobs", delete_jobs, methods=["DELETE"]),
+    Route("/jobs/status/cancel", cancel_jobs, methods=["PUT"]),
+    Route("/jobs/{id}", get_job, methods=["GET"]),
+    Route("/jobs/{id}", delete_job, methods=["DELETE"]),
+    Route("/jobs/{id}/status/cancel", cancel_job, methods=["PUT"]),
+    Route("/jobs/{id}/results/probabilities", probabilities, methods=["GET"]),
+]

@@ -1,0 +1,103 @@
+"""v0.4 renderings of service records (the spec's schemas, plus keys clients rely on)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from ..service.backends import Backend
+from ..service.jobs import JobRecord
+from ..service.programs import NATIVE_GATES, QIS_GATES
+
+PREFIX = "/v0.4"
+PROBABILITIES_FORMAT = "ionq.result.probabilities.json.v1"
+
+
+def iso(t: float | None) -> str | None:
+    if t is None:
+        return None
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _raw(text: str | None) -> Any:
+    """Stored JSON passed through untouched (metadata must round-trip byte-exact)."""
+    return None if text is None else orjson.Fragment(text)
+
+
+def _failure(row: Any) -> dict[str, str] | None:
+    if row["status"] == "canceled":
+        # cirq reads failure.error of any non-completed job; null would crash it.
+        message = "the job was canceled"
+        return {"code": "SystemCancel", "message": message, "error": message}
+    if row["failure_code"] is None:
+        return None
+    message = row["failure_message"] or row["failure_code"]
+    return {"code": row["failure_code"], "message": message, "error": message}
+
+
+def results(row: Any) -> dict[str, Any] | None:
+    if row["dry_run"] and row["status"] == "completed":
+        return None
+    if row["status"] != "completed":
+        return {}
+    descriptor = {
+        "id": "probabilities",
+        "format": PROBABILITIES_FORMAT,
+        "media_type": "application/json",
+        "url": f"{PREFIX}/jobs/{row['id']}/results/probabilities",
+    }
+    return {"probabilities": descriptor, PROBABILITIES_FORMAT: descriptor}
+
+
+def job(record: JobRecord, *, detail: bool = True) -> dict[str, Any]:
+    row = record.row
+    view: dict[str, Any] = {
+        "id": row["id"],
+        "status": row["status"],
+        "type": row["type"],
+        "backend": row["backend"],
+        "dry_run": row["dry_run"],
+        "submitter_id": row["submitter_id"],
+        "project_id": row["project_id"],
+        "parent_job_id": row["parent_id"],
+        "session_id": row["session_id"],
+        "metadata": _raw(row["job_metadata"]),
+        "name": row["name"],
+        "submitted_at": iso(row["submitted_at"]),
+        "started_at": iso(row["started_at"]),
+        "completed_at": iso(row["completed_at"]),
+        "predicted_wait_time_ms": None,
+        "predicted_execution_duration_ms": None,
+        "execution_duration_ms": row["execution_duration_ms"],
+        "shots": row["shots"],
+        "failure": _failure(row),
+        "output": {},
+        "settings": _raw(row["settings"]),
+        "stats": {
+            "qubits": row["qubits"],
+            "circuits": row["circuits"],
+            "gate_counts": _raw(row["gate_counts"]),
+        },
+        "results": results(row),
+    }
+    if row["noise"] is not None:
+        view["noise"] = _raw(row["noise"])
+    if detail:
+        view["child_job_ids"] = record.child_ids
+    return view
+
+
+def backend(b: Backend, started_at: float) -> dict[str, Any]:
+    return {
+        "backend": b.name,
+        "status": "available",
+        "qubits": b.qubits,
+        "average_queue_time": 0,
+        "last_updated": iso(started_at),
+        "degraded": False,
+        "supported_gates": sorted(QIS_GATES),
+        "supported_native_gates": sorted(NATIVE_GATES - {"nop"}),
+        "supported_error_mitigations": [],
+    }

@@ -1,0 +1,123 @@
+"""The ``qharbor`` command: serve, worker, keys."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from dataclasses import replace
+
+from .settings import Settings, resolve_database
+
+
+def _storage_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--data-dir", help="directory for the embedded SQLite database (env QHARBOR_DATA_DIR)")
+    group.add_argument("--database", help="database URL, e.g. postgresql://user@host/db (env QHARBOR_DATABASE_URL)")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    url, data_dir = resolve_database(args.data_dir, args.database)
+    return Settings(database_url=url, data_dir=data_dir)
+
+
+def _open(settings: Settings):  # type: ignore[no-untyped-def]
+    from .store.db import migrate, open_engine
+
+    engine = open_engine(settings.database_url)
+    migrate(engine)
+    return engine
+
+
+def serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from .api.app import create_app
+    from .dispatch.supervisor import Supervisor
+    from .service import keys
+
+    settings = replace(_settings(args), host=args.host, port=args.port,
+                       workers=args.workers if args.workers is not None else os.cpu_count() or 1)
+    engine = _open(settings)
+    if not keys.any_active(engine):
+        _, secret = keys.create(engine, "default")
+        print("Created the first API key (shown once; keep it):", flush=True)
+        print(f"    {secret}", flush=True)
+    engine.dispose()
+    supervisor = Supervisor(settings, settings.workers)
+    supervisor.start()
+    where = settings.data_dir or "the database URL given"
+    print(f"qharbor serving http://{settings.host}:{settings.port}/v0.4 with {settings.workers} "
+          f"worker(s); data in {where}", flush=True)
+    try:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                    log_level=args.log_level, access_log=False)
+    finally:
+        supervisor.stop()
+
+
+def worker(args: argparse.Namespace) -> None:
+    from .dispatch.worker import main
+
+    settings = _settings(args)
+    if not os.environ.get("QHARBOR_SUPERVISED"):
+        _open(settings).dispose()  # a standalone worker may be the first to reach a new database
+    main(settings, args.worker_id)
+
+
+def keys_command(args: argparse.Namespace) -> None:
+    from .service import keys
+
+    engine = _open(_settings(args))
+    if args.action == "create":
+        key_id, secret = keys.create(engine, args.name, args.project)
+        print(f"created key {key_id} ({args.name!r}); the secret is shown once:")
+        print(secret)
+    elif args.action == "list":
+        for k in keys.list_keys(engine):
+            state = "revoked" if k["revoked_at"] else "active"
+            print(f"{k['id']}  {state:7}  project={k['project_id']}  {k['name']}")
+    elif args.action == "revoke":
+        if not keys.revoke(engine, args.id):
+            sys.exit(f"no active key with id {args.id}")
+        print(f"revoked {args.id}")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="qharbor", description="A self-hostable IonQ-compatible quantum cloud.")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("serve", help="run the API and its worker processes")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
+    p.add_argument("--log-level", default="info")
+    _storage_flags(p)
+    p.set_defaults(func=serve)
+
+    p = commands.add_parser("worker", help="run one standalone worker (for other machines)")
+    p.add_argument("--worker-id", help=argparse.SUPPRESS)
+    _storage_flags(p)
+    p.set_defaults(func=worker)
+
+    p = commands.add_parser("keys", help="manage API keys")
+    actions = p.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="create a key and print its secret (last line)")
+    create.add_argument("--name", required=True)
+    create.add_argument("--project", help="share an existing project's jobs (default: a new project)")
+    _storage_flags(create)
+    lister = actions.add_parser("list", help="list keys")
+    _storage_flags(lister)
+    revoke = actions.add_parser("revoke", help="revoke a key")
+    revoke.add_argument("id")
+    _storage_flags(revoke)
+    p.set_defaults(func=keys_command)
+    return root
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    args = parser().parse_args(argv)
+    args.func(args)

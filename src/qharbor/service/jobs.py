@@ -1,0 +1,220 @@
+"""Jobs as users see them: submit, read, list, cancel, delete, fetch results.
+
+Functions here are blocking (they talk to the database); the API runs them in a
+thread pool. They return plain records that each API version renders its own way.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine, RowMapping
+
+from ..store import jobs as job_store
+from ..store.db import reading
+from .keys import Principal
+from .problems import InvalidRequest
+from .programs import encode_circuit, parse_job
+
+STATUSES = ("submitted", "ready", "started", "canceled", "failed", "completed")
+#: Filter aliases clients send (qiskit sessions ask for ``queued``).
+STATUS_ALIASES = {"queued": ("submitted", "ready"), "running": ("started",)}
+MAX_PAGE = 1000
+DEFAULT_PAGE = 25
+
+
+class JobNotFound(Exception):
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"no job with id {job_id!r} exists for this API key's project")
+        self.job_id = job_id
+
+
+class ResultsNotReady(Exception):
+    def __init__(self, job_id: str, status: str) -> None:
+        super().__init__(f"job {job_id} has no results: its status is '{status}', results exist once it is 'completed'")
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """A stored job plus, for multi-circuit parents, its children in submission order."""
+
+    row: RowMapping
+    child_ids: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class JobPage:
+    jobs: list[JobRecord]
+    next: str | None
+
+
+def _dumps(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def submit(engine: Engine, who: Principal, body: Any) -> str:
+    """Validate and enqueue a job; returns its id. Raises :class:`InvalidRequest`."""
+    request = parse_job(body)
+    now = time.time()
+    job_id = str(uuid.uuid4())
+    common = {
+        "project_id": who.project_id,
+        "submitter_id": who.user_id,
+        "backend": request.backend,
+        "session_id": request.session_id,
+        "dry_run": request.dry_run,
+        "shots": request.shots,
+        "noise": _dumps(request.noise),
+        "settings": _dumps(request.settings),
+        "status": "submitted",
+        "submitted_at": now,
+        "attempts": 0,
+    }
+    multi = request.type == "ionq.multi-circuit.v1"
+    totals: dict[str, int] = {}
+    for c in request.circuits:
+        for k, v in c.gate_counts.items():
+            totals[k] = totals.get(k, 0) + v
+    rows = [
+        {
+            **common,
+            "id": job_id,
+            "parent_id": None,
+            "position": 0,
+            "type": request.type,
+            "name": request.name,
+            "job_metadata": _dumps(request.metadata),
+            "qubits": request.qubits,
+            "circuits": len(request.circuits),
+            "gate_counts": _dumps(totals),
+            "program": None if multi else encode_circuit(request.circuits[0].circuit),
+        }
+    ]
+    if multi:
+        rows += [
+            {
+                **common,
+                "id": str(uuid.uuid4()),
+                "parent_id": job_id,
+                "position": i,
+                "type": "ionq.circuit.v1",
+                "name": c.name,
+                "job_metadata": None,
+                "qubits": c.circuit.qubits,
+                "circuits": 1,
+                "gate_counts": _dumps(c.gate_counts),
+                "program": encode_circuit(c.circuit),
+            }
+            for i, c in enumerate(request.circuits)
+        ]
+    with engine.begin() as conn:
+        job_store.insert(conn, rows)
+    return job_id
+
+
+def get(engine: Engine, who: Principal, job_id: str) -> JobRecord:
+    with reading(engine) as conn:
+        row = job_store.get(conn, who.project_id, job_id)
+        if row is None:
+            raise JobNotFound(job_id)
+        kids = job_store.children(conn, job_id) if row["type"] == "ionq.multi-circuit.v1" else None
+    return JobRecord(row, kids)
+
+
+def _encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int | None:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, _, value = text.partition(":")
+        return int(value) if kind == "seq" else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def list_jobs(
+    engine: Engine,
+    who: Principal,
+    *,
+    limit: Any = None,
+    cursor: str | None = None,
+    status: str | None = None,
+    ids: list[str] | None = None,
+    target: str | None = None,
+    parent_job_id: str | None = None,
+    session_id: str | None = None,
+    submitter_id: str | None = None,
+) -> JobPage:
+    """One page, newest first. ``next`` is set only when another page exists."""
+    problems = []
+    if limit is None or limit == "":
+        size = DEFAULT_PAGE
+    else:
+        try:
+            size = int(limit)
+        except (TypeError, ValueError):
+            size = 0
+        if isinstance(limit, bool) or not 1 <= size <= MAX_PAGE:
+            problems.append(("limit", f"must be an integer from 1 to {MAX_PAGE}"))
+    before = None
+    if cursor:
+        before = _decode_cursor(cursor)
+        if before is None:
+            problems.append(("next", "is not a cursor this server issued"))
+    statuses: tuple[str, ...] = ()
+    if status:
+        statuses = STATUS_ALIASES.get(status) or ((status,) if status in STATUSES else ())
+        if not statuses:
+            problems.append(("status", f"must be one of {', '.join(STATUSES)}"))
+    if problems:
+        raise InvalidRequest(problems, source="query")
+    with reading(engine) as conn:
+        rows = job_store.page(
+            conn,
+            who.project_id,
+            limit=size + 1,
+            before_seq=before,
+            ids=ids or (),
+            statuses=statuses,
+            backends=[t for t in (target or "").split(",") if t],
+            parent_id=parent_job_id,
+            session_id=session_id,
+            submitter_id=submitter_id,
+        )
+    more = len(rows) > size
+    rows = rows[:size]
+    return JobPage([JobRecord(r) for r in rows], _encode_cursor(rows[-1]["seq"]) if more else None)
+
+
+def cancel(engine: Engine, who: Principal, ids: list[str]) -> list[str]:
+    with engine.begin() as conn:
+        return job_store.cancel(conn, who.project_id, ids)
+
+
+def delete(engine: Engine, who: Principal, ids: list[str]) -> list[str]:
+    with engine.begin() as conn:
+        return job_store.remove(conn, who.project_id, ids)
+
+
+def probabilities(engine: Engine, who: Principal, job_id: str) -> bytes:
+    """The probability document: flat for one circuit, ``{child_id: map}`` in submission order."""
+    with reading(engine) as conn:
+        row = job_store.get(conn, who.project_id, job_id)
+        if row is None:
+            raise JobNotFound(job_id)
+        if row["status"] != "completed" or row["dry_run"]:
+            raise ResultsNotReady(job_id, row["status"] if not row["dry_run"] else "completed (dry run)")
+        if row["type"] != "ionq.multi-circuit.v1":
+            data = job_store.result_data(conn, [job_id], "probabilities")
+            return data[job_id].encode()
+        kids = job_store.children(conn, job_id)
+        data = job_store.result_data(conn, kids, "probabilities")
+    # Assembled as text: the stored maps are already JSON, in the order the circuits came.
+    return ("{" + ",".join(f'"{k}":{data[k]}' for k in kids) + "}").encode()

@@ -1,0 +1,393 @@
+"""Validating a job-creation request and translating its program for the engine.
+
+Every wire form real clients send (clients.md §8.1, §8.7) is accepted here and
+turned into canonical :class:`qharbor.engine.Gate` records; every problem found is
+reported at once with the path of the offending item.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from .. import engine
+from . import backends
+from .problems import Problems
+
+QIS_GATES = frozenset(
+    {"x", "y", "z", "rx", "ry", "rz", "h", "s", "si", "v", "vi", "t", "ti", "not", "cnot", "swap",
+     "xx", "yy", "zz", "pauliexp"}
+)
+NATIVE_GATES = frozenset({"gpi", "gpi2", "ms", "zz", "nop"})
+JOB_TYPES = ("ionq.circuit.v1", "ionq.multi-circuit.v1")
+
+MAX_SHOTS = 1_000_000
+DEFAULT_SHOTS = 100
+MAX_CIRCUITS = 5_000
+MAX_GATES = 150_000
+MAX_PAULIEXP_QUBITS = 10
+METADATA_MAX_KEYS = 10
+METADATA_MAX_NAME = 40
+METADATA_MAX_VALUE = 40_000
+
+_FIXED_QIS = {"x", "y", "z", "h", "s", "si", "t", "ti", "v", "vi", "not"}
+_ROTATIONS = {"rx", "ry", "rz"}
+_TWO_QUBIT_ROTATIONS = {"xx", "yy", "zz"}
+
+
+@dataclass
+class CircuitProgram:
+    """One validated circuit: what the engine runs, and what the job reports about it."""
+
+    name: str | None
+    circuit: engine.Circuit
+    gate_counts: dict[str, int]
+
+
+@dataclass
+class JobRequest:
+    """A validated ``POST /jobs`` body."""
+
+    type: str
+    backend: str
+    name: str | None
+    shots: int
+    dry_run: bool
+    session_id: str | None
+    noise: dict[str, Any] | None
+    settings: dict[str, Any]
+    metadata: Any  # exactly as submitted (dict or None)
+    circuits: list[CircuitProgram] = field(default_factory=list)
+
+    @property
+    def qubits(self) -> int:
+        return max(c.circuit.qubits for c in self.circuits)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value: Any) -> float | None:
+    """A finite real from a JSON number or numeric string (qiskit may send either)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        result = float(value)
+    elif isinstance(value, str):
+        try:
+            result = float(value)
+        except ValueError:
+            return None
+    else:
+        return None
+    return result if math.isfinite(result) else None
+
+
+def _qubit_list(gate: dict[str, Any], single: str, plural: str, path: str, p: Problems) -> list[int] | None:
+    """Read ``target``/``targets`` (or ``control``/``controls``) into a list."""
+    has_single, has_plural = single in gate, plural in gate
+    if has_single and has_plural:
+        p.add(f"{path}.{single}", f"give either '{single}' or '{plural}', not both")
+        return None
+    if has_single:
+        value = gate[single]
+        if not _is_int(value) or value < 0:
+            p.add(f"{path}.{single}", "must be a non-negative integer qubit index")
+            return None
+        return [value]
+    if has_plural:
+        value = gate[plural]
+        if not isinstance(value, list) or not all(_is_int(q) and q >= 0 for q in value):
+            p.add(f"{path}.{plural}", "must be a list of non-negative integer qubit indices")
+            return None
+        if len(set(value)) != len(value):
+            p.add(f"{path}.{plural}", "lists a qubit more than once")
+            return None
+        return list(value)
+    return []
+
+
+def _param(gate: dict[str, Any], key: str, path: str, p: Problems) -> float | None:
+    if key not in gate or gate[key] is None:
+        p.add(f"{path}.{key}", f"'{gate.get('gate')}' needs a numeric '{key}'")
+        return None
+    value = _number(gate[key])
+    if value is None:
+        p.add(f"{path}.{key}", "must be a finite number")
+    return value
+
+
+def _parse_gate(gate: Any, gateset: str, path: str, p: Problems) -> engine.Gate | None:
+    """One wire gate to one canonical gate (``None`` for no-ops and after problems)."""
+    if not isinstance(gate, dict):
+        p.add(path, "each gate must be an object")
+        return None
+    name = gate.get("gate")
+    allowed = QIS_GATES if gateset == "qis" else NATIVE_GATES
+    if not isinstance(name, str) or name not in allowed:
+        p.add(f"{path}.gate", f"unknown gate {name!r} for gateset '{gateset}' (known: {', '.join(sorted(allowed))})")
+        return None
+    before = len(p.items)
+    targets = _qubit_list(gate, "target", "targets", path, p)
+    controls = _qubit_list(gate, "control", "controls", path, p)
+    if targets is None or controls is None:
+        return None
+    if name == "nop":
+        return None
+    if gateset == "native" and controls:
+        p.add(f"{path}.controls", "native gates cannot be controlled")
+    if not targets:
+        p.add(f"{path}.targets", f"'{name}' needs a target")
+    if set(targets) & set(controls):
+        p.add(f"{path}.controls", "a qubit cannot be both a control and a target")
+    two_qubit = name in {"swap", "ms"} | _TWO_QUBIT_ROTATIONS
+    if two_qubit and targets and len(targets) != 2:
+        p.add(f"{path}.targets", f"'{name}' acts on exactly two targets")
+    if name == "swap" and controls:
+        p.add(f"{path}.controls", "'swap' cannot be controlled")
+    if name == "cnot" and not controls:
+        p.add(f"{path}.control", "'cnot' needs a control")
+
+    params: tuple[float, ...] = ()
+    terms: tuple[str, ...] = ()
+    coefficients: tuple[float, ...] = ()
+    canonical = name
+    if gateset == "qis":
+        if name in _FIXED_QIS or name == "cnot":
+            canonical = "x" if name in {"not", "cnot"} else name
+            if name == "z" and gate.get("rotation") is not None:
+                canonical, params = "phase", (_param(gate, "rotation", path, p) or 0.0,)
+        elif name in _ROTATIONS or name in _TWO_QUBIT_ROTATIONS:
+            params = (_param(gate, "rotation", path, p) or 0.0,)
+        elif name == "pauliexp":
+            terms, coefficients, time = _pauliexp(gate, len(targets), path, p)
+            params = (time,)
+    else:
+        if name in {"gpi", "gpi2"}:
+            if len(targets) != 1:
+                p.add(f"{path}.targets", f"'{name}' acts on exactly one target")
+            params = (_param(gate, "phase", path, p) or 0.0,)
+        elif name == "ms":
+            phases = gate.get("phases")
+            values = [_number(v) for v in phases] if isinstance(phases, list) else []
+            if len(values) != 2 or None in values:
+                p.add(f"{path}.phases", "'ms' needs 'phases': two numbers (turns)")
+                values = [0.0, 0.0]
+            angle = _number(gate.get("angle", 0.25))
+            if angle is None:
+                p.add(f"{path}.angle", "must be a finite number (turns)")
+                angle = 0.0
+            params = (values[0], values[1], angle)  # type: ignore[assignment]
+        elif name == "zz":
+            key = "angle" if gate.get("angle") is not None else "phase"
+            # Native ZZ(θ) = exp(-iπθ Z⊗Z): the QIS zz rotation by 2πθ radians.
+            params = (2 * math.pi * (_param(gate, key, path, p) or 0.0),)
+    if len(p.items) > before:
+        return None
+    return engine.Gate(canonical, tuple(targets), tuple(controls), params, terms, coefficients)
+
+
+def _pauliexp(gate: dict[str, Any], width: int, path: str, p: Problems) -> tuple[tuple[str, ...], tuple[float, ...], float]:
+    terms, coefficients = gate.get("terms"), gate.get("coefficients")
+    if width > MAX_PAULIEXP_QUBITS:
+        p.add(f"{path}.targets", f"'pauliexp' supports at most {MAX_PAULIEXP_QUBITS} targets")
+    if not isinstance(terms, list) or not terms or not all(
+        isinstance(t, str) and len(t) == width and set(t) <= set("IXYZ") for t in terms
+    ):
+        p.add(f"{path}.terms", f"must be a non-empty list of Pauli strings (IXYZ) of length {width}")
+        terms = []
+    values = [_number(c) for c in coefficients] if isinstance(coefficients, list) else None
+    if values is None or None in values or len(values) != len(terms):
+        p.add(f"{path}.coefficients", "must be a list of numbers, one per term")
+        values = []
+    time = _param(gate, "time", path, p) or 0.0
+    return tuple(terms), tuple(values), time  # type: ignore[arg-type]
+
+
+def _parse_circuit(
+    gates: Any, gateset: str, declared: Any, limit: int, path: str, p: Problems
+) -> engine.Circuit | None:
+    if not isinstance(gates, list):
+        p.add(f"{path}.circuit", "must be a list of gates")
+        return None
+    if declared is not None and (not _is_int(declared) or declared < 1):
+        p.add(f"{path}.qubits", "must be a positive integer")
+        declared = None
+    before = len(p.items)
+    parsed = [_parse_gate(g, gateset, f"{path}.circuit[{i}]", p) for i, g in enumerate(gates)]
+    if len(p.items) > before:
+        return None
+    canonical = tuple(g for g in parsed if g is not None)
+    used = max((max(g.targets + g.controls) for g in canonical), default=0) + 1
+    qubits = declared if declared is not None else used
+    if used > qubits:
+        p.add(f"{path}.qubits", f"the circuit uses qubit {used - 1} but declares only {qubits} qubits")
+        return None
+    if qubits > limit:
+        p.add(f"{path}.qubits", f"{qubits} qubits is more than this backend's {limit}")
+        return None
+    return engine.Circuit(qubits, canonical)
+
+
+def gate_counts(circuit: engine.Circuit) -> dict[str, int]:
+    counts = {"1q": 0, "2q": 0}
+    for g in circuit.gates:
+        if g.name in engine.ONE_QUBIT and not g.controls:
+            counts["1q"] += len(g.targets)
+        else:
+            counts["2q"] += 1
+    return counts
+
+
+def _validate_metadata(metadata: Any, p: Problems) -> None:
+    if metadata is None:
+        return
+    if not isinstance(metadata, dict):
+        p.add("metadata", "must be an object of string values")
+        return
+    if len(metadata) > METADATA_MAX_KEYS:
+        p.add("metadata", f"has {len(metadata)} keys; at most {METADATA_MAX_KEYS} are allowed")
+    for key, value in metadata.items():
+        if len(key) > METADATA_MAX_NAME:
+            p.add(f"metadata.{key}", f"key names are limited to {METADATA_MAX_NAME} characters")
+        # Values are stored verbatim; non-strings (qiskit's extra_metadata) count as their JSON.
+        size = len(value) if isinstance(value, str) else len(orjson.dumps(value))
+        if size > METADATA_MAX_VALUE:
+            p.add(f"metadata.{key}", f"values are limited to {METADATA_MAX_VALUE} characters (got {size})")
+
+
+def parse_job(body: Any) -> JobRequest:
+    """Validate a job-creation body; raises :class:`InvalidRequest` naming every problem."""
+    p = Problems()
+    if not isinstance(body, dict):
+        p.add("body", "the request body must be a JSON object")
+        p.raise_if_any()
+    job_type = body.get("type")
+    if job_type not in JOB_TYPES:
+        p.add("type", f"must be one of {', '.join(JOB_TYPES)}")
+    backend_name = body.get("backend")
+    backend = backends.resolve(backend_name) if isinstance(backend_name, str) else None
+    if backend is None:
+        p.add("backend", f"unknown backend {backend_name!r} (known: {', '.join(backends.BACKENDS)})")
+
+    shots = body.get("shots", DEFAULT_SHOTS)
+    if shots is None:
+        shots = DEFAULT_SHOTS
+    if isinstance(shots, str) and shots.strip().isdigit():
+        shots = int(shots)  # cirq sends shots as a string
+    if not _is_int(shots) or not 1 <= shots <= MAX_SHOTS:
+        p.add("shots", f"must be an integer from 1 to {MAX_SHOTS}")
+        shots = DEFAULT_SHOTS
+
+    name = body.get("name")
+    if name is not None and not isinstance(name, str):
+        p.add("name", "must be a string")
+    dry_run = body.get("dry_run") or False
+    if not isinstance(dry_run, bool):
+        p.add("dry_run", "must be a boolean")
+    session_id = body.get("session_id")
+    if session_id is not None and not isinstance(session_id, str):
+        p.add("session_id", "must be a string")
+    settings = body.get("settings") or {}
+    if not isinstance(settings, dict):
+        p.add("settings", "must be an object")
+    noise = body.get("noise")
+    if noise is not None:
+        if not isinstance(noise, dict):
+            p.add("noise", "must be an object with a 'model'")
+        else:
+            if noise.get("model", "ideal") not in backends.NOISE_MODELS:
+                p.add("noise.model", f"must be one of {', '.join(sorted(backends.NOISE_MODELS))}")
+            seed = noise.get("seed")
+            if seed is not None and (not _is_int(seed) or not 0 <= seed < 2**31):
+                p.add("noise.seed", "must be an integer from 0 to 2147483647")
+            noise = {"model": noise.get("model", "ideal"), **({"seed": seed} if seed is not None else {})}
+    metadata = body.get("metadata")
+    _validate_metadata(metadata, p)
+
+    circuits: list[CircuitProgram] = []
+    program = body.get("input")
+    limit = backend.qubits if backend else engine.MAX_QUBITS
+    if not isinstance(program, dict):
+        p.add("input", "must be an object with 'gateset' and 'circuit' (or 'circuits')")
+    elif job_type in JOB_TYPES:
+        gateset = program.get("gateset", "qis")
+        if gateset not in ("qis", "native"):
+            p.add("input.gateset", "must be 'qis' or 'native'")
+            gateset = "qis"
+        declared = program.get("qubits")
+        if job_type == "ionq.circuit.v1":
+            if "circuits" in program:
+                p.add("input.circuits", "a single-circuit job takes 'circuit'; use ionq.multi-circuit.v1 for several")
+            elif "circuit" not in program:
+                p.add("input.circuit", "is required")
+            else:
+                c = _parse_circuit(program["circuit"], gateset, declared, limit, "input", p)
+                if c is not None:
+                    circuits.append(CircuitProgram(name, c, gate_counts(c)))
+        else:
+            items = program.get("circuits")
+            if "circuit" in program:
+                p.add("input.circuit", "a multi-circuit job takes 'circuits', not 'circuit'")
+            elif not isinstance(items, list) or not items:
+                p.add("input.circuits", "must be a non-empty list of circuits")
+            elif len(items) > MAX_CIRCUITS:
+                p.add("input.circuits", f"at most {MAX_CIRCUITS} circuits per job (got {len(items)})")
+            else:
+                for i, item in enumerate(items):
+                    path = f"input.circuits[{i}]"
+                    if not isinstance(item, dict):
+                        p.add(path, "each circuit must be an object with a 'circuit' list")
+                        continue
+                    own = item.get("gateset", gateset)
+                    if own not in ("qis", "native"):
+                        p.add(f"{path}.gateset", "must be 'qis' or 'native'")
+                        continue
+                    c = _parse_circuit(item.get("circuit"), own, item.get("qubits", declared), limit, path, p)
+                    if c is not None:
+                        circuits.append(CircuitProgram(item.get("name"), c, gate_counts(c)))
+        total = sum(len(c.circuit.gates) for c in circuits)
+        if total > MAX_GATES:
+            p.add("input", f"{total} gates; at most {MAX_GATES} are allowed per job")
+    p.raise_if_any()
+    assert backend is not None and isinstance(job_type, str)
+    return JobRequest(
+        type=job_type,
+        backend=backend.name,
+        name=name,
+        shots=shots,
+        dry_run=dry_run,
+        session_id=session_id,
+        # Noise applies to the simulator only; IonQ reports ideal when none was asked for.
+        noise=(noise or {"model": "ideal"}) if backend.name == "simulator" else None,
+        settings=settings,
+        metadata=metadata,
+        circuits=circuits,
+    )
+
+
+def encode_circuit(circuit: engine.Circuit) -> str:
+    """The stored form of a validated circuit (canonical gates, so workers skip validation)."""
+    return orjson.dumps(
+        {
+            "qubits": circuit.qubits,
+            "gates": [
+                [g.name, g.targets, g.controls, g.params, g.terms, g.coefficients] for g in circuit.gates
+            ],
+        }
+    ).decode()
+
+
+def decode_circuit(text: str) -> engine.Circuit:
+    data = orjson.loads(text)
+    return engine.Circuit(
+        data["qubits"],
+        tuple(
+            engine.Gate(n, tuple(t), tuple(c), tuple(pr), tuple(te), tuple(co))
+            for n, t, c, pr, te, co in data["gates"]
+        ),
+    )

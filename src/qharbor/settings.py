@@ -1,0 +1,42 @@
+"""Every setting of the service in one object, read from flags or the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .store.db import sqlite_url
+
+
+def default_data_dir() -> Path:
+    """Per-user data directory (XDG on Linux, ~/.local/share/qharbor by default)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "qharbor"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    data_dir: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = os.cpu_count() or 1
+    #: Requests above this size are refused with 413 before being read in full.
+    max_body_bytes: int = 10 * 1024 * 1024
+    #: Wall-clock limit for one job's simulation; past it the job fails with SimulationTimeout.
+    job_time_limit_s: float = 600.0
+    #: Largest probability map a job may produce (non-zero outcomes).
+    max_result_entries: int = 1 << 20
+    #: A worker silent for this long is presumed dead and its job recovered.
+    worker_stale_after_s: float = 30.0
+
+
+def resolve_database(data_dir: str | None = None, database: str | None = None) -> tuple[str, Path | None]:
+    """Flags win over ``QHARBOR_DATABASE_URL`` / ``QHARBOR_DATA_DIR``; SQLite in the data dir by default."""
+    database = database or (None if data_dir else os.environ.get("QHARBOR_DATABASE_URL"))
+    if database:
+        return database, None
+    directory = Path(data_dir or os.environ.get("QHARBOR_DATA_DIR") or default_data_dir()).expanduser()
+    directory.mkdir(parents=True, exist_ok=True)
+    return sqlite_url(directory), directory

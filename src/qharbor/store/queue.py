@@ -1,0 +1,173 @@
+"""The dispatch queue: every statement workers use to claim, finish and recover jobs.
+
+A job is claimed by one ``UPDATE ... WHERE seq = (oldest queued) RETURNING``. On
+PostgreSQL the inner select takes ``FOR UPDATE SKIP LOCKED``, so concurrent workers
+each get a different row without waiting; on SQLite the writer lock (``BEGIN
+IMMEDIATE``) makes the same statement atomic. Completion is guarded by
+``status='started' AND worker_id=me``: a job canceled, deleted or handed to another
+worker meanwhile is never overwritten.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+from sqlalchemy import Connection, RowMapping, delete, insert, select, update
+
+from .schema import jobs, results, workers
+
+#: A job whose worker died is retried this many times in all, then failed.
+MAX_ATTEMPTS = 3
+
+
+def claim(conn: Connection, worker_id: str) -> RowMapping | None:
+    """Take the oldest queued top-level job, mark it (and its children) started."""
+    oldest = (
+        select(jobs.c.seq)
+        .where(jobs.c.status.in_(("submitted", "ready")), jobs.c.parent_id.is_(None))
+        .order_by(jobs.c.seq)
+        .limit(1)
+    )
+    if conn.dialect.name == "postgresql":
+        oldest = oldest.with_for_update(skip_locked=True)
+    now = time.time()
+    stmt = (
+        update(jobs)
+        .where(jobs.c.seq == oldest.scalar_subquery())
+        .values(status="started", worker_id=worker_id, started_at=now, attempts=jobs.c.attempts + 1)
+        .returning(
+            jobs.c.id, jobs.c.type, jobs.c.program, jobs.c.dry_run, jobs.c.shots, jobs.c.noise,
+            jobs.c.attempts,
+        )
+    )
+    job = conn.execute(stmt).mappings().first()
+    if job is not None and job["type"] == "ionq.multi-circuit.v1":
+        conn.execute(
+            update(jobs)
+            .where(jobs.c.parent_id == job["id"], jobs.c.status.in_(("submitted", "ready")))
+            .values(status="started", worker_id=worker_id, started_at=now)
+        )
+    return job
+
+
+def child_programs(conn: Connection, parent_id: str) -> list[tuple[str, str]]:
+    stmt = select(jobs.c.id, jobs.c.program).where(jobs.c.parent_id == parent_id).order_by(jobs.c.position)
+    return list(conn.execute(stmt).tuples())
+
+
+def still_running(conn: Connection, job_id: str, worker_id: str) -> bool:
+    stmt = select(jobs.c.id).where(
+        jobs.c.id == job_id, jobs.c.status == "started", jobs.c.worker_id == worker_id
+    )
+    return conn.execute(stmt).first() is not None
+
+
+def _mine(job_id: str, worker_id: str):  # type: ignore[no-untyped-def]
+    return (
+        (jobs.c.id == job_id) | (jobs.c.parent_id == job_id),
+        jobs.c.status == "started",
+        jobs.c.worker_id == worker_id,
+    )
+
+
+def complete(
+    conn: Connection, job_id: str, worker_id: str, documents: Mapping[str, Mapping[str, str]], duration_ms: int
+) -> bool:
+    """Store results (``{job_id: {kind: json}}``) and mark the job family completed.
+
+    Returns False, storing nothing, if the job is no longer this worker's to finish.
+    """
+    if not still_running(conn, job_id, worker_id):
+        return False
+    conn.execute(
+        update(jobs)
+        .where(*_mine(job_id, worker_id))
+        .values(status="completed", completed_at=time.time(), execution_duration_ms=duration_ms)
+    )
+    rows = [
+        {"job_id": jid, "kind": kind, "data": data}
+        for jid, by_kind in documents.items()
+        for kind, data in by_kind.items()
+    ]
+    if rows:
+        conn.execute(insert(results), rows)
+    return True
+
+
+def fail(conn: Connection, job_id: str, worker_id: str, code: str, message: str, duration_ms: int | None) -> bool:
+    result = conn.execute(
+        update(jobs)
+        .where(*_mine(job_id, worker_id))
+        .values(
+            status="failed",
+            completed_at=time.time(),
+            execution_duration_ms=duration_ms,
+            failure_code=code,
+            failure_message=message,
+        )
+    )
+    return result.rowcount > 0
+
+
+def register(conn: Connection, worker_id: str, hostname: str, pid: int) -> None:
+    now = time.time()
+    conn.execute(insert(workers).values(id=worker_id, hostname=hostname, pid=pid, started_at=now, heartbeat_at=now))
+
+
+def heartbeat(conn: Connection, worker_id: str) -> bool:
+    """Refresh this worker's liveness; False if it was declared dead meanwhile."""
+    result = conn.execute(update(workers).where(workers.c.id == worker_id).values(heartbeat_at=time.time()))
+    return result.rowcount > 0
+
+
+def _recover(conn: Connection, dead: list[str]) -> int:
+    """Requeue (or, after MAX_ATTEMPTS, fail) the started jobs of dead workers."""
+    if not dead:
+        return 0
+    owned = (jobs.c.status == "started") & jobs.c.worker_id.in_(dead)
+    failed = conn.execute(
+        update(jobs)
+        .where(owned, jobs.c.parent_id.is_(None), jobs.c.attempts >= MAX_ATTEMPTS)
+        .values(
+            status="failed",
+            completed_at=time.time(),
+            failure_code="SimulationError",
+            failure_message=(
+                f"the worker running this job stopped unexpectedly {MAX_ATTEMPTS} times"
+                " (for example killed for lack of memory); it was not retried again"
+            ),
+            worker_id=None,
+        )
+        .returning(jobs.c.id)
+    ).scalars().all()
+    if failed:
+        conn.execute(
+            update(jobs)
+            .where(jobs.c.parent_id.in_(failed), jobs.c.status == "started")
+            .values(status="failed", completed_at=time.time(), failure_code="SimulationError",
+                    failure_message="the parent job failed", worker_id=None)
+        )
+    requeued = conn.execute(
+        update(jobs).where(owned).values(status="ready", worker_id=None, started_at=None)
+    ).rowcount
+    conn.execute(delete(workers).where(workers.c.id.in_(dead)))
+    return requeued + len(failed)
+
+
+def release(conn: Connection, worker_id: str) -> int:
+    """A worker known to be gone (it stopped, or its supervisor saw it exit): recover its jobs now."""
+    return _recover(conn, [worker_id])
+
+
+def recover_stale(conn: Connection, stale_after_s: float) -> int:
+    """Recover jobs of workers whose heartbeat stopped, or that are not registered at all."""
+    cutoff = time.time() - stale_after_s
+    dead = list(conn.execute(select(workers.c.id).where(workers.c.heartbeat_at < cutoff)).scalars())
+    orphans = conn.execute(
+        select(jobs.c.worker_id)
+        .where(jobs.c.status == "started", jobs.c.worker_id.is_not(None),
+               jobs.c.started_at < cutoff, jobs.c.worker_id.not_in(select(workers.c.id)))
+        .distinct()
+    ).scalars().all()
+    return _recover(conn, dead + list(orphans))

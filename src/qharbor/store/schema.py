@@ -1,0 +1,91 @@
+"""Table definitions: the single description of what is persisted.
+
+Times are UNIX seconds (float) so both back ends store them identically and the
+API views (ISO strings for v0.4, epoch seconds for v0.3) are pure projections.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+_SEQ = BigInteger().with_variant(Integer, "sqlite")  # SQLite only autoincrements INTEGER
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("secret_hash", String(64), nullable=False, unique=True),
+    Column("user_id", String(36), nullable=False),
+    Column("project_id", String(36), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    # ``seq`` orders jobs (keyset pagination, FIFO dispatch); ``id`` is the public UUID.
+    Column("seq", _SEQ, primary_key=True, autoincrement=True),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("project_id", String(36), nullable=False),
+    Column("submitter_id", String(36), nullable=False),
+    Column("parent_id", String(36)),
+    Column("position", Integer, nullable=False, default=0),
+    Column("type", String(40), nullable=False),
+    Column("backend", String(60), nullable=False),
+    Column("name", Text),
+    Column("session_id", String(64)),
+    Column("dry_run", Boolean, nullable=False, default=False),
+    Column("shots", Integer, nullable=False),
+    Column("noise", Text),  # JSON or NULL
+    Column("settings", Text, nullable=False),  # JSON
+    Column("job_metadata", Text),  # JSON exactly as submitted, or NULL
+    Column("qubits", Integer, nullable=False),
+    Column("circuits", Integer, nullable=False),
+    Column("gate_counts", Text, nullable=False),  # JSON
+    Column("program", Text),  # JSON circuit input; NULL on multi-circuit parents
+    Column("status", String(16), nullable=False),
+    Column("submitted_at", Float, nullable=False),
+    Column("started_at", Float),
+    Column("completed_at", Float),
+    Column("execution_duration_ms", Integer),
+    Column("failure_code", String(40)),
+    Column("failure_message", Text),
+    Column("worker_id", String(36)),
+    Column("attempts", Integer, nullable=False, default=0),
+)
+Index("jobs_project_seq", jobs.c.project_id, jobs.c.seq)
+Index("jobs_parent", jobs.c.parent_id, jobs.c.position)
+Index("jobs_queue", jobs.c.status, jobs.c.seq)
+
+results = Table(
+    "results",
+    metadata,
+    Column("job_id", String(36), primary_key=True),
+    Column("kind", String(40), primary_key=True),
+    Column("data", Text, nullable=False),
+)
+
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("hostname", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("heartbeat_at", Float, nullable=False),
+)
