@@ -29,7 +29,7 @@ class Settings:
     #: Largest probability map a job may produce (non-zero outcomes).
     max_result_entries: int = 1 << 20
     #: A worker silent for this long is presumed dead and its job recovered.
-    worker_stale_after_s: float = 30.0
+    worker_stale_after_s: float = float(os.environ.get("QHARBOR_WORKER_STALE_AFTER_S", 30.0))
 
 
 def resolve_database(data_dir: str | None = None, database: str | None = None) -> tuple[str, Path | None]:

@@ -19,8 +19,8 @@ _BYTES_PER_AMPLITUDE = np.dtype(np.complex128).itemsize
 
 
 def state_bytes(qubits: int) -> int:
-    """Peak memory of a run: the state plus one full-size temporary."""
-    return 2 * _BYTES_PER_AMPLITUDE * (1 << qubits)
+    """Peak memory of a run: the state, one full-size gate temporary, and the probabilities."""
+    return 3 * _BYTES_PER_AMPLITUDE * (1 << qubits)
 
 
 def _apply(state: np.ndarray, n: int, gate: Gate) -> None:

@@ -314,13 +314,17 @@ def parse_job(body: Any) -> JobRequest:
     limit = backend.qubits if backend else engine.MAX_QUBITS
     if not isinstance(program, dict):
         p.add("input", "must be an object with 'gateset' and 'circuit' (or 'circuits')")
-    elif job_type in JOB_TYPES:
+    else:
+        if job_type not in JOB_TYPES:  # still check the program, guessing its kind from its shape
+            job_type_seen = "ionq.multi-circuit.v1" if "circuits" in program else "ionq.circuit.v1"
+        else:
+            job_type_seen = job_type
         gateset = program.get("gateset", "qis")
         if gateset not in ("qis", "native"):
             p.add("input.gateset", "must be 'qis' or 'native'")
             gateset = "qis"
         declared = program.get("qubits")
-        if job_type == "ionq.circuit.v1":
+        if job_type_seen == "ionq.circuit.v1":
             if "circuits" in program:
                 p.add("input.circuits", "a single-circuit job takes 'circuit'; use ionq.multi-circuit.v1 for several")
             elif "circuit" not in program:

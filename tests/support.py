@@ -1,0 +1,178 @@
+"""Real processes for tests: a PostgreSQL cluster and qharbor servers, driven over HTTP."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+QHARBOR = [sys.executable, "-m", "qharbor"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> str:
+    out = subprocess.run([*QHARBOR, *args], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, **(env or {})})
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def create_key(storage: list[str], name: str = "test", project: str | None = None) -> str:
+    extra = ["--project", project] if project else []
+    return run_cli("keys", "create", "--name", name, *extra, *storage).strip().splitlines()[-1]
+
+
+class Postgres:
+    """A throwaway PostgreSQL cluster, run as the ``postgres`` user (initdb refuses root)."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="qharbor-pg-"))
+        self.port = free_port()
+        self._n = 0
+        as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        self._as_pg = as_pg
+        shutil.chown(self.dir, "postgres") if os.geteuid() == 0 else None
+        data = self.dir / "data"
+        subprocess.run([*as_pg, "initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+                       check=True, capture_output=True)
+        subprocess.run(
+            [*as_pg, "pg_ctl", "-D", str(data), "-l", str(self.dir / "log"), "-w", "-o",
+             f"-p {self.port} -k {self.dir} -h 127.0.0.1 -c fsync=off -c max_connections=300", "start"],
+            check=True, capture_output=True,
+        )
+        self.data = data
+
+    def new_database(self) -> str:
+        """A fresh, empty database; returns its URL."""
+        self._n += 1
+        name = f"qharbor_{self._n}"
+        subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-c",
+                        f"CREATE DATABASE {name}"], check=True, capture_output=True)
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
+
+    def stop(self) -> None:
+        subprocess.run([*self._as_pg, "pg_ctl", "-D", str(self.data), "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def postgres_available() -> str | None:
+    """Why PostgreSQL tests cannot run here, or None if they can."""
+    for tool in ("initdb", "pg_ctl", "psql"):
+        if shutil.which(tool) is None:
+            return f"{tool} not found on PATH"
+    return None
+
+
+@dataclass
+class Server:
+    """``qharbor serve`` in a subprocess, on its own port and database."""
+
+    storage: list[str]  # ["--data-dir", d] or ["--database", url]
+    workers: int = 2
+    env: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    key: str = ""
+    proc: subprocess.Popen[str] | None = None
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "Server":
+        self.proc = subprocess.Popen(
+            [*QHARBOR, "serve", "--port", str(self.port), "--workers", str(self.workers), *self.storage],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, **self.env}, start_new_session=True,
+        )
+        assert self.proc.stdout is not None
+        os.set_blocking(self.proc.stdout.fileno(), False)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            self._drain()
+            if self.proc.poll() is not None:
+                raise RuntimeError("server exited:\n" + "".join(self.output))
+            try:
+                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("server did not become healthy:\n" + "".join(self.output))
+        self._drain()
+        printed = re.search(r"Created the first API key.*\n\s+(\S+)", "".join(self.output))
+        if printed:
+            self.key = printed.group(1)
+        return self
+
+    def _drain(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        try:
+            while chunk := self.proc.stdout.read():
+                self.output.append(chunk)
+        except (BlockingIOError, TypeError):
+            pass
+
+    def client(self, key: str | None = None, **headers: str) -> httpx.Client:
+        auth = {"Authorization": f"apiKey {key or self.key}"}
+        return httpx.Client(base_url=self.url + "/v0.4", headers={**auth, **headers}, timeout=30)
+
+    def worker_pids(self) -> list[int]:
+        assert self.proc is not None
+        out = subprocess.run(["pgrep", "-f", "-s", str(self.proc.pid), "qharbor worker"],
+                             capture_output=True, text=True).stdout
+        return [int(p) for p in out.split()]
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        if self.proc and self.proc.poll() is not None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)  # any worker left behind
+            except ProcessLookupError:
+                pass
+
+
+def wait_for(client: httpx.Client, job_id: str, statuses: tuple[str, ...] = ("completed", "failed", "canceled"),
+             timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        job = client.get(f"/jobs/{job_id}").json()
+        if job["status"] in statuses:
+            return job
+        if time.monotonic() > deadline:
+            raise AssertionError(f"job {job_id} stuck in {job['status']}")
+        time.sleep(0.02)
+
+
+def bell(**extra: object) -> dict:
+    body = {
+        "type": "ionq.circuit.v1",
+        "backend": "simulator",
+        "shots": 100,
+        "input": {"gateset": "qis", "qubits": 2,
+                  "circuit": [{"gate": "h", "target": 0}, {"gate": "cnot", "control": 0, "target": 1}]},
+    }
+    body.update(extra)
+    return body
