@@ -219,16 +219,17 @@ def _parse_circuit(
         declared = None
     before = len(p.items)
     parsed = [_parse_gate(g, gateset, f"{path}.circuit[{i}]", p) for i, g in enumerate(gates)]
-    if len(p.items) > before:
-        return None
+    if declared is not None:
+        for i, g in enumerate(parsed):
+            if g is not None and max(g.targets + g.controls) >= declared:
+                p.add(f"{path}.circuit[{i}]",
+                      f"uses qubit {max(g.targets + g.controls)} but '{path}.qubits' declares only {declared}")
     canonical = tuple(g for g in parsed if g is not None)
-    used = max((max(g.targets + g.controls) for g in canonical), default=0) + 1
-    qubits = declared if declared is not None else used
-    if used > qubits:
-        p.add(f"{path}.qubits", f"the circuit uses qubit {used - 1} but declares only {qubits} qubits")
-        return None
+    qubits = declared if declared is not None else max(
+        (max(g.targets + g.controls) for g in canonical), default=0) + 1
     if qubits > limit:
         p.add(f"{path}.qubits", f"{qubits} qubits is more than this backend's {limit}")
+    if len(p.items) > before:
         return None
     return engine.Circuit(qubits, canonical)
 
