@@ -1,0 +1,79 @@
+"""GET /jobs: keyset pages, newest first, stable while jobs are inserted."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from spec import assert_valid
+from support import Server, bell, wait_for
+
+
+def _all_pages(api: httpx.Client, limit: int, **params: str) -> list[list[str]]:
+    pages, cursor = [], None
+    while True:
+        query = {"limit": str(limit), **params, **({"next": cursor} if cursor else {})}
+        body = api.get("/jobs", params=query).json()
+        assert_valid(body, "GetJobsResponse")
+        pages.append([j["id"] for j in body["jobs"]])
+        cursor = body["next"]
+        if cursor is None:
+            return pages
+
+
+def test_pages_are_newest_first_and_complete(api: httpx.Client) -> None:
+    ids = [api.post("/jobs", json=bell(name=str(i))).json()["id"] for i in range(7)]
+    pages = _all_pages(api, 3)
+    assert [len(p) for p in pages] == [3, 3, 1]
+    assert sum(pages, []) == ids[::-1]
+
+
+def test_pages_are_stable_while_jobs_are_inserted(api: httpx.Client) -> None:
+    ids = [api.post("/jobs", json=bell()).json()["id"] for i in range(6)]
+    first = api.get("/jobs", params={"limit": 2}).json()
+    api.post("/jobs", json=bell())  # arrives between page reads
+    second = api.get("/jobs", params={"limit": 2, "next": first["next"]}).json()
+    seen = [j["id"] for j in first["jobs"] + second["jobs"]]
+    assert seen == ids[::-1][:4]
+
+
+def test_filters(api: httpx.Client) -> None:
+    done = wait_for(api, api.post("/jobs", json=bell()).json()["id"])["id"]
+    other = api.post("/jobs", json=bell(backend="qpu.aria-1")).json()["id"]
+    wait_for(api, other)
+    assert [j["id"] for j in api.get("/jobs", params={"target": "qpu.aria-1"}).json()["jobs"]] == [other]
+    assert {j["id"] for j in api.get("/jobs", params={"status": "completed"}).json()["jobs"]} == {done, other}
+    assert api.get("/jobs", params={"status": "queued"}).json()["jobs"] == []
+    assert [j["id"] for j in api.get("/jobs", params=[("ids", done)]).json()["jobs"]] == [done]
+
+
+def test_children_are_listed_by_parent(api: httpx.Client) -> None:
+    body = {"type": "ionq.multi-circuit.v1", "backend": "simulator",
+            "input": {"gateset": "qis", "circuits": [{"circuit": []}, {"circuit": []}]}}
+    parent = api.post("/jobs", json=body).json()["id"]
+    children = wait_for(api, parent)["child_job_ids"]
+    assert [j["id"] for j in api.get("/jobs").json()["jobs"]] == [parent]
+    listed = api.get("/jobs", params={"parent_job_id": parent}).json()["jobs"]
+    assert [j["id"] for j in listed] == children[::-1]
+
+
+@pytest.mark.parametrize(("params", "field"), [({"limit": "0"}, "limit"), ({"limit": "x"}, "limit"),
+                                                ({"limit": "1001"}, "limit"), ({"next": "garbage!"}, "next"),
+                                                ({"status": "bogus"}, "status")])
+def test_bad_query_is_named(api: httpx.Client, params: dict, field: str) -> None:
+    r = api.get("/jobs", params=params)
+    assert r.status_code == 400
+    assert r.json()["validation"] == {"keys": [field], "source": "query"}
+
+
+def test_last_page_next_is_null_but_absent_for_cirq(server: Server, key: str) -> None:
+    """ionq-core needs ``next: null``; cirq-ionq loops forever unless ``next`` is absent."""
+    with server.client(key) as api:
+        api.post("/jobs", json=bell())
+        assert api.get("/jobs").json()["next"] is None
+    with server.client(key, **{"User-Agent": "cirq/1.7.0 (python/3.11)"}) as cirq:
+        page = cirq.request("GET", "/jobs", content=json.dumps({"limit": 1000}),
+                            headers={"Content-Type": "application/json"}).json()
+        assert "next" not in page and len(page["jobs"]) == 1
