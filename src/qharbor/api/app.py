@@ -11,7 +11,7 @@ from starlette.routing import Mount, Route, Router
 
 from ..service.keys import Authenticator
 from ..settings import Settings
-from ..store.db import open_engine
+from ..store.db import Database
 from . import v04
 from .errors import HANDLERS
 from .http import JSON
@@ -23,7 +23,7 @@ async def health(_: Request) -> Response:
 
 def create_app(settings: Settings) -> Starlette:
     """Build the app for an already-migrated database."""
-    engine = open_engine(settings.database_url)
+    db = Database(settings.database_url)
     app = Starlette(
         routes=[
             Route("/health", health, methods=["GET"]),
@@ -34,7 +34,7 @@ def create_app(settings: Settings) -> Starlette:
     )
     app.router.redirect_slashes = False
     app.state.settings = settings
-    app.state.engine = engine
-    app.state.auth = Authenticator(engine)
+    app.state.db = db
+    app.state.auth = Authenticator(db.engine)
     app.state.started_at = time.time()
     return app

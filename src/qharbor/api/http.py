@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ..service.keys import Authenticator, Principal
 from ..settings import Settings
+from ..store.db import Database
 from .errors import ApiError
 
 
@@ -26,22 +27,42 @@ def settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def engine(request: Request) -> Engine:
-    return request.app.state.engine  # type: ignore[no-any-return]
+def db(request: Request) -> Database:
+    return request.app.state.db  # type: ignore[no-any-return]
+
+
+T = TypeVar("T")
+
+
+async def read(request: Request, fn: Callable[..., T], *args: Any) -> T:
+    """Run a hot read: inline on SQLite (microseconds, never waits on writers under WAL),
+    in the thread pool elsewhere."""
+    if db(request).inline_reads:
+        return fn(db(request), *args)
+    return await run_in_threadpool(fn, db(request), *args)
+
+
+async def write(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run anything that may wait (writes, lock waits, larger queries) in the thread pool."""
+    return await run_in_threadpool(fn, db(request), *args, **kwargs)
 
 
 async def body_bytes(request: Request) -> bytes:
-    """The raw body, refusing (413) anything over the limit without reading it all."""
+    """The raw body, refusing (413) anything over the limit without keeping it.
+
+    An oversized body is read and discarded (up to a bound) before answering, so
+    the client, still sending, actually receives the 413 instead of a reset.
+    """
     limit = settings(request).max_body_bytes
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, f"request body is larger than the {limit} byte limit")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > limit:
-            raise ApiError(413, f"request body is larger than the {limit} byte limit")
-        chunks.append(chunk)
+        if size <= limit:
+            chunks.append(chunk)
+        elif size > 8 * limit:
+            break
+    if size > limit:
+        raise ApiError(413, f"request body is larger than the {limit} byte limit")
     return b"".join(chunks)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -13,7 +12,7 @@ from ..service import backends as catalog
 from ..service import jobs
 from . import views
 from .errors import ApiError
-from .http import JSON, engine, json_body, principal
+from .http import JSON, json_body, principal, read, write
 
 
 async def whoami(request: Request) -> Response:
@@ -38,7 +37,7 @@ async def get_backend(request: Request) -> Response:
 async def create_job(request: Request) -> Response:
     who = await principal(request)
     body = await json_body(request)
-    job_id = await run_in_threadpool(jobs.submit, engine(request), who, body)
+    job_id = await write(request, jobs.submit, who, body)
     return JSON({"id": job_id, "status": "submitted", "session_id": body.get("session_id")}, status_code=201)
 
 
@@ -54,8 +53,8 @@ async def list_jobs(request: Request) -> Response:
     q = request.query_params
     limit = q.get("limit") or (body.get("limit") if isinstance(body, dict) else None)
     ids = [i for raw in q.getlist("ids") for i in raw.split(",") if i]
-    page = await run_in_threadpool(
-        jobs.list_jobs, engine(request), who, limit=limit, cursor=q.get("next"), status=q.get("status"),
+    page = await write(
+        request, jobs.list_jobs, who, limit=limit, cursor=q.get("next"), status=q.get("status"),
         ids=ids, target=q.get("target"), parent_job_id=q.get("parent_job_id"),
         session_id=q.get("session_id"), submitter_id=q.get("submitter_id"),
     )
@@ -67,7 +66,7 @@ async def list_jobs(request: Request) -> Response:
 
 async def get_job(request: Request) -> Response:
     who = await principal(request)
-    record = await run_in_threadpool(jobs.get, engine(request), who, request.path_params["id"])
+    record = await read(request, jobs.get, who, request.path_params["id"])
     return JSON(views.job(record))
 
 
@@ -82,34 +81,34 @@ async def _ids(request: Request) -> list[str]:
 async def cancel_job(request: Request) -> Response:
     who = await principal(request)
     job_id = request.path_params["id"]
-    if not await run_in_threadpool(jobs.cancel, engine(request), who, [job_id]):
+    if not await write(request, jobs.cancel, who, [job_id]):
         raise jobs.JobNotFound(job_id)
     return JSON({"id": job_id, "status": "canceled"})
 
 
 async def cancel_jobs(request: Request) -> Response:
     who = await principal(request)
-    found = await run_in_threadpool(jobs.cancel, engine(request), who, await _ids(request))
+    found = await write(request, jobs.cancel, who, await _ids(request))
     return JSON({"ids": found, "status": "canceled"})
 
 
 async def delete_job(request: Request) -> Response:
     who = await principal(request)
     job_id = request.path_params["id"]
-    if not await run_in_threadpool(jobs.delete, engine(request), who, [job_id]):
+    if not await write(request, jobs.delete, who, [job_id]):
         raise jobs.JobNotFound(job_id)
     return JSON({"id": job_id, "status": "deleted"})
 
 
 async def delete_jobs(request: Request) -> Response:
     who = await principal(request)
-    found = await run_in_threadpool(jobs.delete, engine(request), who, await _ids(request))
+    found = await write(request, jobs.delete, who, await _ids(request))
     return JSON({"ids": found, "status": "deleted"})
 
 
 async def probabilities(request: Request) -> Response:
     who = await principal(request)
-    data = await run_in_threadpool(jobs.probabilities, engine(request), who, request.path_params["id"])
+    data = await read(request, jobs.probabilities, who, request.path_params["id"])
     return Response(data, media_type="application/json")
 
 

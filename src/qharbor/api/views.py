@@ -58,7 +58,7 @@ def job(record: JobRecord, *, detail: bool = True) -> dict[str, Any]:
         "status": row["status"],
         "type": row["type"],
         "backend": row["backend"],
-        "dry_run": row["dry_run"],
+        "dry_run": bool(row["dry_run"]),
         "submitter_id": row["submitter_id"],
         "project_id": row["project_id"],
         "parent_job_id": row["parent_id"],

@@ -9,14 +9,14 @@ from __future__ import annotations
 import base64
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, RowMapping
 
 from ..store import jobs as job_store
-from ..store.db import reading
+from ..store.db import Database, reading
 from .keys import Principal
 from .problems import InvalidRequest
 from .programs import encode_circuit, parse_job
@@ -43,7 +43,7 @@ class ResultsNotReady(Exception):
 class JobRecord:
     """A stored job plus, for multi-circuit parents, its children in submission order."""
 
-    row: RowMapping
+    row: Mapping[str, Any]
     child_ids: list[str] | None = None
 
 
@@ -57,7 +57,7 @@ def _dumps(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value).decode()
 
 
-def submit(engine: Engine, who: Principal, body: Any) -> str:
+def submit(db: Database, who: Principal, body: Any) -> str:
     """Validate and enqueue a job; returns its id. Raises :class:`InvalidRequest`."""
     request = parse_job(body)
     now = time.time()
@@ -112,17 +112,17 @@ def submit(engine: Engine, who: Principal, body: Any) -> str:
             }
             for i, c in enumerate(request.circuits)
         ]
-    with engine.begin() as conn:
+    with db.engine.begin() as conn:
         job_store.insert(conn, rows)
     return job_id
 
 
-def get(engine: Engine, who: Principal, job_id: str) -> JobRecord:
-    with reading(engine) as conn:
-        row = job_store.get(conn, who.project_id, job_id)
-        if row is None:
-            raise JobNotFound(job_id)
-        kids = job_store.children(conn, job_id) if row["type"] == "ionq.multi-circuit.v1" else None
+def get(db: Database, who: Principal, job_id: str) -> JobRecord:
+    """One job (a hot path: clients poll it; see ``Database.rows``)."""
+    row = job_store.get(db, who.project_id, job_id)
+    if row is None:
+        raise JobNotFound(job_id)
+    kids = job_store.children(db, job_id) if row["type"] == "ionq.multi-circuit.v1" else None
     return JobRecord(row, kids)
 
 
@@ -140,7 +140,7 @@ def _decode_cursor(cursor: str) -> int | None:
 
 
 def list_jobs(
-    engine: Engine,
+    db: Database,
     who: Principal,
     *,
     limit: Any = None,
@@ -175,7 +175,7 @@ def list_jobs(
             problems.append(("status", f"must be one of {', '.join(STATUSES)}"))
     if problems:
         raise InvalidRequest(problems, source="query")
-    with reading(engine) as conn:
+    with reading(db.engine) as conn:
         rows = job_store.page(
             conn,
             who.project_id,
@@ -193,28 +193,30 @@ def list_jobs(
     return JobPage([JobRecord(r) for r in rows], _encode_cursor(rows[-1]["seq"]) if more else None)
 
 
-def cancel(engine: Engine, who: Principal, ids: list[str]) -> list[str]:
-    with engine.begin() as conn:
+def cancel(db: Database, who: Principal, ids: list[str]) -> list[str]:
+    with db.engine.begin() as conn:
         return job_store.cancel(conn, who.project_id, ids)
 
 
-def delete(engine: Engine, who: Principal, ids: list[str]) -> list[str]:
-    with engine.begin() as conn:
+def delete(db: Database, who: Principal, ids: list[str]) -> list[str]:
+    with db.engine.begin() as conn:
         return job_store.remove(conn, who.project_id, ids)
 
 
-def probabilities(engine: Engine, who: Principal, job_id: str) -> bytes:
+def probabilities(db: Database, who: Principal, job_id: str) -> bytes:
     """The probability document: flat for one circuit, ``{child_id: map}`` in submission order."""
-    with reading(engine) as conn:
-        row = job_store.get(conn, who.project_id, job_id)
-        if row is None:
+    row = job_store.get(db, who.project_id, job_id)
+    if row is None:
+        raise JobNotFound(job_id)
+    if row["status"] != "completed" or row["dry_run"]:
+        raise ResultsNotReady(job_id, "completed (dry run)" if row["dry_run"] else row["status"])
+    if row["type"] != "ionq.multi-circuit.v1":
+        document = job_store.result(db, job_id, "probabilities")
+        if document is None:  # deleted in between
             raise JobNotFound(job_id)
-        if row["status"] != "completed" or row["dry_run"]:
-            raise ResultsNotReady(job_id, row["status"] if not row["dry_run"] else "completed (dry run)")
-        if row["type"] != "ionq.multi-circuit.v1":
-            data = job_store.result_data(conn, [job_id], "probabilities")
-            return data[job_id].encode()
-        kids = job_store.children(conn, job_id)
-        data = job_store.result_data(conn, kids, "probabilities")
+        return document.encode()
+    parts = job_store.child_results(db, job_id, "probabilities")
+    if any(doc is None for _, doc in parts):
+        raise JobNotFound(job_id)
     # Assembled as text: the stored maps are already JSON, in the order the circuits came.
-    return ("{" + ",".join(f'"{k}":{data[k]}' for k in kids) + "}").encode()
+    return ("{" + ",".join(f'"{k}":{doc}' for k, doc in parts) + "}").encode()

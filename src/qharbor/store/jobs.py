@@ -7,11 +7,12 @@ indistinguishable from one that does not exist.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, delete, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, delete, select, update
 
+from .db import Database
 from .schema import jobs, results
 
 FINISHED = ("completed", "failed", "canceled")
@@ -26,15 +27,37 @@ def insert(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     conn.execute(jobs.insert(), list(rows))
 
 
-def get(conn: Connection, project_id: str, job_id: str) -> RowMapping | None:
-    stmt = select(*_VIEW).where(jobs.c.id == job_id, jobs.c.project_id == project_id)
-    return conn.execute(stmt).mappings().first()
+# The statements clients poll, prepared once (see Database.rows).
+_GET = select(*_VIEW).where(jobs.c.id == bindparam("job_id"), jobs.c.project_id == bindparam("project_id"))
+_CHILDREN = select(jobs.c.id).where(jobs.c.parent_id == bindparam("parent_id")).order_by(jobs.c.position)
+_RESULT = select(results.c.data).where(results.c.job_id == bindparam("job_id"), results.c.kind == bindparam("kind"))
+_CHILD_RESULTS = (
+    select(jobs.c.id, results.c.data)
+    .select_from(jobs.outerjoin(results, (results.c.job_id == jobs.c.id) & (results.c.kind == bindparam("kind"))))
+    .where(jobs.c.parent_id == bindparam("parent_id"))
+    .order_by(jobs.c.position)
+)
 
 
-def children(conn: Connection, parent_id: str) -> list[str]:
+def get(db: Database, project_id: str, job_id: str) -> Mapping[str, Any] | None:
+    found = db.rows(_GET, job_id=job_id, project_id=project_id)
+    return found[0] if found else None
+
+
+def children(db: Database, parent_id: str) -> list[str]:
     """Child job ids in circuit submission order."""
-    stmt = select(jobs.c.id).where(jobs.c.parent_id == parent_id).order_by(jobs.c.position)
-    return list(conn.execute(stmt).scalars())
+    return [row["id"] for row in db.rows(_CHILDREN, parent_id=parent_id)]
+
+
+def result(db: Database, job_id: str, kind: str) -> str | None:
+    """A stored result document (JSON text)."""
+    found = db.rows(_RESULT, job_id=job_id, kind=kind)
+    return found[0]["data"] if found else None
+
+
+def child_results(db: Database, parent_id: str, kind: str) -> list[tuple[str, str | None]]:
+    """``(child_id, document)`` for every child, in submission order."""
+    return [(row["id"], row["data"]) for row in db.rows(_CHILD_RESULTS, parent_id=parent_id, kind=kind)]
 
 
 def page(
@@ -101,11 +124,3 @@ def remove(conn: Connection, project_id: str, ids: Sequence[str]) -> list[str]:
         conn.execute(delete(results).where(results.c.job_id.in_(every)))
         conn.execute(delete(jobs).where(jobs.c.id.in_(every)))
     return found
-
-
-def result_data(conn: Connection, job_ids: Sequence[str], kind: str) -> dict[str, str]:
-    """Stored result documents (JSON text) of ``kind`` for the given jobs."""
-    stmt = select(results.c.job_id, results.c.data).where(
-        results.c.job_id.in_(list(job_ids)), results.c.kind == kind
-    )
-    return dict(conn.execute(stmt).tuples().all())
