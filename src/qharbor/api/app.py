@@ -7,7 +7,7 @@ import time
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route, Router
+from starlette.routing import Route
 
 from ..service.keys import Authenticator
 from ..settings import Settings
@@ -25,13 +25,10 @@ def create_app(settings: Settings) -> Starlette:
     """Build the app for an already-migrated database."""
     db = Database(settings.database_url)
     app = Starlette(
-        routes=[
-            Route("/health", health, methods=["GET"]),
-            # Clients never follow redirects (ionq-core disables them): no slash redirects.
-            Mount("/v0.4", app=Router(v04.ROUTES, redirect_slashes=False)),
-        ],
+        routes=[*v04.ROUTES, Route("/health", health, methods=["GET"])],
         exception_handlers=HANDLERS,
     )
+    # Clients never follow redirects (ionq-core disables them): no slash redirects.
     app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.db = db

@@ -83,8 +83,8 @@ async def json_body(request: Request) -> Any:
 
 async def principal(request: Request) -> Principal:
     """The caller, from ``Authorization: apiKey <key>``; 401 otherwise."""
-    header = request.headers.get("authorization", "")
-    scheme, _, secret = header.partition(" ")
+    header = next((v for k, v in request.scope["headers"] if k == b"authorization"), b"")
+    scheme, _, secret = header.decode("latin-1").partition(" ")
     secret = secret.strip()
     if scheme.lower() != "apikey" or not secret:
         raise ApiError(401, "missing API key: send the header 'Authorization: apiKey <your key>'")

@@ -67,7 +67,7 @@ async def list_jobs(request: Request) -> Response:
 async def get_job(request: Request) -> Response:
     who = await principal(request)
     record = await read(request, jobs.get, who, request.path_params["id"])
-    return JSON(views.job(record))
+    return Response(views.job_json(record), media_type="application/json")
 
 
 async def _ids(request: Request) -> list[str]:
@@ -112,16 +112,23 @@ async def probabilities(request: Request) -> Response:
     return Response(data, media_type="application/json")
 
 
+PREFIX = "/v0.4"
+# Order matters only for speed and for literal-vs-parameter clashes: the routes clients
+# poll come first (each route tried costs a regex match), and a literal path such as
+# /jobs/status/cancel must precede /jobs/{id} patterns that could capture it.
 ROUTES = [
-    Route("/whoami", whoami, methods=["GET"]),
-    Route("/backends", list_backends, methods=["GET"]),
-    Route("/backends/{backend}", get_backend, methods=["GET"]),
-    Route("/jobs", create_job, methods=["POST"]),
-    Route("/jobs", list_jobs, methods=["GET"]),
-    Route("/jobs", delete_jobs, methods=["DELETE"]),
-    Route("/jobs/status/cancel", cancel_jobs, methods=["PUT"]),
-    Route("/jobs/{id}", get_job, methods=["GET"]),
-    Route("/jobs/{id}", delete_job, methods=["DELETE"]),
-    Route("/jobs/{id}/status/cancel", cancel_job, methods=["PUT"]),
-    Route("/jobs/{id}/results/probabilities", probabilities, methods=["GET"]),
+    Route(PREFIX + path, endpoint, methods=[method])
+    for method, path, endpoint in [
+        ("GET", "/jobs/{id}", get_job),
+        ("GET", "/jobs/{id}/results/probabilities", probabilities),
+        ("POST", "/jobs", create_job),
+        ("GET", "/jobs", list_jobs),
+        ("PUT", "/jobs/status/cancel", cancel_jobs),
+        ("DELETE", "/jobs", delete_jobs),
+        ("DELETE", "/jobs/{id}", delete_job),
+        ("PUT", "/jobs/{id}/status/cancel", cancel_job),
+        ("GET", "/whoami", whoami),
+        ("GET", "/backends", list_backends),
+        ("GET", "/backends/{backend}", get_backend),
+    ]
 ]

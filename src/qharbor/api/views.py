@@ -89,6 +89,28 @@ def job(record: JobRecord, *, detail: bool = True) -> dict[str, Any]:
     return view
 
 
+_FINISHED = frozenset({"completed", "failed", "canceled"})
+_rendered: dict[str, bytes] = {}
+
+
+def job_json(record: JobRecord) -> bytes:
+    """The rendered job for ``GET /jobs/{id}``.
+
+    A finished job never changes again (deleting it removes the row, which the
+    caller has just read), so its bytes are memoized: polling clients and
+    dashboards re-read finished jobs far more often than anything else.
+    """
+    job_id, finished = record.row["id"], record.row["status"] in _FINISHED
+    if finished and (hit := _rendered.get(job_id)) is not None:
+        return hit
+    data = orjson.dumps(job(record))
+    if finished:
+        if len(_rendered) >= 20_000:
+            _rendered.clear()
+        _rendered[job_id] = data
+    return data
+
+
 def backend(b: Backend, started_at: float) -> dict[str, Any]:
     return {
         "backend": b.name,

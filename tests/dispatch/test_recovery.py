@@ -1,0 +1,122 @@
+"""Nothing accepted is lost: killed workers, restarts, and concurrent claiming."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from support import QHARBOR, Server, bell, create_key, wait_for
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def slow_job(qubits: int = 22, rounds: int = 14) -> dict:
+    """A few seconds of simulation that ends in |0...0> (every qubit flipped an even number of times)."""
+    gates = [{"gate": "x", "targets": [q]} for _ in range(rounds) for q in range(qubits)]
+    body = bell()
+    body["input"] = {"gateset": "qis", "qubits": qubits, "circuit": gates}
+    return body
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def storage(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    if request.param == "sqlite":
+        return ["--data-dir", str(tmp_path_factory.mktemp("data"))]
+    return ["--database", request.getfixturevalue("postgres").new_database()]
+
+
+def _database_url(storage: list[str]) -> str:
+    if storage[0] == "--data-dir":
+        return f"sqlite:///{storage[1]}/qharbor.db"
+    return storage[1].replace("postgresql://", "postgresql+psycopg://")
+
+
+def test_worker_killed_mid_job_is_replaced_and_the_job_completes(storage: list[str]) -> None:
+    srv = Server(storage, workers=1).start()
+    try:
+        with srv.client() as api:
+            job_id = api.post("/jobs", json=slow_job()).json()["id"]
+            wait_for(api, job_id, ("started",))
+            [victim] = srv.worker_pids()
+            os.kill(victim, signal.SIGKILL)
+            job = wait_for(api, job_id, timeout=120)
+            assert job["status"] == "completed", job["failure"]
+            assert api.get(f"/jobs/{job_id}/results/probabilities").json() == {"0": 1.0}
+            assert srv.worker_pids() and victim not in srv.worker_pids()
+        engine = sa.create_engine(_database_url(storage))
+        with engine.connect() as conn:
+            attempts = conn.execute(sa.text("SELECT attempts FROM jobs WHERE id = :i"), {"i": job_id}).scalar()
+        engine.dispose()
+        assert attempts == 2
+    finally:
+        srv.stop()
+
+
+def _standalone_worker(storage: list[str], stale_s: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "QHARBOR_WORKER_STALE_AFTER_S": stale_s}
+    env.pop("QHARBOR_SUPERVISED", None)
+    return subprocess.Popen([*QHARBOR, "worker", *storage], env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_dead_standalone_worker_is_detected_by_heartbeat(storage: list[str]) -> None:
+    """No supervisor saw it die: another worker notices the silent heartbeat and requeues."""
+    srv = Server(storage, workers=0).start()
+    first = second = None
+    try:
+        with srv.client() as api:
+            first = _standalone_worker(storage, "3")
+            job_id = api.post("/jobs", json=slow_job()).json()["id"]
+            wait_for(api, job_id, ("started",))
+            first.kill()
+            first.wait()
+            second = _standalone_worker(storage, "3")
+            job = wait_for(api, job_id, timeout=120)
+            assert job["status"] == "completed", job["failure"]
+    finally:
+        for proc in (first, second):
+            if proc and proc.poll() is None:
+                proc.terminate()
+                proc.wait(20)
+        srv.stop()
+
+
+def test_jobs_queued_before_a_restart_run_after_it(storage: list[str]) -> None:
+    srv = Server(storage, workers=0).start()
+    with srv.client() as api:
+        ids = [api.post("/jobs", json=bell()).json()["id"] for _ in range(5)]
+    key = srv.key
+    srv.stop()
+    again = Server(storage, workers=2).start()
+    try:
+        assert again.key == ""  # a key exists, so none is printed again
+        with again.client(key) as api:
+            assert {wait_for(api, i)["status"] for i in ids} == {"completed"}
+    finally:
+        again.stop()
+
+
+def test_each_job_is_claimed_by_exactly_one_worker(storage: list[str]) -> None:
+    """Four workers (two supervised, two standalone) race for 120 jobs: each runs once."""
+    srv = Server(storage, workers=2).start()
+    extra = [_standalone_worker(storage, "30") for _ in range(2)]
+    try:
+        with srv.client(create_key(storage)) as api:
+            ids = [api.post("/jobs", json=bell()).json()["id"] for _ in range(120)]
+            assert {wait_for(api, i)["status"] for i in ids} == {"completed"}
+        engine = sa.create_engine(_database_url(storage))
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT attempts, worker_id FROM jobs")).all()
+            results = conn.execute(sa.text("SELECT COUNT(*) FROM results")).scalar()
+        engine.dispose()
+        assert len(rows) == 120 and {a for a, _ in rows} == {1} and results == 120
+    finally:
+        for proc in extra:
+            proc.terminate()
+            proc.wait(20)
+        srv.stop()
