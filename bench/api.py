@@ -16,18 +16,35 @@ directory):
    ``access_log=False``, ``log_level="warning"``) in its own subprocess. This is
    the ceiling that the job GET is compared with (target: at least 50%).
 
-All three use the same load generator: a small asyncio HTTP/1.1 client over
-raw keep-alive sockets, ``--connections`` concurrent connections, run for a
-short warmup and then ``--seconds``; only 2xx responses are counted, anything
-else (other statuses, dropped connections) is reported as an error. The client
-is deliberately cheap, since on a small machine it shares the cores with the
-server under test.
+All three use the same load generator, ``--connections`` concurrent keep-alive
+connections, run for a short unmeasured warmup and then ``--seconds``; only 2xx
+responses are counted, anything else (other statuses, dropped connections,
+timeouts) is reported as an error. ``--client`` picks the generator:
+
+* ``wrk`` (preferred; ``apt-get install wrk``) -- the C load generator, run as
+  ``wrk -t1 -c<connections> -d<seconds>s --latency`` with a generated Lua
+  script (one thread: on a small machine wrk shares the cores with the server
+  under test, and one thread saturates a Python server while costing it the
+  least CPU). The warmup is a separate, short wrk run that is not counted. wrk
+  takes whole seconds, so ``--seconds`` and ``--warmup`` are rounded (at least
+  1 s; ``--warmup 0`` skips the warmup), and the measured time is the run time
+  wrk reports. wrk counts errors
+  but keeps no bodies; ``--client python`` shows the first error body. The job
+  ids for the GET run are read back afterwards through ``GET /v0.4/jobs``
+  (newest first, at most 20,000).
+* ``python`` -- a small asyncio HTTP/1.1 client over raw sockets (uvloop when
+  installed). It needs nothing beyond the project, but on a 2-core machine it
+  is itself a bottleneck: it competes with the server for the same cores, and
+  needs more CPU the faster the route, which distorts the GET-vs-hello ratio.
+* ``auto`` (default) -- ``wrk`` when it is on the PATH, else ``python``. The
+  table header and the JSON settings say which one ran.
 
 Run from the repository root::
 
     .venv/bin/python bench/api.py                      # table
     .venv/bin/python bench/api.py --seconds 3 --json   # JSON
     .venv/bin/python bench/api.py --workers 1 --connections 16
+    .venv/bin/python bench/api.py --client python      # without wrk
 
 ``--hello-server PORT`` is the internal mode that serves the hello-world app.
 """
@@ -38,6 +55,8 @@ import argparse
 import asyncio
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -45,6 +64,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -60,6 +80,8 @@ JOB_BODY = json.dumps({
               "circuit": [{"gate": "h", "target": 0}, {"gate": "cnot", "control": 0, "target": 1}]},
 }, separators=(",", ":")).encode()
 TERMINAL = {"completed", "failed", "canceled"}
+MAX_GET_IDS = 20_000     # job ids cycled through by the wrk GET run
+LIST_PAGE = 1000         # the API's largest page of GET /v0.4/jobs
 
 
 # --------------------------------------------------------------------------- hello-world server
@@ -82,7 +104,7 @@ def hello_server(port: int) -> None:
     uvicorn.run(app, host=HOST, port=port, log_level="warning", access_log=False)
 
 
-# --------------------------------------------------------------------------- load generator
+# --------------------------------------------------------------------------- load generator: results
 
 @dataclass
 class Result:
@@ -97,6 +119,8 @@ class Result:
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
+
+# --------------------------------------------------------------------------- load generator: python
 
 class _Window:
     """Shared by every connection: whether responses count yet, and when to stop."""
@@ -221,6 +245,125 @@ def cycle_from(requests: list[bytes], start: int) -> Iterator[bytes]:
         i = (i + 1) % len(requests)
 
 
+# --------------------------------------------------------------------------- load generator: wrk
+
+WRK_TIMEOUT = "10s"   # a response slower than this counts as a timeout error (wrk's default is 2s)
+
+
+def lua_string(text: str) -> str:
+    """``text`` as a Lua string literal: quotes and backslashes escaped, other bytes
+    outside printable ASCII as decimal escapes (valid in Lua 5.1 and LuaJIT)."""
+    out: list[str] = []
+    for byte in text.encode():
+        char = chr(byte)
+        if char in '"\\':
+            out.append("\\" + char)
+        elif 32 <= byte < 127:
+            out.append(char)
+        else:
+            out.append(f"\\{byte:03d}")
+    return '"' + "".join(out) + '"'
+
+
+def post_script(key: str) -> str:
+    """wrk sends this one POST over and over (a static request: no Lua per request)."""
+    return (f'wrk.method = "POST"\n'
+            f"wrk.body = {lua_string(JOB_BODY.decode())}\n"
+            f'wrk.headers["Authorization"] = {lua_string("apiKey " + key)}\n'
+            f'wrk.headers["Content-Type"] = "application/json"\n')
+
+
+def get_script(key: str, ids_file: Path) -> str:
+    """GET /v0.4/jobs/{id}, cycling through the ids in ``ids_file`` (one a line).
+
+    The requests are formatted once, in init(); with ``-t1`` every connection
+    shares the one Lua state, so consecutive requests take consecutive ids.
+    """
+    return f"""local requests = {{}}
+local n = 0
+
+function init(args)
+   local headers = {{ ["Authorization"] = {lua_string("apiKey " + key)} }}
+   for id in io.lines({lua_string(str(ids_file))}) do
+      requests[#requests + 1] = wrk.format("GET", "/v0.4/jobs/" .. id, headers)
+   end
+end
+
+function request()
+   n = n % #requests + 1
+   return requests[n]
+end
+"""
+
+
+def wrk_seconds(seconds: float) -> int:
+    """wrk's -d takes whole seconds."""
+    return max(1, round(seconds))
+
+
+def _wrk(url: str, script: Path | None, connections: int, seconds: float) -> str:
+    """One wrk run; its stdout. Exits the benchmark when wrk fails."""
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{wrk_seconds(seconds)}s", "--timeout", WRK_TIMEOUT,
+           "--latency"]
+    if script is not None:
+        cmd += ["-s", str(script)]
+    cmd.append(url)
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                              timeout=wrk_seconds(seconds) + 60)
+    except subprocess.TimeoutExpired:
+        sys.exit(f"{' '.join(cmd)} did not finish")
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} exited with {done.returncode}:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+_WRK_TOTAL = re.compile(r"^\s*(\d+) requests in ([\d.]+)(us|ms|s|m|h),", re.MULTILINE)
+_WRK_RPS = re.compile(r"^Requests/sec:\s*([\d.]+)", re.MULTILINE)
+_WRK_NON_2XX = re.compile(r"Non-2xx or 3xx responses: (\d+)")
+_WRK_SOCKET = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
+_WRK_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_wrk(name: str, output: str) -> Result:
+    """A ``Result`` from wrk's report: requests, errors, and the measured time."""
+    total, rps = _WRK_TOTAL.search(output), _WRK_RPS.search(output)
+    if total is None or rps is None:
+        sys.exit(f"cannot read wrk's report for {name}:\n{output}")
+    completed = int(total.group(1))
+    # wrk prints the run time rounded to two decimals; completed / (Requests/sec) is its exact value.
+    per_second = float(rps.group(1))
+    seconds = completed / per_second if per_second else float(total.group(2)) * _WRK_UNITS[total.group(3)]
+    kinds: dict[str, int] = {}
+    if (non_2xx := _WRK_NON_2XX.search(output)) is not None:
+        kinds["non-2xx/3xx"] = int(non_2xx.group(1))   # wrk counts 3xx as success; the API sends none
+    if (sock := _WRK_SOCKET.search(output)) is not None:
+        for kind, count in zip(("connect", "read", "write", "timeout"), sock.groups()):
+            kinds[kind] = int(count)
+    kinds = {kind: count for kind, count in kinds.items() if count}
+    errors = sum(kinds.values())
+    sample = "wrk keeps no response bodies; rerun with --client python to see one" if errors else ""
+    return Result(name, completed - kinds.get("non-2xx/3xx", 0), seconds, errors, kinds, sample)
+
+
+def wrk_measure(name: str, port: int, path: str, script: Path | None, connections: int,
+                warmup: float, seconds: float) -> Result:
+    """A warmup wrk run (unless ``warmup`` is 0), then the measured one."""
+    url = f"http://{HOST}:{port}{path}"
+    if warmup > 0:
+        _wrk(url, script, connections, warmup)
+    return parse_wrk(name, _wrk(url, script, connections, seconds))
+
+
+def resolve_client(choice: str) -> str:
+    """``auto``: wrk when it is installed, else the Python client."""
+    if choice == "auto":
+        return "wrk" if shutil.which("wrk") else "python"
+    if choice == "wrk" and not shutil.which("wrk"):
+        sys.exit("wrk is not on the PATH (apt-get install wrk), or use --client python")
+    return choice
+
+
 # --------------------------------------------------------------------------- subprocesses
 
 def free_port() -> int:
@@ -308,6 +451,22 @@ def wait_drained(port: int, key: str, job_id: str, timeout: float) -> float | No
     return None
 
 
+def newest_job_ids(port: int, key: str, limit: int = MAX_GET_IDS) -> list[str]:
+    """The ids of the newest ``limit`` jobs, oldest first, paging through ``GET /v0.4/jobs``."""
+    ids: list[str] = []
+    query = {"limit": str(LIST_PAGE)}
+    while len(ids) < limit:
+        status, body = http("GET", port, "/v0.4/jobs?" + urllib.parse.urlencode(query), key, timeout=60.0)
+        if status != 200:
+            sys.exit(f"listing the jobs failed: {status} {body[:300]!r}")
+        page = json.loads(body)
+        ids += [job["id"] for job in page["jobs"]]
+        if not page.get("next"):
+            break
+        query["next"] = page["next"]
+    return ids[:limit][::-1]
+
+
 def log_problems(log: Path) -> list[str]:
     """Lines of the server's output that look like errors."""
     marks = ("Traceback", "ERROR", "Error", "Exception", "exited with")
@@ -317,7 +476,11 @@ def log_problems(log: Path) -> list[str]:
 # --------------------------------------------------------------------------- the run
 
 def run(args: argparse.Namespace) -> dict[str, object]:
-    common = dict(connections=args.connections, warmup=args.warmup, seconds=args.seconds)
+    client = resolve_client(args.client)
+    warmup, seconds = args.warmup, args.seconds
+    if client == "wrk":   # what wrk will run: whole seconds
+        warmup, seconds = wrk_seconds(warmup) if warmup > 0 else 0, wrk_seconds(seconds)
+    common = dict(connections=args.connections, warmup=warmup, seconds=seconds)
     results: list[Result] = []
     notes: dict[str, object] = {}
     with tempfile.TemporaryDirectory(prefix="qharbor-bench-") as tmp:
@@ -336,17 +499,31 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             if status != 201:
                 sys.exit(f"creating a job failed: {status} {body[:300]!r}")
 
-            post = request_bytes("POST", "/v0.4/jobs", key, JOB_BODY)
-            created, bodies = measure("POST /v0.4/jobs", port, lambda _: repeat(post), keep_bodies=True, **common)
-            results.append(created)
-            ids = [json.loads(b)["id"] for b in bodies] or [json.loads(body)["id"]]
+            if client == "wrk":
+                post_lua = tmpdir / "post.lua"
+                post_lua.write_text(post_script(key))
+                results.append(wrk_measure("POST /v0.4/jobs", port, "/v0.4/jobs", post_lua, **common))
+                ids = newest_job_ids(port, key)   # oldest first, like the bodies below
+            else:
+                post = request_bytes("POST", "/v0.4/jobs", key, JOB_BODY)
+                created, bodies = measure("POST /v0.4/jobs", port, lambda _: repeat(post), keep_bodies=True,
+                                          **common)
+                results.append(created)
+                ids = [json.loads(b)["id"] for b in bodies] or [json.loads(body)["id"]]
             notes["jobs_for_get"] = len(ids)
 
             drained = wait_drained(port, key, ids[-1], args.drain_timeout)
             notes["queue_drain_s"] = None if drained is None else round(drained, 2)
-            gets = [request_bytes("GET", f"/v0.4/jobs/{i}", key) for i in ids]
-            step = max(len(gets) // args.connections, 1)
-            results.append(measure("GET /v0.4/jobs/{id}", port, lambda c: cycle_from(gets, c * step), **common)[0])
+            if client == "wrk":
+                ids_file, get_lua = tmpdir / "ids.txt", tmpdir / "get.lua"
+                ids_file.write_text("".join(f"{i}\n" for i in ids))
+                get_lua.write_text(get_script(key, ids_file))
+                results.append(wrk_measure("GET /v0.4/jobs/{id}", port, "/v0.4/jobs", get_lua, **common))
+            else:
+                gets = [request_bytes("GET", f"/v0.4/jobs/{i}", key) for i in ids]
+                step = max(len(gets) // args.connections, 1)
+                results.append(measure("GET /v0.4/jobs/{id}", port, lambda c: cycle_from(gets, c * step),
+                                       **common)[0])
             server_running = proc.poll() is None
         notes["server_problems"] = log_problems(server_log)[:20]
         if not server_running:
@@ -355,13 +532,16 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         port = free_port()
         with process([sys.executable, str(Path(__file__).resolve()), "--hello-server", str(port)], hello_log) as proc:
             wait_healthy(proc, port, hello_log)
-            hello = request_bytes("GET", "/hello")
-            results.append(measure("hello world (Starlette)", port, lambda _: repeat(hello), **common)[0])
+            if client == "wrk":
+                results.append(wrk_measure("hello world (Starlette)", port, "/hello", None, **common))
+            else:
+                hello = request_bytes("GET", "/hello")
+                results.append(measure("hello world (Starlette)", port, lambda _: repeat(hello), **common)[0])
 
     ceiling = results[2].rps
     ratio = 100.0 * results[1].rps / ceiling if ceiling else 0.0
     return {
-        "settings": {"connections": args.connections, "seconds": args.seconds, "warmup": args.warmup,
+        "settings": {"client": client, "connections": args.connections, "seconds": seconds, "warmup": warmup,
                      "workers": args.workers if args.workers is not None else "default (one per core)",
                      "cpus": os.cpu_count()},
         "results": [{**asdict(r), "rps": round(r.rps, 1)} for r in results],
@@ -374,8 +554,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
 def print_table(report: dict[str, object]) -> None:
     s = report["settings"]
     assert isinstance(s, dict)
-    print(f"connections={s['connections']}  seconds={s['seconds']}  warmup={s['warmup']}  "
-          f"workers={s['workers']}  cpus={s['cpus']}")
+    print(f"client={s['client']}  connections={s['connections']}  seconds={s['seconds']}  "
+          f"warmup={s['warmup']}  workers={s['workers']}  cpus={s['cpus']}")
     print(f"{'measurement':<26}{'req/s':>10}{'requests':>10}{'errors':>8}")
     results = report["results"]
     assert isinstance(results, list)
@@ -404,6 +584,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--workers", type=int, default=None, help="qharbor serve --workers (default: its own)")
     p.add_argument("--drain-timeout", type=float, default=30.0,
                    help="longest wait for the created jobs to finish before the GET run (default 30)")
+    p.add_argument("--client", choices=("auto", "wrk", "python"), default="auto",
+                   help="load generator: wrk (preferred), the built-in python one, or auto = wrk when "
+                        "installed (default auto)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument("--hello-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = p.parse_args(argv)

@@ -7,13 +7,14 @@ import time
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from ..service.keys import Authenticator
 from ..settings import Settings
 from ..store.db import Database
 from . import v04
-from .errors import HANDLERS
+from .errors import HANDLERS, CatchAll
 from .http import JSON
 
 
@@ -27,6 +28,7 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(
         routes=[*v04.ROUTES, Route("/health", health, methods=["GET"])],
         exception_handlers=HANDLERS,
+        middleware=[Middleware(CatchAll)],
     )
     # Clients never follow redirects (ionq-core disables them): no slash redirects.
     app.router.redirect_slashes = False

@@ -10,6 +10,7 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..service.jobs import JobNotFound, ResultsNotReady
 from ..service.problems import InvalidRequest
@@ -56,10 +57,37 @@ async def _http(_: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, message, headers=exc.headers)
 
 
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    # Logged in full here; the client only learns that it was our fault.
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(500, "internal server error; the failure has been logged")
+class CatchAll:
+    """Answer any unexpected exception with a JSON 500 and keep the connection.
+
+    Starlette's outermost handler re-raises after responding, and uvicorn then
+    drops the connection; clients (cirq, pennylane) see a reset instead of the
+    500 body. This middleware sits inside it and ends the story itself.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            # Logged in full here; the client only learns that it was our fault.
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            response = error_response(500, "internal server error; the failure has been logged")
+            await response(scope, receive, send)
 
 
 HANDLERS: dict[Any, Any] = {
@@ -68,5 +96,4 @@ HANDLERS: dict[Any, Any] = {
     JobNotFound: _not_found,
     ResultsNotReady: _not_found,
     HTTPException: _http,
-    Exception: _unexpected,
 }

@@ -1,0 +1,70 @@
+"""The engine's narrow interface: exact probabilities, seeded samples, refusals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from qiskit import QuantumCircuit
+from qiskit.quantum_info import Statevector
+
+from qharbor import engine
+from qharbor.engine import Circuit, Gate, gates
+
+
+def test_qubit_zero_is_the_least_significant_bit() -> None:
+    probs = engine.simulate(Circuit(3, (Gate("x", (1,)),)))
+    assert engine.probabilities(probs, 10) == {"2": 1.0}
+
+
+@pytest.mark.parametrize("name", sorted(engine.GATES - {"pauliexp"}))
+def test_every_gate_matrix_is_unitary(name: str) -> None:
+    width = 2 if name in engine.TWO_QUBIT else 1
+    params = {"ms": (0.1, 0.2, 0.15), "gpi": (0.3,), "gpi2": (0.3,)}.get(name, (0.7,))
+    u = gates.matrix(Gate(name, tuple(range(width)), (), params))
+    np.testing.assert_allclose(u @ u.conj().T, np.eye(2**width), atol=1e-12)
+
+
+def test_random_circuits_match_qiskit() -> None:
+    rng = np.random.default_rng(7)
+    n = 6
+    for _ in range(5):
+        ours, ref = [], QuantumCircuit(n)
+        for _ in range(60):
+            a, b, c = (int(x) for x in rng.choice(n, 3, replace=False))
+            theta = float(rng.uniform(-3, 3))
+            kind = rng.integers(5)
+            if kind == 0:
+                ours.append(Gate("ry", (a,), (), (theta,))), ref.ry(theta, a)
+            elif kind == 1:
+                ours.append(Gate("x", (b,), (a, c))), ref.ccx(a, c, b)
+            elif kind == 2:
+                ours.append(Gate("phase", (b,), (a,), (theta,))), ref.cp(theta, a, b)
+            elif kind == 3:
+                ours.append(Gate("yy", (a, b), (), (theta,))), ref.ryy(theta, a, b)
+            else:
+                ours.append(Gate("h", (c,))), ref.h(c)
+        got = engine.simulate(Circuit(n, tuple(ours)))
+        np.testing.assert_allclose(got, Statevector(ref).probabilities(), atol=1e-10)
+
+
+def test_sampling_is_seeded_and_counts_every_shot() -> None:
+    probs = engine.simulate(Circuit(2, (Gate("h", (0,)), Gate("h", (1,)))))
+    a, b = engine.sample(probs, 1000, seed=42), engine.sample(probs, 1000, seed=42)
+    assert a == b and sum(a.values()) == 1000 and set(a) <= {"0", "1", "2", "3"}
+
+
+def test_refuses_more_qubits_than_it_supports() -> None:
+    with pytest.raises(engine.TooComplex):
+        engine.simulate(Circuit(engine.MAX_QUBITS + 1, ()))
+
+
+def test_result_size_is_bounded() -> None:
+    probs = engine.simulate(Circuit(4, tuple(Gate("h", (q,)) for q in range(4))))
+    with pytest.raises(engine.TooComplex):
+        engine.probabilities(probs, max_entries=8)
+
+
+def test_time_limit_stops_a_run() -> None:
+    slow = Circuit(16, tuple(Gate("h", (q % 16,)) for q in range(5000)))
+    with pytest.raises(engine.SimulationTimeout):
+        engine.simulate(slow, time_limit_s=0.01)
