@@ -23,6 +23,16 @@ class JSON(Response):
         return orjson.dumps(content)
 
 
+class RawJSON(Response):
+    """Already-encoded JSON, sent with the two headers it needs and nothing else."""
+
+    media_type = "application/json"
+
+    def __init__(self, body: bytes, status_code: int = 200) -> None:
+        self.body, self.status_code, self.background = body, status_code, None
+        self.raw_headers = [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
+
+
 def settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 

@@ -12,7 +12,7 @@ from ..service import backends as catalog
 from ..service import jobs
 from . import views
 from .errors import ApiError
-from .http import JSON, json_body, principal, read, write
+from .http import JSON, RawJSON, json_body, principal, read, write
 
 
 async def whoami(request: Request) -> Response:
@@ -66,8 +66,11 @@ async def list_jobs(request: Request) -> Response:
 
 async def get_job(request: Request) -> Response:
     who = await principal(request)
-    record = await read(request, jobs.get, who, request.path_params["id"])
-    return Response(views.job_json(record), media_type="application/json")
+    job_id = request.path_params["id"]
+    body = views.rendered(job_id)
+    if body is None or not await read(request, jobs.exists, who, job_id):
+        body = views.job_json(await read(request, jobs.get, who, job_id))
+    return RawJSON(body)
 
 
 async def _ids(request: Request) -> list[str]:
@@ -108,8 +111,7 @@ async def delete_jobs(request: Request) -> Response:
 
 async def probabilities(request: Request) -> Response:
     who = await principal(request)
-    data = await read(request, jobs.probabilities, who, request.path_params["id"])
-    return Response(data, media_type="application/json")
+    return RawJSON(await read(request, jobs.probabilities, who, request.path_params["id"]))
 
 
 PREFIX = "/v0.4"

@@ -93,12 +93,18 @@ _FINISHED = frozenset({"completed", "failed", "canceled"})
 _rendered: dict[str, bytes] = {}
 
 
+def rendered(job_id: str) -> bytes | None:
+    """The memoized rendering of a finished job, if there is one (see :func:`job_json`)."""
+    return _rendered.get(job_id)
+
+
 def job_json(record: JobRecord) -> bytes:
     """The rendered job for ``GET /jobs/{id}``.
 
-    A finished job never changes again (deleting it removes the row, which the
-    caller has just read), so its bytes are memoized: polling clients and
-    dashboards re-read finished jobs far more often than anything else.
+    A finished job never changes again (deleting it removes the row), so its bytes
+    are memoized: polling clients and dashboards re-read finished jobs far more
+    often than anything else. A memoized job is served only after checking that
+    it still exists for the caller.
     """
     job_id, finished = record.row["id"], record.row["status"] in _FINISHED
     if finished and (hit := _rendered.get(job_id)) is not None:

@@ -126,6 +126,10 @@ def get(db: Database, who: Principal, job_id: str) -> JobRecord:
     return JobRecord(row, kids)
 
 
+def exists(db: Database, who: Principal, job_id: str) -> bool:
+    return job_store.exists(db, who.project_id, job_id)
+
+
 def _encode_cursor(seq: int) -> str:
     return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
 

@@ -29,6 +29,7 @@ def insert(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
 
 # The statements clients poll, prepared once (see Database.rows).
 _GET = select(*_VIEW).where(jobs.c.id == bindparam("job_id"), jobs.c.project_id == bindparam("project_id"))
+_EXISTS = select(jobs.c.seq).where(jobs.c.id == bindparam("job_id"), jobs.c.project_id == bindparam("project_id"))
 _CHILDREN = select(jobs.c.id).where(jobs.c.parent_id == bindparam("parent_id")).order_by(jobs.c.position)
 _RESULT = select(results.c.data).where(results.c.job_id == bindparam("job_id"), results.c.kind == bindparam("kind"))
 _CHILD_RESULTS = (
@@ -42,6 +43,10 @@ _CHILD_RESULTS = (
 def get(db: Database, project_id: str, job_id: str) -> Mapping[str, Any] | None:
     found = db.rows(_GET, job_id=job_id, project_id=project_id)
     return found[0] if found else None
+
+
+def exists(db: Database, project_id: str, job_id: str) -> bool:
+    return bool(db.rows(_EXISTS, job_id=job_id, project_id=project_id))
 
 
 def children(db: Database, parent_id: str) -> list[str]:
