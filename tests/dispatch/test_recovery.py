@@ -120,3 +120,18 @@ def test_each_job_is_claimed_by_exactly_one_worker(storage: list[str]) -> None:
             proc.terminate()
             proc.wait(20)
         srv.stop()
+
+
+def test_lifecycle_shows_ready_while_waiting_for_a_busy_worker(storage: list[str]) -> None:
+    srv = Server(storage, workers=1).start()
+    try:
+        with srv.client() as api:
+            slow = api.post("/jobs", json=slow_job()).json()["id"]
+            wait_for(api, slow, ("started",))
+            waiting = api.post("/jobs", json=bell()).json()["id"]
+            seen = [wait_for(api, waiting, ("ready", "started", "completed"))["status"]]
+            seen.append(wait_for(api, waiting)["status"])
+            assert seen == ["ready", "completed"]
+            assert wait_for(api, slow)["status"] == "completed"
+    finally:
+        srv.stop()

@@ -90,6 +90,7 @@ class Worker:
                 with self.engine.begin() as conn:
                     if not queue.heartbeat(conn, self.id):  # declared dead after a long stall
                         queue.register(conn, self.id, socket.gethostname(), os.getpid())
+                    queue.admit(conn)
                 if time.monotonic() - last_sweep > self.settings.worker_stale_after_s / 2:
                     last_sweep = time.monotonic()
                     with self.engine.begin() as conn:

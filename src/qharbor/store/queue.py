@@ -21,6 +21,18 @@ from .schema import jobs, results, workers
 MAX_ATTEMPTS = 3
 
 
+def admit(conn: Connection, batch: int = 1000) -> int:
+    """Move accepted jobs (``submitted``) into the queue proper (``ready``).
+
+    Run by every worker's heartbeat, so jobs waiting behind busy workers show as
+    ``ready``; an idle worker claims a ``submitted`` job directly.
+    """
+    pending = select(jobs.c.seq).where(jobs.c.status == "submitted").order_by(jobs.c.seq).limit(batch)
+    if conn.dialect.name == "postgresql":
+        pending = pending.with_for_update(skip_locked=True)
+    return conn.execute(update(jobs).where(jobs.c.seq.in_(pending.scalar_subquery())).values(status="ready")).rowcount
+
+
 def claim(conn: Connection, worker_id: str) -> RowMapping | None:
     """Take the oldest queued top-level job, mark it (and its children) started."""
     oldest = (
