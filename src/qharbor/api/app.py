@@ -16,6 +16,7 @@ from ..store.db import Database
 from . import v04
 from .errors import HANDLERS, CatchAll
 from .http import JSON
+from .waiting import CompletionWatcher
 
 
 async def health(_: Request) -> Response:
@@ -35,5 +36,6 @@ def create_app(settings: Settings) -> Starlette:
     app.state.settings = settings
     app.state.db = db
     app.state.auth = Authenticator(db.engine)
+    app.state.watcher = CompletionWatcher(db)
     app.state.started_at = time.time()
     return app

@@ -12,7 +12,7 @@ from ..service import backends as catalog
 from ..service import jobs
 from . import views
 from .errors import ApiError
-from .http import JSON, RawJSON, json_body, principal, read, write
+from .http import JSON, RawJSON, json_body, principal, read, settings, write
 
 
 async def whoami(request: Request) -> Response:
@@ -69,7 +69,12 @@ async def get_job(request: Request) -> Response:
     job_id = request.path_params["id"]
     body = views.rendered(job_id)
     if body is None or not await read(request, jobs.exists, who, job_id):
-        body = views.job_json(await read(request, jobs.get, who, job_id))
+        record = await read(request, jobs.get, who, job_id)
+        wait = settings(request).unfinished_wait_s
+        if record.row["status"] not in jobs.FINISHED and wait > 0:
+            await request.app.state.watcher.wait(job_id, wait)
+            record = await read(request, jobs.get, who, job_id)
+        body = views.job_json(record)
     return RawJSON(body)
 
 

@@ -21,6 +21,7 @@ from .keys import Principal
 from .problems import InvalidRequest
 from .programs import encode_circuit, parse_job
 
+FINISHED = frozenset(job_store.FINISHED)
 STATUSES = ("submitted", "ready", "started", "canceled", "failed", "completed")
 #: Filter aliases clients send (qiskit sessions ask for ``queued``).
 STATUS_ALIASES = {"queued": ("submitted", "ready"), "running": ("started",)}

@@ -98,7 +98,7 @@ class Database:
         self.inline_reads = self.engine.dialect.name == "sqlite"
         self._path = self.engine.url.database
         self._local = threading.local()
-        self._compiled: dict[int, tuple[str, tuple[str, ...]]] = {}
+        self._compiled: dict[int, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
 
     def _raw(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -120,10 +120,12 @@ class Database:
                 return list(conn.execute(stmt, params).mappings())
         compiled = self._compiled.get(id(stmt))
         if compiled is None:
-            c = stmt.compile(dialect=self.engine.dialect)
-            compiled = self._compiled[id(stmt)] = (str(c), tuple(c.positiontup or ()))
-        sql, order = compiled
-        return self._raw().execute(sql, [params[name] for name in order]).fetchall()
+            c = stmt.compile(dialect=self.engine.dialect, compile_kwargs={"render_postcompile": True})
+            # Literal values in the statement are parameters too; keep them as defaults.
+            compiled = self._compiled[id(stmt)] = (str(c), tuple(c.positiontup or ()), c.params)
+        sql, order, defaults = compiled
+        values = [params[name] if name in params else defaults[name] for name in order]
+        return self._raw().execute(sql, values).fetchall()
 
     def dispose(self) -> None:
         self.engine.dispose()

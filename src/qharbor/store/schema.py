@@ -71,6 +71,7 @@ jobs = Table(
 Index("jobs_project_seq", jobs.c.project_id, jobs.c.seq)
 Index("jobs_parent", jobs.c.parent_id, jobs.c.position)
 Index("jobs_queue", jobs.c.status, jobs.c.seq)
+Index("jobs_completed", jobs.c.completed_at)
 
 results = Table(
     "results",

@@ -1,0 +1,79 @@
+"""qiskit-ionq 1.1.1, unmodified."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from qiskit import QuantumCircuit
+from qiskit_ionq import IonQProvider
+
+
+@pytest.fixture
+def provider(base_url: str, key: str, monkeypatch: pytest.MonkeyPatch) -> IonQProvider:
+    # qiskit-ionq sizes backends by an unauthenticated probe to IONQ_API_URL (clients.md §2.9).
+    monkeypatch.setenv("IONQ_API_URL", base_url)
+    return IonQProvider(token=key, url=base_url)
+
+
+def bell() -> QuantumCircuit:
+    qc = QuantumCircuit(2, 2, name="bell")
+    qc.h(0)
+    qc.cx(0, 1)
+    qc.measure([0, 1], [0, 1])
+    return qc
+
+
+def test_bell_counts_on_the_ideal_simulator(provider: IonQProvider) -> None:
+    backend = provider.get_backend("ionq_simulator")
+    start = time.monotonic()
+    job = backend.run(bell(), shots=1000, sampler_seed=7)
+    counts = job.get_counts()
+    assert set(counts) == {"00", "11"} and sum(counts.values()) == 1000
+    assert time.monotonic() - start < 4, "the job should be done by the client's first poll"
+    assert job.get_probabilities() == pytest.approx({"00": 0.5, "11": 0.5})
+
+
+def test_bit_order(provider: IonQProvider) -> None:
+    qc = QuantumCircuit(3, 3)
+    qc.x(0)
+    qc.measure(range(3), range(3))
+    assert provider.get_backend("ionq_simulator").run(qc, shots=100).get_counts() == {"001": 100}
+
+
+def test_multi_circuit_job(provider: IonQProvider) -> None:
+    ghz = QuantumCircuit(3, 3, name="ghz")
+    ghz.h(0), ghz.cx(0, 1), ghz.cx(1, 2)
+    ghz.measure(range(3), range(3))
+    job = provider.get_backend("ionq_simulator").run([bell(), ghz], shots=200, sampler_seed=3)
+    counts = job.get_counts()
+    assert set(counts[0]) == {"00", "11"} and set(counts[1]) == {"000", "111"}
+
+
+def test_native_gates(provider: IonQProvider) -> None:
+    from qiskit_ionq import GPI2Gate, GPIGate, MSGate
+
+    qc = QuantumCircuit(2, 2)
+    qc.append(GPI2Gate(0.25), [0])
+    qc.append(GPIGate(0), [1])
+    qc.append(MSGate(0, 0), [0, 1])
+    qc.measure([0, 1], [0, 1])
+    backend = provider.get_backend("ionq_simulator", gateset="native")
+    probs = backend.run(qc, shots=100).get_probabilities()
+    assert sum(probs.values()) == pytest.approx(1.0)
+
+
+def test_retrieve_cancel_and_status(provider: IonQProvider) -> None:
+    backend = provider.get_backend("ionq_simulator")
+    job = backend.run(bell(), shots=10)
+    job.wait_for_final_state(timeout=30)
+    again = backend.retrieve_job(job.job_id())
+    assert again.status().name == "DONE"
+    assert set(again.get_counts()) <= {"00", "11"}
+    job.cancel()  # finished: a no-op that must not raise
+
+
+def test_qpu_backend_runs(provider: IonQProvider) -> None:
+    backend = provider.get_backend("ionq_qpu.aria-1")
+    counts = backend.run(bell(), shots=100).get_counts()
+    assert sum(counts.values()) == 100
