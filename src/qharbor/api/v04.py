@@ -128,6 +128,8 @@ ROUTES = [
     for method, path, endpoint in [
         ("GET", "/jobs/{id}", get_job),
         ("GET", "/jobs/{id}/results/probabilities", probabilities),
+        # cirq-ionq reads batches here (not in the spec): the same per-circuit maps, nested.
+        ("GET", "/jobs/{id}/results/probabilities/aggregated", probabilities),
         ("POST", "/jobs", create_job),
         ("GET", "/jobs", list_jobs),
         ("PUT", "/jobs/status/cancel", cancel_jobs),

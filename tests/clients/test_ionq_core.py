@@ -1,0 +1,81 @@
+"""ionq-core 0.2.0 (generated from IonQ's spec), unmodified: strict response models."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+
+import pytest
+from ionq_core import IonQClient
+from ionq_core.api.backends import get_backend, get_backends
+from ionq_core.api.default import (
+    cancel_job,
+    cancel_jobs,
+    create_job,
+    delete_job,
+    delete_jobs,
+    get_job,
+    get_job_probabilities,
+    get_jobs,
+)
+from ionq_core.api.whoami import get_whoami
+from ionq_core.models.circuit_job_creation_payload import CircuitJobCreationPayload
+from ionq_core.models.jobs_bulk_operation_request import JobsBulkOperationRequest
+from ionq_core.pagination import iter_jobs
+from ionq_core.polling import wait_for_job
+
+BELL = {"type": "ionq.circuit.v1", "backend": "simulator", "shots": 100,
+        "input": {"gateset": "qis", "qubits": 2,
+                  "circuit": [{"gate": "h", "target": 0}, {"gate": "cnot", "control": 0, "target": 1}]}}
+
+
+@pytest.fixture
+def client(base_url: str, key: str) -> Iterator[object]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "not HTTPS": this is a local test server
+        c = IonQClient(api_key=key, base_url=base_url, max_retries=0)
+    c = c.with_raise_on_unexpected_status(True) if hasattr(c, "with_raise_on_unexpected_status") else c
+    yield c
+
+
+def submit(client: object, body: dict = BELL) -> str:
+    created = create_job.sync(client=client, body=CircuitJobCreationPayload.from_dict(body))
+    assert created is not None and created.status == "submitted"
+    return created.id
+
+
+def test_whoami_and_backends(client: object) -> None:
+    me = get_whoami.sync(client=client)
+    assert me.key_name == "client-test" and me.key_id
+    backends = get_backends.sync(client=client)
+    assert {b.backend for b in backends} >= {"simulator", "qpu.forte-1"}
+    assert all(b.qubits > 0 and b.last_updated for b in backends)
+    assert get_backend.sync("qpu.forte-1", client=client).qubits == 36
+
+
+def test_job_flow(client: object) -> None:
+    job_id = submit(client)
+    job = wait_for_job(client, job_id, poll_interval=0.1, timeout=60)
+    assert job.status == "completed" and job.execution_duration_ms is not None
+    assert job.dry_run is False and job.submitter_id and job.project_id
+    probs = get_job_probabilities.sync(job_id, client=client)
+    assert probs.additional_properties == pytest.approx({"0": 0.5, "3": 0.5})
+    again = get_job.sync(job_id, client=client)
+    assert again.id == job_id and again.stats.qubits == 2
+
+
+def test_pagination_follows_next_until_null(client: object) -> None:
+    ids = [submit(client) for _ in range(5)]
+    assert [j.id for j in iter_jobs(client, limit=2)] == ids[::-1]
+    page = get_jobs.sync(client=client, limit=2)
+    assert len(page.jobs) == 2 and isinstance(page.next_, str)
+
+
+def test_cancel_and_delete(client: object) -> None:
+    job_id = submit(client)
+    assert cancel_job.sync(job_id, client=client).status == "canceled"
+    assert delete_job.sync(job_id, client=client).status == "deleted"
+    ids = [submit(client) for _ in range(2)]
+    body = JobsBulkOperationRequest.from_dict({"ids": ids})
+    assert cancel_jobs.sync(client=client, body=body).status == "canceled"
+    assert sorted(delete_jobs.sync(client=client, body=body).ids) == sorted(ids)
