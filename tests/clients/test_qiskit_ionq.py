@@ -77,3 +77,10 @@ def test_qpu_backend_runs(provider: IonQProvider) -> None:
     backend = provider.get_backend("ionq_qpu.aria-1")
     counts = backend.run(bell(), shots=100).get_counts()
     assert sum(counts.values()) == 100
+
+
+def test_memory_on_an_emulated_qpu(provider: IonQProvider) -> None:
+    job = provider.get_backend("ionq_qpu.aria-1").run(bell(), shots=40, memory=True)
+    memory = job.result().get_memory()
+    assert len(memory) == 40 and set(memory) <= {"00", "11"}
+    assert {m: memory.count(m) for m in set(memory)} == job.get_counts()

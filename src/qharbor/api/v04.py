@@ -9,8 +9,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..service import backends as catalog
-from ..service import jobs
-from . import views
+from ..service import jobs, results
+from . import formats, views
 from .errors import ApiError
 from .http import JSON, RawJSON, json_body, principal, read, settings, write
 
@@ -114,9 +114,25 @@ async def delete_jobs(request: Request) -> Response:
     return JSON({"ids": found, "status": "deleted"})
 
 
-async def probabilities(request: Request) -> Response:
+def _result_route(fmt: str):  # type: ignore[no-untyped-def]
+    async def endpoint(request: Request) -> Response:
+        who = await principal(request)
+        return RawJSON(await read(request, jobs.result, who, request.path_params["id"], fmt))
+
+    return endpoint
+
+
+async def artifact(request: Request) -> Response:
     who = await principal(request)
-    return RawJSON(await read(request, jobs.probabilities, who, request.path_params["id"]))
+    return RawJSON(await read(request, jobs.result, who, request.path_params["id"], request.path_params["artifact"]))
+
+
+async def format_schema(request: Request) -> Response:
+    await principal(request)
+    name = request.path_params["format"]
+    if name not in formats.SCHEMAS:
+        raise ApiError(404, f"no format {name!r}; known: {', '.join(formats.SCHEMAS)}")
+    return JSON(formats.SCHEMAS[name])
 
 
 PREFIX = "/v0.4"
@@ -127,9 +143,13 @@ ROUTES = [
     Route(PREFIX + path, endpoint, methods=[method])
     for method, path, endpoint in [
         ("GET", "/jobs/{id}", get_job),
-        ("GET", "/jobs/{id}/results/probabilities", probabilities),
-        # cirq-ionq reads batches here (not in the spec): the same per-circuit maps, nested.
-        ("GET", "/jobs/{id}/results/probabilities/aggregated", probabilities),
+        ("GET", "/jobs/{id}/results/probabilities", _result_route(results.PROBABILITIES_V1)),
+        # Legacy result paths clients use that the spec lacks; cirq-ionq reads batches at .../aggregated.
+        ("GET", "/jobs/{id}/results/probabilities/aggregated", _result_route(results.AGGREGATE_V1)),
+        ("GET", "/jobs/{id}/results/histogram", _result_route(results.HISTOGRAM_V1)),
+        ("GET", "/jobs/{id}/results/shots", _result_route(results.SHOTS_V1)),
+        ("GET", "/jobs/{id}/artifacts/{artifact}", artifact),
+        ("GET", "/schemas/formats/{format}", format_schema),
         ("POST", "/jobs", create_job),
         ("GET", "/jobs", list_jobs),
         ("PUT", "/jobs/status/cancel", cancel_jobs),

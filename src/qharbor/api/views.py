@@ -10,9 +10,9 @@ import orjson
 from ..service.backends import Backend
 from ..service.jobs import JobRecord
 from ..service.programs import NATIVE_GATES, QIS_GATES
+from ..service.results import CIRCUIT_FORMATS, PARENT_FORMATS
 
 PREFIX = "/v0.4"
-PROBABILITIES_FORMAT = "ionq.result.probabilities.json.v1"
 
 
 def iso(t: float | None) -> str | None:
@@ -38,17 +38,21 @@ def _failure(row: Any) -> dict[str, str] | None:
 
 
 def results(row: Any) -> dict[str, Any] | None:
+    """Artifact descriptors, each also carrying the root-relative ``url`` clients follow."""
     if row["dry_run"] and row["status"] == "completed":
         return None
     if row["status"] != "completed":
         return {}
-    descriptor = {
-        "id": "probabilities",
-        "format": PROBABILITIES_FORMAT,
-        "media_type": "application/json",
-        "url": f"{PREFIX}/jobs/{row['id']}/results/probabilities",
-    }
-    return {"probabilities": descriptor, PROBABILITIES_FORMAT: descriptor}
+    job_id = row["id"]
+    offered = PARENT_FORMATS if row["type"] == "ionq.multi-circuit.v1" else CIRCUIT_FORMATS
+    found: dict[str, Any] = {}
+    for fmt, legacy in offered.items():
+        descriptor = {"id": fmt, "format": fmt, "media_type": "application/json",
+                      "url": f"{PREFIX}/jobs/{job_id}/artifacts/{fmt}"}
+        found[fmt] = descriptor
+        if legacy:
+            found[legacy] = {**descriptor, "url": f"{PREFIX}/jobs/{job_id}/results/{legacy}"}
+    return found
 
 
 def job(record: JobRecord, *, detail: bool = True) -> dict[str, Any]:

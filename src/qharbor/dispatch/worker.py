@@ -19,6 +19,8 @@ import orjson
 from sqlalchemy import Engine
 
 from .. import engine as sim
+from ..service import results
+from ..service.jobs import is_sampled
 from ..service.programs import decode_circuit
 from ..settings import Settings
 from ..store import jobs as job_store
@@ -41,6 +43,7 @@ def execute(engine: Engine, job: Any, worker_id: str, settings: Settings) -> Non
     elapsed_ms = lambda: int((time.monotonic() - started) * 1000)  # noqa: E731
     try:
         documents: dict[str, dict[str, str]] = {}
+        sampled = is_sampled(job)
         if not job["dry_run"]:
             if job["type"] == "ionq.multi-circuit.v1":
                 with reading(engine) as conn:
@@ -55,6 +58,9 @@ def execute(engine: Engine, job: Any, worker_id: str, settings: Settings) -> Non
                 remaining = settings.job_time_limit_s - (time.monotonic() - started)
                 probs = sim.simulate(decode_circuit(program), time_limit_s=max(remaining, 0.0))
                 result = sim.probabilities(probs, settings.max_result_entries)
+                if sampled:
+                    histogram = results.counts(result, job["shots"], job["seed"] or 0, i)
+                    result = results.sampled_probabilities(histogram, job["shots"])
                 documents[target_id] = {"probabilities": orjson.dumps(result).decode()}
         with engine.begin() as conn:
             queue.complete(conn, job_id, worker_id, documents, elapsed_ms())

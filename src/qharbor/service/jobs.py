@@ -19,6 +19,7 @@ from ..store import jobs as job_store
 from ..store.db import Database, reading
 from .keys import Principal
 from .problems import InvalidRequest
+from . import results
 from .programs import encode_circuit, parse_job
 
 FINISHED = frozenset(job_store.FINISHED)
@@ -30,8 +31,8 @@ DEFAULT_PAGE = 25
 
 
 class JobNotFound(Exception):
-    def __init__(self, job_id: str) -> None:
-        super().__init__(f"no job with id {job_id!r} exists for this API key's project")
+    def __init__(self, job_id: str, detail: str | None = None) -> None:
+        super().__init__(detail or f"no job with id {job_id!r} exists for this API key's project")
         self.job_id = job_id
 
 
@@ -70,6 +71,7 @@ def submit(db: Database, who: Principal, body: Any) -> str:
         "session_id": request.session_id,
         "dry_run": request.dry_run,
         "shots": request.shots,
+        "seed": request.seed,
         "noise": _dumps(request.noise),
         "settings": _dumps(request.settings),
         "status": "submitted",
@@ -208,20 +210,44 @@ def delete(db: Database, who: Principal, ids: list[str]) -> list[str]:
         return job_store.remove(conn, who.project_id, ids)
 
 
-def probabilities(db: Database, who: Principal, job_id: str) -> bytes:
-    """The probability document: flat for one circuit, ``{child_id: map}`` in submission order."""
+def is_sampled(row: Mapping[str, Any]) -> bool:
+    """Whether a job's stored probabilities are ``count/shots`` rather than exact.
+
+    Everything but the ideal simulator answers like hardware: with shot statistics.
+    """
+    if row["backend"] != "simulator":
+        return True
+    return bool(row["noise"]) and orjson.loads(row["noise"]).get("model", "ideal") != "ideal"
+
+
+def result(db: Database, who: Principal, job_id: str, fmt: str = results.PROBABILITIES_V1) -> bytes:
+    """A finished job's result in ``fmt``; multi-circuit jobs nest each child's, in submission order."""
     row = job_store.get(db, who.project_id, job_id)
     if row is None:
         raise JobNotFound(job_id)
     if row["status"] != "completed" or row["dry_run"]:
         raise ResultsNotReady(job_id, "completed (dry run)" if row["dry_run"] else row["status"])
-    if row["type"] != "ionq.multi-circuit.v1":
+    multi = row["type"] == "ionq.multi-circuit.v1"
+    offered = results.PARENT_FORMATS if multi else results.CIRCUIT_FORMATS
+    if fmt not in offered and not (multi and fmt in results.CIRCUIT_FORMATS):
+        raise JobNotFound(job_id, f"job {job_id} has no artifact {fmt!r} (it offers: {', '.join(offered)})")
+    if not multi:
         document = job_store.result(db, job_id, "probabilities")
         if document is None:  # deleted in between
             raise JobNotFound(job_id)
-        return document.encode()
+        if fmt == results.PROBABILITIES_V1:
+            return document.encode()
+        return orjson.dumps(_render(row, fmt, document, row["qubits"], 0))
     parts = job_store.child_results(db, job_id, "probabilities")
     if any(doc is None for _, doc in parts):
         raise JobNotFound(job_id)
-    # Assembled as text: the stored maps are already JSON, in the order the circuits came.
-    return ("{" + ",".join(f'"{k}":{doc}' for k, doc in parts) + "}").encode()
+    if fmt in (results.PROBABILITIES_V1, results.AGGREGATE_V1):
+        # Assembled as text: the stored maps are already JSON, in the order the circuits came.
+        return ("{" + ",".join(f'"{k}":{doc}' for k, doc in parts) + "}").encode()
+    widths = job_store.child_widths(db, job_id)
+    return orjson.dumps({k: _render(row, fmt, doc, widths[i], i) for i, (k, doc) in enumerate(parts)})
+
+
+def _render(row: Mapping[str, Any], fmt: str, document: str, qubits: int, position: int) -> Any:
+    return results.render(fmt, orjson.loads(document), shots=row["shots"], seed=row["seed"] or 0,
+                          qubits=qubits, sampled=is_sampled(row), position=position)

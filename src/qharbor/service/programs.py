@@ -8,6 +8,7 @@ reported at once with the path of the offending item.
 from __future__ import annotations
 
 import math
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +61,7 @@ class JobRequest:
     noise: dict[str, Any] | None
     settings: dict[str, Any]
     metadata: Any  # exactly as submitted (dict or None)
+    seed: int  # noise.seed when given, else drawn here: results can always be reproduced
     circuits: list[CircuitProgram] = field(default_factory=list)
 
     @property
@@ -371,6 +373,7 @@ def parse_job(body: Any) -> JobRequest:
         noise=(noise or {"model": "ideal"}) if backend.name == "simulator" else None,
         settings=settings,
         metadata=metadata,
+        seed=noise["seed"] if noise and noise.get("seed") is not None else secrets.randbelow(2**31),
         circuits=circuits,
     )
 

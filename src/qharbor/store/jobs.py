@@ -34,6 +34,7 @@ _FINISHED_SINCE = select(jobs.c.id, jobs.c.completed_at).where(jobs.c.completed_
 _QUEUED = select(jobs.c.seq).where(jobs.c.status.in_(QUEUED), jobs.c.parent_id.is_(None)).limit(1)
 _CHILDREN = select(jobs.c.id).where(jobs.c.parent_id == bindparam("parent_id")).order_by(jobs.c.position)
 _RESULT = select(results.c.data).where(results.c.job_id == bindparam("job_id"), results.c.kind == bindparam("kind"))
+_CHILD_WIDTHS = select(jobs.c.qubits).where(jobs.c.parent_id == bindparam("parent_id")).order_by(jobs.c.position)
 _CHILD_RESULTS = (
     select(jobs.c.id, results.c.data)
     .select_from(jobs.outerjoin(results, (results.c.job_id == jobs.c.id) & (results.c.kind == bindparam("kind"))))
@@ -70,6 +71,11 @@ def result(db: Database, job_id: str, kind: str) -> str | None:
     """A stored result document (JSON text)."""
     found = db.rows(_RESULT, job_id=job_id, kind=kind)
     return found[0]["data"] if found else None
+
+
+def child_widths(db: Database, parent_id: str) -> list[int]:
+    """Each child's qubit count, in submission order."""
+    return [row["qubits"] for row in db.rows(_CHILD_WIDTHS, parent_id=parent_id)]
 
 
 def child_results(db: Database, parent_id: str, kind: str) -> list[tuple[str, str | None]]:

@@ -67,11 +67,13 @@ jobs = Table(
     Column("failure_message", Text),
     Column("worker_id", String(36)),
     Column("attempts", Integer, nullable=False, default=0),
+    Column("seed", BigInteger),  # sampling seed: noise.seed, or one drawn at submission
 )
 Index("jobs_project_seq", jobs.c.project_id, jobs.c.seq)
 Index("jobs_parent", jobs.c.parent_id, jobs.c.position)
 Index("jobs_queue", jobs.c.status, jobs.c.seq)
 Index("jobs_completed", jobs.c.completed_at)
+Index("jobs_session", jobs.c.session_id)
 
 results = Table(
     "results",
@@ -80,6 +82,22 @@ results = Table(
     Column("kind", String(40), primary_key=True),
     Column("data", Text, nullable=False),
 )
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("project_id", String(36), nullable=False),
+    Column("creator_id", String(36), nullable=False),
+    Column("backend", String(60), nullable=False),
+    Column("settings", Text, nullable=False),  # JSON: job_count_limit, duration_limit_min, cost_limit
+    Column("status", String(16), nullable=False),  # created -> started (first job) -> ended
+    Column("created_at", Float, nullable=False),
+    Column("started_at", Float),
+    Column("ended_at", Float),
+    Column("ender_id", String(36)),
+)
+Index("sessions_project", sessions.c.project_id, sessions.c.created_at)
 
 workers = Table(
     "workers",

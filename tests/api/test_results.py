@@ -1,0 +1,98 @@
+"""Every result format: artifacts, legacy result paths, format schemas."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from spec import assert_valid
+from support import bell, wait_for
+
+FORMATS = {
+    "ionq.result.probabilities.json.v1": "IonqResultProbabilitiesJsonV1",
+    "ionq.result.probabilities.json.v2": "IonqResultProbabilitiesJsonV2",
+    "ionq.result.histogram.json.v1": "IonqResultHistogramJsonV1",
+    "ionq.result.histogram.json.v2": "IonqResultHistogramJsonV2",
+    "ionq.result.shots.json.v1": "IonqResultShotsJsonV1",
+    "ionq.result.shots.json.v2": "IonqResultShotsJsonV2",
+}
+
+
+def _done(api: httpx.Client, body: dict) -> dict:
+    job = wait_for(api, api.post("/jobs", json=body).json()["id"])
+    assert job["status"] == "completed", job["failure"]
+    return job
+
+
+def test_single_circuit_offers_every_format(api: httpx.Client) -> None:
+    job = _done(api, bell(shots=500))
+    for fmt, schema in FORMATS.items():
+        descriptor = job["results"][fmt]
+        assert_valid(descriptor, "ArtifactDescriptor")
+        body = api.get(f"/jobs/{job['id']}/artifacts/{descriptor['id']}").json()
+        assert_valid(body, schema)
+        assert api.get(f"/jobs/{job['id']}/artifacts/{descriptor['id']}").json() == body  # stable
+    histogram = api.get(job["results"]["histogram"]["url"].removeprefix("/v0.4")).json()
+    shots = api.get(job["results"]["shots"]["url"].removeprefix("/v0.4")).json()
+    assert sum(histogram.values()) == 500 and set(histogram) <= {"0", "3"}
+    assert len(shots) == 500 and {s: shots.count(s) for s in set(shots)} == histogram
+    v2 = api.get(f"/jobs/{job['id']}/artifacts/ionq.result.histogram.json.v2").json()
+    assert v2["histogram"]["registers"]["output_all"] == {format(int(k), "02b"): c for k, c in histogram.items()}
+    per_shot = api.get(f"/jobs/{job['id']}/artifacts/ionq.result.shots.json.v2").json()["shots"]
+    assert [s["registers"]["output_all"] for s in per_shot[:5]] == [
+        [int(o) & 1, int(o) >> 1 & 1] for o in shots[:5]]
+
+
+def test_bit_strings_put_qubit_zero_rightmost(api: httpx.Client) -> None:
+    body = bell()
+    body["input"] = {"gateset": "qis", "qubits": 3, "circuit": [{"gate": "x", "target": 0}]}
+    job = _done(api, body)
+    v2 = api.get(f"/jobs/{job['id']}/artifacts/ionq.result.probabilities.json.v2").json()
+    assert v2 == {"probabilities": {"registers": {"output_all": {"001": 1.0}}}}
+
+
+def test_a_seed_reproduces_the_histogram(api: httpx.Client) -> None:
+    seeded = bell(shots=1000, noise={"model": "ideal", "seed": 1234})
+    first, second = _done(api, seeded), _done(api, seeded)
+    a, b = (api.get(f"/jobs/{j['id']}/results/histogram").json() for j in (first, second))
+    assert a == b and sum(a.values()) == 1000
+
+
+def test_emulated_qpu_answers_with_shot_statistics(api: httpx.Client) -> None:
+    job = _done(api, bell(backend="qpu.aria-1", shots=64))
+    probabilities = api.get(f"/jobs/{job['id']}/results/probabilities").json()
+    histogram = api.get(f"/jobs/{job['id']}/results/histogram").json()
+    assert {k: p * 64 for k, p in probabilities.items()} == histogram  # exact count/shots
+    assert sum(histogram.values()) == 64
+
+
+def test_multi_circuit_results(api: httpx.Client) -> None:
+    body = {"type": "ionq.multi-circuit.v1", "backend": "simulator", "shots": 30,
+            "input": {"gateset": "qis", "circuits": [{"circuit": [{"gate": "x", "target": 0}]},
+                                                      {"qubits": 2, "circuit": [{"gate": "x", "target": 1}]}]}}
+    job = _done(api, body)
+    aggregate = api.get(f"/jobs/{job['id']}/artifacts/ionq.result.probabilities-aggregate.json.v1").json()
+    assert_valid(aggregate, "IonqResultProbabilitiesAggregateJsonV1")
+    assert list(aggregate) == job["child_job_ids"] and list(aggregate.values()) == [{"1": 1.0}, {"2": 1.0}]
+    assert api.get(f"/jobs/{job['id']}/results/probabilities/aggregated").json() == aggregate
+    nested = api.get(f"/jobs/{job['id']}/results/histogram").json()
+    assert list(nested.values()) == [{"1": 30}, {"2": 30}]
+    child = api.get(f"/jobs/{job['child_job_ids'][1]}").json()
+    assert api.get(child["results"]["shots"]["url"].removeprefix("/v0.4")).json() == ["2"] * 30
+
+
+def test_unknown_artifact_is_404(api: httpx.Client) -> None:
+    job = _done(api, bell())
+    r = api.get(f"/jobs/{job['id']}/artifacts/nope")
+    assert r.status_code == 404 and "nope" in r.json()["message"]
+
+
+@pytest.mark.parametrize("fmt", [*FORMATS, "ionq.result.probabilities-aggregate.json.v1", "ionq.native.v1"])
+def test_format_schemas(api: httpx.Client, fmt: str) -> None:
+    doc = api.get(f"/schemas/formats/{fmt}").json()
+    assert_valid(doc, "FormatSchemaDocument")
+    assert doc["$id"] == fmt
+
+
+def test_unknown_format_schema_is_404(api: httpx.Client) -> None:
+    assert api.get("/schemas/formats/ionq.result.nope").status_code == 404
