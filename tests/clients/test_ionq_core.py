@@ -79,3 +79,15 @@ def test_cancel_and_delete(client: object) -> None:
     body = JobsBulkOperationRequest.from_dict({"ids": ids})
     assert cancel_jobs.sync(client=client, body=body).status == "canceled"
     assert sorted(delete_jobs.sync(client=client, body=body).ids) == sorted(ids)
+
+
+def test_session_manager(client: object) -> None:
+    from ionq_core.session import SessionManager
+
+    with SessionManager(client, "simulator", max_jobs=2) as session:
+        assert session.status() in ("created", "started", "ready")
+        body = {**BELL, "session_id": session.session_id}
+        job = wait_for_job(client, submit(client, body), poll_interval=0.1, timeout=60)
+        assert job.session_id == session.session_id
+        assert session.status() == "started"
+    assert SessionManager.from_id(client, session.session_id).status() == "ended"

@@ -84,3 +84,17 @@ def test_memory_on_an_emulated_qpu(provider: IonQProvider) -> None:
     memory = job.result().get_memory()
     assert len(memory) == 40 and set(memory) <= {"00", "11"}
     assert {m: memory.count(m) for m in set(memory)} == job.get_counts()
+
+
+def test_session(provider: IonQProvider, base_url: str, key: str) -> None:
+    import httpx
+    from qiskit_ionq.ionq_session import Session
+
+    backend = provider.get_backend("ionq_simulator")
+    with Session(backend, max_jobs=3) as session:
+        counts = backend.run(bell(), shots=20).get_counts()
+        assert sum(counts.values()) == 20
+        assert session.status() in ("started", "created")
+    details = httpx.get(f"{base_url}/sessions/{session.session_id}",
+                        headers={"Authorization": f"apiKey {key}"}).json()
+    assert details["status"] == "ended" and details["settings"]["job_count_limit"] == 3

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..service.jobs import JobNotFound, ResultsNotReady
 from ..service.problems import InvalidRequest
+from ..service.sessions import SessionNotFound
 
 log = logging.getLogger("qharbor.api")
 
@@ -95,5 +96,6 @@ HANDLERS: dict[Any, Any] = {
     InvalidRequest: _invalid,
     JobNotFound: _not_found,
     ResultsNotReady: _not_found,
+    SessionNotFound: _not_found,
     HTTPException: _http,
 }

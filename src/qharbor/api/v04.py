@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..service import backends as catalog
-from ..service import jobs, results
+from ..service import jobs, results, sessions
 from . import formats, views
 from .errors import ApiError
 from .http import JSON, RawJSON, json_body, principal, read, settings, write
@@ -114,6 +114,61 @@ async def delete_jobs(request: Request) -> Response:
     return JSON({"ids": found, "status": "deleted"})
 
 
+def _flag(request: Request, name: str) -> bool | None:
+    """A boolean query parameter as clients send it (True/true/1, False/false/0)."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw.lower() in ("true", "1"):
+        return True
+    if raw.lower() in ("false", "0"):
+        return False
+    raise ApiError(400, f"query parameter '{name}' must be true or false", [name], "query")
+
+
+def _limit(request: Request, default: int = 25, most: int = 1000) -> int:
+    raw = request.query_params.get("limit")
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= most:
+        raise ApiError(400, f"limit must be an integer from 1 to {most}", ["limit"], "query")
+    return int(raw)
+
+
+async def create_session(request: Request) -> Response:
+    who = await principal(request)
+    row = await write(request, sessions.create, who, await json_body(request))
+    return JSON(views.session(row), status_code=201)
+
+
+async def list_sessions(request: Request) -> Response:
+    who = await principal(request)
+    page = await write(request, sessions.list_sessions, who, active=_flag(request, "active"),
+                       limit=_limit(request), cursor=request.query_params.get("next"))
+    return JSON({"organization_id": who.project_id, "sessions": [views.session(r) for r in page.sessions],
+                 "next": page.next})
+
+
+async def get_session(request: Request) -> Response:
+    who = await principal(request)
+    return JSON(views.session(await write(request, sessions.get, who, request.path_params["sid"])))
+
+
+async def end_session(request: Request) -> Response:
+    who = await principal(request)
+    return JSON(views.session(await write(request, sessions.end, who, request.path_params["sid"])))
+
+
+async def session_jobs(request: Request) -> Response:
+    who = await principal(request)
+    sid = request.path_params["sid"]
+    await write(request, sessions.get, who, sid)  # 404 for unknown sessions
+    page = await write(request, jobs.list_jobs, who, limit=request.query_params.get("limit"),
+                       cursor=request.query_params.get("next"), status=request.query_params.get("status"),
+                       session_id=sid)
+    return JSON({"jobs": [views.job(r, detail=False) for r in page.jobs], "next": page.next})
+
+
 def _result_route(fmt: str):  # type: ignore[no-untyped-def]
     async def endpoint(request: Request) -> Response:
         who = await principal(request)
@@ -156,6 +211,11 @@ ROUTES = [
         ("DELETE", "/jobs", delete_jobs),
         ("DELETE", "/jobs/{id}", delete_job),
         ("PUT", "/jobs/{id}/status/cancel", cancel_job),
+        ("POST", "/sessions", create_session),
+        ("GET", "/sessions", list_sessions),
+        ("GET", "/sessions/{sid}", get_session),
+        ("POST", "/sessions/{sid}/end", end_session),
+        ("GET", "/sessions/{sid}/jobs", session_jobs),
         ("GET", "/whoami", whoami),
         ("GET", "/backends", list_backends),
         ("GET", "/backends/{backend}", get_backend),

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from ..service.backends import Backend
+from ..service import sessions
 from ..service.jobs import JobRecord
 from ..service.programs import NATIVE_GATES, QIS_GATES
 from ..service.results import CIRCUIT_FORMATS, PARENT_FORMATS
@@ -119,6 +120,30 @@ def job_json(record: JobRecord) -> bytes:
             _rendered.clear()
         _rendered[job_id] = data
     return data
+
+
+def session(row: Any) -> dict[str, Any]:
+    """The v0.4 ``Session``, plus ``state``/``usage_time`` that qiskit-ionq reads."""
+    status = sessions.status(row)
+    settings = orjson.loads(row["settings"])
+    if (ends := sessions.ends_at(row)) is not None:
+        settings["expires_at"] = iso(ends)
+    return {
+        "id": row["id"],
+        "created_at": iso(row["created_at"]),
+        "organization_id": row["project_id"],
+        "backend": row["backend"],
+        "project_id": row["project_id"],
+        "creator_id": row["creator_id"],
+        "ended_at": iso(row["ended_at"] or (ends if status == "ended" else None)),
+        "ender_id": row["ender_id"],
+        "settings": settings,
+        "active": status != "ended",
+        "status": status,
+        "started_at": iso(row["started_at"]),
+        "state": status,
+        "usage_time": round(sessions.usage_seconds(row), 3),
+    }
 
 
 def backend(b: Backend, started_at: float) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from ..store import jobs as job_store
 from ..store.db import Database, reading
 from .keys import Principal
 from .problems import InvalidRequest
-from . import results
+from . import results, sessions
 from .programs import encode_circuit, parse_job
 
 FINISHED = frozenset(job_store.FINISHED)
@@ -116,6 +116,8 @@ def submit(db: Database, who: Principal, body: Any) -> str:
             for i, c in enumerate(request.circuits)
         ]
     with db.engine.begin() as conn:
+        if request.session_id:
+            sessions.admit_job(conn, who, request.session_id, request.backend, now)
         job_store.insert(conn, rows)
     return job_id
 
