@@ -64,3 +64,9 @@ def test_batch(service: cirq_ionq.Service) -> None:
     flips = [cirq.Circuit(cirq.X(a) if flip else cirq.Z(a), cirq.measure(a, key="m")) for flip in (0, 1)]
     results = service.run_batch(flips, repetitions=20)
     assert [r.histogram(key="m") for r in results] == [{0: 20}, {1: 20}]
+
+
+def test_current_calibration(service: cirq_ionq.Service) -> None:
+    calibration = service.get_current_calibration()
+    assert calibration.num_qubits() == 25 and calibration.target() == "qpu.aria-1"
+    assert len(calibration.connectivity()) == 25 * 24  # all-to-all, both orders

@@ -91,3 +91,18 @@ def test_session_manager(client: object) -> None:
         assert job.session_id == session.session_id
         assert session.status() == "started"
     assert SessionManager.from_id(client, session.session_id).status() == "ended"
+
+
+def test_characterizations_and_estimate(client: object) -> None:
+    from ionq_core.api.characterizations import get_characterization, get_characterizations_for_backend
+    from ionq_core.api.default import estimate_job_cost, get_job_cost
+
+    listed = get_characterizations_for_backend.sync("qpu.forte-1", client=client, limit=1)
+    [current] = listed.characterizations
+    assert current.backend == "qpu.forte-1" and current.date
+    assert get_characterization.sync("qpu.forte-1", current.id, client=client).qubits == 36
+    estimate = estimate_job_cost.sync(client=client, backend="qpu.forte-1", qubits=2, shots=100)
+    assert estimate.estimated_total_cost == 0
+    job_id = submit(client)
+    wait_for_job(client, job_id, poll_interval=0.1, timeout=60)
+    assert get_job_cost.sync(job_id, client=client).dry_run is False

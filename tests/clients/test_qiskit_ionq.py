@@ -98,3 +98,14 @@ def test_session(provider: IonQProvider, base_url: str, key: str) -> None:
     details = httpx.get(f"{base_url}/sessions/{session.session_id}",
                         headers={"Authorization": f"apiKey {key}"}).json()
     assert details["status"] == "ended" and details["settings"]["job_count_limit"] == 3
+
+
+def test_calibration_status_and_estimate(provider: IonQProvider) -> None:
+    backend = provider.get_backend("ionq_qpu.aria-1")
+    calibration = backend.calibration()
+    assert calibration is not None and backend.status() is True
+    estimate = backend.client.estimate_job(backend="ionq_qpu.aria-1", oneq_gates=10, twoq_gates=5, qubits=4,
+                                           shots=100)
+    assert estimate.cost == 0 and estimate.cost_unit == "usd" and estimate.qubits == 4
+    # The spec (and ionq-core) give estimated_execution_time in ms; qiskit-ionq's comment says seconds.
+    assert estimate.exec_time > 0

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..service import backends as catalog
-from ..service import jobs, results, sessions
+from ..service import characterizations, estimates, jobs, results, sessions
 from . import formats, views
 from .errors import ApiError
 from .http import JSON, RawJSON, json_body, principal, read, settings, write
@@ -27,11 +27,7 @@ async def list_backends(request: Request) -> Response:
 
 
 async def get_backend(request: Request) -> Response:
-    name = request.path_params["backend"]
-    found = catalog.resolve(name)
-    if found is None:
-        raise ApiError(404, f"no backend named {name!r}; GET /v0.4/backends lists them")
-    return JSON(views.backend(found, request.app.state.started_at))
+    return JSON(views.backend(_backend_or_404(request.path_params["backend"]), request.app.state.started_at))
 
 
 async def create_job(request: Request) -> Response:
@@ -182,6 +178,54 @@ async def artifact(request: Request) -> Response:
     return RawJSON(await read(request, jobs.result, who, request.path_params["id"], request.path_params["artifact"]))
 
 
+async def estimate(request: Request) -> Response:
+    who = await principal(request)
+    return JSON(estimates.estimate(who, dict(request.query_params)))
+
+
+async def job_cost(request: Request) -> Response:
+    who = await principal(request)
+    record = await read(request, jobs.get, who, request.path_params["id"])
+    free = {"value": 0.0, "unit": "usd"}
+    return JSON({"dry_run": bool(record.row["dry_run"]), "cost": free, "estimated_cost": free})
+
+
+def _backend_or_404(name: str) -> catalog.Backend:
+    found = catalog.resolve(name)
+    if found is None:
+        raise ApiError(404, f"no backend named {name!r}; GET /v0.4/backends lists them")
+    return found
+
+
+async def list_characterizations(request: Request) -> Response:
+    found = _backend_or_404(request.path_params["backend"])
+    _limit(request, default=10, most=10)
+    current = characterizations.current(found, views.iso(request.app.state.started_at) or "")
+    return JSON({"characterizations": [current], "pages": 1})
+
+
+async def get_characterization(request: Request) -> Response:
+    found = _backend_or_404(request.path_params["backend"])
+    cid = request.path_params["cid"]
+    if characterizations.characterization_id(found) != cid:
+        raise ApiError(404, f"backend {found.name} has no characterization {cid!r}")
+    return JSON(characterizations.current(found, views.iso(request.app.state.started_at) or ""))
+
+
+def _calibration(request: Request) -> dict[str, Any]:
+    """cirq-ionq's pre-v0.3 calibration: the default QPU's characterization, with its target."""
+    found = _backend_or_404("qpu")
+    return {**characterizations.current(found, views.iso(request.app.state.started_at) or ""), "target": found.name}
+
+
+async def current_calibration(request: Request) -> Response:
+    return JSON(_calibration(request))
+
+
+async def list_calibrations(request: Request) -> Response:
+    return JSON({"calibrations": [_calibration(request)]})
+
+
 async def format_schema(request: Request) -> Response:
     await principal(request)
     name = request.path_params["format"]
@@ -197,6 +241,7 @@ PREFIX = "/v0.4"
 ROUTES = [
     Route(PREFIX + path, endpoint, methods=[method])
     for method, path, endpoint in [
+        ("GET", "/jobs/estimate", estimate),  # before /jobs/{id}, which would capture it
         ("GET", "/jobs/{id}", get_job),
         ("GET", "/jobs/{id}/results/probabilities", _result_route(results.PROBABILITIES_V1)),
         # Legacy result paths clients use that the spec lacks; cirq-ionq reads batches at .../aggregated.
@@ -219,5 +264,10 @@ ROUTES = [
         ("GET", "/whoami", whoami),
         ("GET", "/backends", list_backends),
         ("GET", "/backends/{backend}", get_backend),
+        ("GET", "/backends/{backend}/characterizations", list_characterizations),
+        ("GET", "/backends/{backend}/characterizations/{cid}", get_characterization),
+        ("GET", "/calibrations/current", current_calibration),
+        ("GET", "/calibrations", list_calibrations),
+        ("GET", "/jobs/{id}/cost", job_cost),
     ]
 ]
