@@ -99,3 +99,28 @@ def test_probabilities_sum_to_one_for_a_random_circuit(api: httpx.Client) -> Non
     probs = api.get(f"/jobs/{job['id']}/results/probabilities").json()
     assert math.isclose(sum(probs.values()), 1.0, abs_tol=1e-9)
     assert all(0 <= int(k) < 32 for k in probs)
+
+
+def test_clone_runs_the_same_program_with_overrides(api: httpx.Client) -> None:
+    source = wait_for(api, api.post("/jobs", json=bell(name="original", dry_run=True)).json()["id"])
+    r = api.post(f"/jobs/{source['id']}/clone", json={"name": "copy", "shots": 7})
+    assert r.status_code == 201
+    assert_valid(r.json(), "JobCreationResponse")
+    copy = wait_for(api, r.json()["id"])
+    assert copy["name"] == "copy" and copy["shots"] == 7 and copy["dry_run"] is False
+    assert api.get(f"/jobs/{copy['id']}/results/probabilities").json() == pytest.approx({"0": 0.5, "3": 0.5})
+    assert api.get(f"/jobs/{source['id']}").status_code == 200
+    r = api.post(f"/jobs/{source['id']}/clone", json={"backend": "nowhere"})
+    assert r.status_code == 400 and r.json()["validation"]["keys"] == ["backend"]
+
+
+def test_move_replaces_the_original(api: httpx.Client) -> None:
+    body = {"type": "ionq.multi-circuit.v1", "backend": "simulator", "dry_run": True,
+            "input": {"gateset": "qis", "circuits": [{"circuit": [{"gate": "x", "target": 0}]},
+                                                      {"circuit": [{"gate": "x", "target": 1}]}]}}
+    source = wait_for(api, api.post("/jobs", json=body).json()["id"])
+    moved = wait_for(api, api.post(f"/jobs/{source['id']}/move", json={"backend": "qpu.aria-1"}).json()["id"])
+    assert moved["backend"] == "qpu.aria-1" and moved["stats"]["circuits"] == 2
+    assert list(api.get(f"/jobs/{moved['id']}/results/probabilities").json().values()) == [{"1": 1.0}, {"2": 1.0}]
+    assert api.get(f"/jobs/{source['id']}").status_code == 404
+    assert api.post("/jobs/nope/clone", json={}).status_code == 404

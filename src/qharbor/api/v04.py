@@ -37,6 +37,23 @@ async def create_job(request: Request) -> Response:
     return JSON({"id": job_id, "status": "submitted", "session_id": body.get("session_id")}, status_code=201)
 
 
+async def _clone(request: Request, move: bool) -> Response:
+    who = await principal(request)
+    body = await json_body(request)
+    new_id = await write(request, jobs.clone, who, request.path_params["id"], body, move=move)
+    session_id = body.get("session_id") if isinstance(body, dict) else None
+    return JSON({"id": new_id, "status": "submitted", "session_id": session_id}, status_code=201)
+
+
+async def clone_job(request: Request) -> Response:
+    return await _clone(request, move=False)
+
+
+async def move_job(request: Request) -> Response:
+    """Clone, then delete the original (in one transaction)."""
+    return await _clone(request, move=True)
+
+
 def _is_cirq(request: Request, body: Any) -> bool:
     # cirq-ionq stops paging only when `next` is absent; ionq-core needs it present
     # and null (clients.md §8.6). cirq identifies itself, and sends its limit as a body.
@@ -256,6 +273,8 @@ ROUTES = [
         ("DELETE", "/jobs", delete_jobs),
         ("DELETE", "/jobs/{id}", delete_job),
         ("PUT", "/jobs/{id}/status/cancel", cancel_job),
+        ("POST", "/jobs/{id}/clone", clone_job),
+        ("POST", "/jobs/{id}/move", move_job),
         ("POST", "/sessions", create_session),
         ("GET", "/sessions", list_sessions),
         ("GET", "/sessions/{sid}", get_session),

@@ -14,13 +14,22 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from sqlalchemy import Connection
 
 from ..store import jobs as job_store
 from ..store.db import Database, reading
+from . import results, sessions
 from .keys import Principal
 from .problems import InvalidRequest
-from . import results, sessions
-from .programs import encode_circuit, parse_job
+from .programs import (
+    CircuitProgram,
+    JobRequest,
+    decode_circuit,
+    encode_circuit,
+    gate_counts,
+    parse_clone,
+    parse_job,
+)
 
 FINISHED = frozenset(job_store.FINISHED)
 STATUSES = ("submitted", "ready", "started", "canceled", "failed", "completed")
@@ -62,6 +71,39 @@ def _dumps(value: Any) -> str | None:
 def submit(db: Database, who: Principal, body: Any) -> str:
     """Validate and enqueue a job; returns its id. Raises :class:`InvalidRequest`."""
     request = parse_job(body)
+    with db.engine.begin() as conn:
+        return _insert(conn, who, request)
+
+
+def clone(db: Database, who: Principal, job_id: str, overrides: Any, *, move: bool = False) -> str:
+    """Run a job's program again as a new job, with ``overrides`` of its options.
+
+    ``move`` also deletes the original, in the same transaction (e.g. to promote a
+    dry run to a real run under the same program).
+    """
+    with db.engine.begin() as conn:
+        found = job_store.source(conn, who.project_id, job_id)
+        if found is None:
+            raise JobNotFound(job_id)
+        row, programs = found
+        circuits = []
+        for item in programs:
+            circuit = decode_circuit(item["program"])
+            circuits.append(CircuitProgram(item["name"], circuit, gate_counts(circuit)))
+        options = {
+            "backend": row["backend"], "shots": row["shots"], "name": row["name"],
+            "settings": orjson.loads(row["settings"]),
+            "noise": orjson.loads(row["noise"]) if row["noise"] else None,
+            "metadata": orjson.loads(row["job_metadata"]) if row["job_metadata"] else None,
+        }
+        request = parse_clone(options, overrides, row["type"], circuits)
+        new_id = _insert(conn, who, request)
+        if move:
+            job_store.remove(conn, who.project_id, [job_id])
+    return new_id
+
+
+def _insert(conn: Connection, who: Principal, request: JobRequest) -> str:
     now = time.time()
     job_id = str(uuid.uuid4())
     common = {
@@ -115,10 +157,9 @@ def submit(db: Database, who: Principal, body: Any) -> str:
             }
             for i, c in enumerate(request.circuits)
         ]
-    with db.engine.begin() as conn:
-        if request.session_id:
-            sessions.admit_job(conn, who, request.session_id, request.backend, now)
-        job_store.insert(conn, rows)
+    if request.session_id:
+        sessions.admit_job(conn, who, request.session_id, request.backend, now)
+    job_store.insert(conn, rows)
     return job_id
 
 

@@ -263,20 +263,25 @@ def _validate_metadata(metadata: Any, p: Problems) -> None:
             p.add(f"metadata.{key}", f"values are limited to {METADATA_MAX_VALUE} characters (got {size})")
 
 
-def parse_job(body: Any) -> JobRequest:
-    """Validate a job-creation body; raises :class:`InvalidRequest` naming every problem."""
-    p = Problems()
-    if not isinstance(body, dict):
-        p.add("body", "the request body must be a JSON object")
-        p.raise_if_any()
-    job_type = body.get("type")
-    if job_type not in JOB_TYPES:
-        p.add("type", f"must be one of {', '.join(JOB_TYPES)}")
+@dataclass
+class _Options:
+    """Everything in a job body but its program."""
+
+    backend: backends.Backend | None
+    name: str | None
+    shots: int
+    dry_run: bool
+    session_id: str | None
+    settings: dict[str, Any]
+    noise: dict[str, Any] | None
+    metadata: Any
+
+
+def _options(body: dict[str, Any], p: Problems) -> _Options:
     backend_name = body.get("backend")
     backend = backends.resolve(backend_name) if isinstance(backend_name, str) else None
     if backend is None:
         p.add("backend", f"unknown backend {backend_name!r} (known: {', '.join(backends.BACKENDS)})")
-
     shots = body.get("shots", DEFAULT_SHOTS)
     if shots is None:
         shots = DEFAULT_SHOTS
@@ -285,7 +290,6 @@ def parse_job(body: Any) -> JobRequest:
     if not _is_int(shots) or not 1 <= shots <= MAX_SHOTS:
         p.add("shots", f"must be an integer from 1 to {MAX_SHOTS}")
         shots = DEFAULT_SHOTS
-
     name = body.get("name")
     if name is not None and not isinstance(name, str):
         p.add("name", "must be a string")
@@ -302,6 +306,7 @@ def parse_job(body: Any) -> JobRequest:
     if noise is not None:
         if not isinstance(noise, dict):
             p.add("noise", "must be an object with a 'model'")
+            noise = None
         else:
             if noise.get("model", "ideal") not in backends.NOISE_MODELS:
                 p.add("noise.model", f"must be one of {', '.join(sorted(backends.NOISE_MODELS))}")
@@ -311,71 +316,105 @@ def parse_job(body: Any) -> JobRequest:
             noise = {"model": noise.get("model", "ideal"), **({"seed": seed} if seed is not None else {})}
     metadata = body.get("metadata")
     _validate_metadata(metadata, p)
+    return _Options(backend, name, shots, dry_run, session_id, settings, noise, metadata)
 
+
+def _program(program: Any, job_type: Any, limit: int, name: str | None, p: Problems) -> list[CircuitProgram]:
     circuits: list[CircuitProgram] = []
-    program = body.get("input")
-    limit = backend.qubits if backend else engine.MAX_QUBITS
     if not isinstance(program, dict):
         p.add("input", "must be an object with 'gateset' and 'circuit' (or 'circuits')")
+        return circuits
+    if job_type not in JOB_TYPES:  # still check the program, guessing its kind from its shape
+        job_type = "ionq.multi-circuit.v1" if "circuits" in program else "ionq.circuit.v1"
+    gateset = program.get("gateset", "qis")
+    if gateset not in ("qis", "native"):
+        p.add("input.gateset", "must be 'qis' or 'native'")
+        gateset = "qis"
+    declared = program.get("qubits")
+    if job_type == "ionq.circuit.v1":
+        if "circuits" in program:
+            p.add("input.circuits", "a single-circuit job takes 'circuit'; use ionq.multi-circuit.v1 for several")
+        elif "circuit" not in program:
+            p.add("input.circuit", "is required")
+        else:
+            c = _parse_circuit(program["circuit"], gateset, declared, limit, "input", p)
+            if c is not None:
+                circuits.append(CircuitProgram(name, c, gate_counts(c)))
     else:
-        if job_type not in JOB_TYPES:  # still check the program, guessing its kind from its shape
-            job_type_seen = "ionq.multi-circuit.v1" if "circuits" in program else "ionq.circuit.v1"
+        items = program.get("circuits")
+        if "circuit" in program:
+            p.add("input.circuit", "a multi-circuit job takes 'circuits', not 'circuit'")
+        elif not isinstance(items, list) or not items:
+            p.add("input.circuits", "must be a non-empty list of circuits")
+        elif len(items) > MAX_CIRCUITS:
+            p.add("input.circuits", f"at most {MAX_CIRCUITS} circuits per job (got {len(items)})")
         else:
-            job_type_seen = job_type
-        gateset = program.get("gateset", "qis")
-        if gateset not in ("qis", "native"):
-            p.add("input.gateset", "must be 'qis' or 'native'")
-            gateset = "qis"
-        declared = program.get("qubits")
-        if job_type_seen == "ionq.circuit.v1":
-            if "circuits" in program:
-                p.add("input.circuits", "a single-circuit job takes 'circuit'; use ionq.multi-circuit.v1 for several")
-            elif "circuit" not in program:
-                p.add("input.circuit", "is required")
-            else:
-                c = _parse_circuit(program["circuit"], gateset, declared, limit, "input", p)
+            for i, item in enumerate(items):
+                path = f"input.circuits[{i}]"
+                if not isinstance(item, dict):
+                    p.add(path, "each circuit must be an object with a 'circuit' list")
+                    continue
+                own = item.get("gateset", gateset)
+                if own not in ("qis", "native"):
+                    p.add(f"{path}.gateset", "must be 'qis' or 'native'")
+                    continue
+                c = _parse_circuit(item.get("circuit"), own, item.get("qubits", declared), limit, path, p)
                 if c is not None:
-                    circuits.append(CircuitProgram(name, c, gate_counts(c)))
-        else:
-            items = program.get("circuits")
-            if "circuit" in program:
-                p.add("input.circuit", "a multi-circuit job takes 'circuits', not 'circuit'")
-            elif not isinstance(items, list) or not items:
-                p.add("input.circuits", "must be a non-empty list of circuits")
-            elif len(items) > MAX_CIRCUITS:
-                p.add("input.circuits", f"at most {MAX_CIRCUITS} circuits per job (got {len(items)})")
-            else:
-                for i, item in enumerate(items):
-                    path = f"input.circuits[{i}]"
-                    if not isinstance(item, dict):
-                        p.add(path, "each circuit must be an object with a 'circuit' list")
-                        continue
-                    own = item.get("gateset", gateset)
-                    if own not in ("qis", "native"):
-                        p.add(f"{path}.gateset", "must be 'qis' or 'native'")
-                        continue
-                    c = _parse_circuit(item.get("circuit"), own, item.get("qubits", declared), limit, path, p)
-                    if c is not None:
-                        circuits.append(CircuitProgram(item.get("name"), c, gate_counts(c)))
-        total = sum(len(c.circuit.gates) for c in circuits)
-        if total > MAX_GATES:
-            p.add("input", f"{total} gates; at most {MAX_GATES} are allowed per job")
-    p.raise_if_any()
-    assert backend is not None and isinstance(job_type, str)
+                    circuits.append(CircuitProgram(item.get("name"), c, gate_counts(c)))
+    total = sum(len(c.circuit.gates) for c in circuits)
+    if total > MAX_GATES:
+        p.add("input", f"{total} gates; at most {MAX_GATES} are allowed per job")
+    return circuits
+
+
+def _request(job_type: str, o: _Options, circuits: list[CircuitProgram]) -> JobRequest:
+    assert o.backend is not None
+    noise = o.noise
     return JobRequest(
         type=job_type,
-        backend=backend.name,
-        name=name,
-        shots=shots,
-        dry_run=dry_run,
-        session_id=session_id,
+        backend=o.backend.name,
+        name=o.name,
+        shots=o.shots,
+        dry_run=o.dry_run,
+        session_id=o.session_id,
         # Noise applies to the simulator only; IonQ reports ideal when none was asked for.
-        noise=(noise or {"model": "ideal"}) if backend.name == "simulator" else None,
-        settings=settings,
-        metadata=metadata,
+        noise=(noise or {"model": "ideal"}) if o.backend.name == "simulator" else None,
+        settings=o.settings,
+        metadata=o.metadata,
         seed=noise["seed"] if noise and noise.get("seed") is not None else secrets.randbelow(2**31),
         circuits=circuits,
     )
+
+
+def parse_job(body: Any) -> JobRequest:
+    """Validate a job-creation body; raises :class:`InvalidRequest` naming every problem."""
+    p = Problems()
+    if not isinstance(body, dict):
+        p.add("body", "the request body must be a JSON object")
+        p.raise_if_any()
+    job_type = body.get("type")
+    if job_type not in JOB_TYPES:
+        p.add("type", f"must be one of {', '.join(JOB_TYPES)}")
+    options = _options(body, p)
+    limit = options.backend.qubits if options.backend else engine.MAX_QUBITS
+    circuits = _program(body.get("input"), job_type, limit, options.name, p)
+    p.raise_if_any()
+    return _request(job_type, options, circuits)
+
+
+def parse_clone(source: dict[str, Any], overrides: Any, job_type: str, circuits: list[CircuitProgram]) -> JobRequest:
+    """A new job running ``circuits`` again: the source's options, with ``overrides`` applied."""
+    p = Problems()
+    if overrides is not None and not isinstance(overrides, dict):
+        p.add("body", "the request body must be a JSON object of fields to change")
+        p.raise_if_any()
+    options = _options({**source, **(overrides or {})}, p)
+    if options.backend is not None:
+        widest = max(c.circuit.qubits for c in circuits)
+        if widest > options.backend.qubits:
+            p.add("backend", f"the job needs {widest} qubits; {options.backend.name} has {options.backend.qubits}")
+    p.raise_if_any()
+    return _request(job_type, options, circuits)
 
 
 def encode_circuit(circuit: engine.Circuit) -> str:

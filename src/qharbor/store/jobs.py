@@ -114,6 +114,17 @@ def page(
     return list(conn.execute(stmt.order_by(jobs.c.seq.desc()).limit(limit)).mappings())
 
 
+def source(conn: Connection, project_id: str, job_id: str) -> tuple[RowMapping, list[RowMapping]] | None:
+    """A job with its stored programs (its own, or its children's in order), for cloning."""
+    row = conn.execute(select(jobs).where(jobs.c.id == job_id, jobs.c.project_id == project_id)).mappings().first()
+    if row is None:
+        return None
+    if row["program"] is not None:
+        return row, [row]
+    kids = select(jobs.c.name, jobs.c.program).where(jobs.c.parent_id == job_id).order_by(jobs.c.position)
+    return row, list(conn.execute(kids).mappings())
+
+
 def _owned(conn: Connection, project_id: str, ids: Iterable[str]) -> list[str]:
     stmt = select(jobs.c.id).where(jobs.c.project_id == project_id, jobs.c.id.in_(list(ids)))
     return list(conn.execute(stmt).scalars())
