@@ -308,7 +308,8 @@ def _options(body: dict[str, Any], p: Problems) -> _Options:
             p.add("noise", "must be an object with a 'model'")
             noise = None
         else:
-            if noise.get("model", "ideal") not in backends.NOISE_MODELS:
+            model = noise.get("model", "ideal")
+            if not isinstance(model, str) or model not in backends.NOISE_MODELS:
                 p.add("noise.model", f"must be one of {', '.join(sorted(backends.NOISE_MODELS))}")
             seed = noise.get("seed")
             if seed is not None and (not _is_int(seed) or not 0 <= seed < 2**31):
