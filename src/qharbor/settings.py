@@ -30,7 +30,7 @@ class Settings:
     max_result_entries: int = 1 << 20
     #: ``GET /jobs/{id}`` of an unfinished job waits up to this long for it to finish
     #: (a long poll; see ``api/waiting.py``). 0 answers at once.
-    unfinished_wait_s: float = float(os.environ.get("QHARBOR_UNFINISHED_WAIT_S", 0.5))
+    unfinished_wait_s: float = float(os.environ.get("QHARBOR_UNFINISHED_WAIT_S", 2.0))
     #: A worker silent for this long is presumed dead and its job recovered.
     worker_stale_after_s: float = float(os.environ.get("QHARBOR_WORKER_STALE_AFTER_S", 30.0))
 
