@@ -30,10 +30,6 @@ from ..store.db import Database, reading
 log = logging.getLogger("qharbor.worker")
 
 HEARTBEAT_S = 2.0
-#: Idle workers peek at the queue (a read that never takes SQLite's write lock, about
-#: 10 us on SQLite) this often, backing off from the first interval to the second:
-#: a job submitted to an idle service starts within milliseconds.
-IDLE_POLL_S = (0.001, 0.02)
 
 
 def execute(engine: Engine, job: Any, worker_id: str, settings: Settings) -> None:
@@ -106,7 +102,7 @@ class Worker:
             queue.register(conn, self.id, socket.gethostname(), os.getpid())
         threading.Thread(target=self._heartbeat, daemon=True, name="heartbeat").start()
         log.info("worker %s ready", self.id)
-        idle = IDLE_POLL_S[0]
+        wakeup = queue.Wakeup(str(self.engine.url.render_as_string(hide_password=False)))
         try:
             while not self.stopping.is_set():
                 job = None
@@ -114,12 +110,12 @@ class Worker:
                     with self.engine.begin() as conn:
                         job = queue.claim(conn, self.id)
                 if job is None:
-                    self.stopping.wait(idle)
-                    idle = min(idle * 2, IDLE_POLL_S[1])
+                    wakeup.wait(self.stopping)
                     continue
-                idle = IDLE_POLL_S[0]
+                wakeup.work_found()
                 execute(self.engine, job, self.id, self.settings)
         finally:
+            wakeup.close()
             with self.engine.begin() as conn:
                 queue.release(conn, self.id)
             self.db.dispose()

@@ -17,6 +17,7 @@ import orjson
 from sqlalchemy import Connection
 
 from ..store import jobs as job_store
+from ..store import queue
 from ..store.db import Database, reading
 from . import results, sessions
 from .keys import Principal
@@ -160,6 +161,7 @@ def _insert(conn: Connection, who: Principal, request: JobRequest) -> str:
     if request.session_id:
         sessions.admit_job(conn, who, request.session_id, request.backend, now)
     job_store.insert(conn, rows)
+    queue.notify(conn)
     return job_id
 
 
