@@ -121,6 +121,7 @@ def test_move_replaces_the_original(api: httpx.Client) -> None:
     source = wait_for(api, api.post("/jobs", json=body).json()["id"])
     moved = wait_for(api, api.post(f"/jobs/{source['id']}/move", json={"backend": "qpu.aria-1"}).json()["id"])
     assert moved["backend"] == "qpu.aria-1" and moved["stats"]["circuits"] == 2
-    assert list(api.get(f"/jobs/{moved['id']}/results/probabilities").json().values()) == [{"1": 1.0}, {"2": 1.0}]
+    nested = api.get(f"/jobs/{moved['id']}/results/probabilities").json().values()
+    assert [max(m, key=m.get) for m in nested] == ["1", "2"]  # an emulated QPU: mostly, not always
     assert api.get(f"/jobs/{source['id']}").status_code == 404
     assert api.post("/jobs/nope/clone", json={}).status_code == 404

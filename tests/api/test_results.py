@@ -96,3 +96,27 @@ def test_format_schemas(api: httpx.Client, fmt: str) -> None:
 
 def test_unknown_format_schema_is_404(api: httpx.Client) -> None:
     assert api.get("/schemas/formats/ionq.result.nope").status_code == 404
+
+
+def test_noise_models_on_the_simulator(api: httpx.Client) -> None:
+    ghz = bell(shots=2000, noise={"model": "harmony", "seed": 42})
+    ghz["input"] = {"gateset": "qis", "qubits": 5, "circuit": [{"gate": "h", "target": 0}] + [
+        {"gate": "cnot", "control": q, "target": q + 1} for q in range(4)]}
+    job = _done(api, ghz)
+    histogram = api.get(f"/jobs/{job['id']}/results/histogram").json()
+    assert sum(histogram.values()) == 2000
+    assert histogram.keys() > {"0", "31"}  # errors show up beyond the two ideal outcomes
+    assert histogram == api.get(f"/jobs/{_done(api, ghz)['id']}/results/histogram").json()  # same seed
+    probabilities = api.get(f"/jobs/{job['id']}/results/probabilities").json()
+    assert probabilities == {k: c / 2000 for k, c in histogram.items()}
+    ideal = _done(api, {**ghz, "noise": {"model": "ideal", "seed": 42}})
+    assert api.get(f"/jobs/{ideal['id']}/results/probabilities").json() == pytest.approx({"0": 0.5, "31": 0.5})
+
+
+def test_noise_model_limits(api: httpx.Client) -> None:
+    wide = bell(noise={"model": "harmony"})
+    wide["input"] = {"gateset": "qis", "qubits": 12, "circuit": []}
+    r = api.post("/jobs", json=wide)
+    assert r.status_code == 400 and r.json()["validation"]["keys"] == ["noise.model"] and "11" in r.json()["message"]
+    r = api.post("/jobs", json=bell(noise={"model": "loud"}))
+    assert r.status_code == 400 and "aria-1" in r.json()["message"]

@@ -20,8 +20,7 @@ from sqlalchemy import Engine
 
 from .. import engine as sim
 from ..service import results
-from ..service.jobs import is_sampled
-from ..service.programs import decode_circuit
+from ..service.programs import decode_circuit, noise_model
 from ..settings import Settings
 from ..store import jobs as job_store
 from ..store import queue
@@ -39,7 +38,7 @@ def execute(engine: Engine, job: Any, worker_id: str, settings: Settings) -> Non
     elapsed_ms = lambda: int((time.monotonic() - started) * 1000)  # noqa: E731
     try:
         documents: dict[str, dict[str, str]] = {}
-        sampled = is_sampled(job)
+        model = noise_model(job["backend"], orjson.loads(job["noise"]) if job["noise"] else None)
         if not job["dry_run"]:
             if job["type"] == "ionq.multi-circuit.v1":
                 with reading(engine) as conn:
@@ -51,12 +50,14 @@ def execute(engine: Engine, job: Any, worker_id: str, settings: Settings) -> Non
                     with reading(engine) as conn:
                         if not queue.still_running(conn, job_id, worker_id):
                             return
-                remaining = settings.job_time_limit_s - (time.monotonic() - started)
-                probs = sim.simulate(decode_circuit(program), time_limit_s=max(remaining, 0.0))
-                result = sim.probabilities(probs, settings.max_result_entries)
-                if sampled:
-                    histogram = results.counts(result, job["shots"], job["seed"] or 0, i)
-                    result = results.sampled_probabilities(histogram, job["shots"])
+                remaining = max(settings.job_time_limit_s - (time.monotonic() - started), 0.0)
+                circuit = decode_circuit(program)
+                if model is None:  # the ideal simulator: exact probabilities
+                    result = sim.probabilities(sim.simulate(circuit, time_limit_s=remaining),
+                                               settings.max_result_entries)
+                else:  # noisy, like hardware: count / shots over one trajectory per shot
+                    counts = sim.noisy_counts(circuit, model, job["shots"], job["seed"] or 0, i, remaining)
+                    result = results.sampled_probabilities(counts, job["shots"])
                 documents[target_id] = {"probabilities": orjson.dumps(result).decode()}
         with engine.begin() as conn:
             queue.complete(conn, job_id, worker_id, documents, elapsed_ms())

@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from . import statevector
+from . import noise, statevector
 from .circuit import GATES, ONE_QUBIT, TWO_QUBIT, Circuit, Gate
 from .errors import SimulationError, SimulationTimeout, TooComplex
 
@@ -26,6 +26,8 @@ __all__ = [
     "SimulationError",
     "SimulationTimeout",
     "TooComplex",
+    "noise",
+    "noisy_counts",
     "probabilities",
     "sample",
     "simulate",
@@ -66,6 +68,30 @@ def simulate(circuit: Circuit, time_limit_s: float | None = None) -> np.ndarray:
     amplitudes = statevector.run(circuit, deadline)
     probs = amplitudes.real**2 + amplitudes.imag**2
     return probs
+
+
+def noisy_counts(
+    circuit: Circuit, model: noise.NoiseModel, shots: int, seed: int, stream: int = 0,
+    time_limit_s: float | None = None,
+) -> dict[str, int]:
+    """Shot counts under ``model``: one trajectory per shot, grouped by error pattern.
+
+    ``seed`` and ``stream`` (e.g. the circuit's position in its job) fix the result.
+    """
+    rng = np.random.default_rng([seed, stream, 0x6E6F697365])
+    deadline = None if time_limit_s is None else time.monotonic() + time_limit_s
+    totals: dict[int, int] = {}
+    for pattern, n in noise.trajectories(circuit, model, shots, rng).items():
+        if not n:
+            continue
+        remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+        probs = simulate(noise.with_errors(circuit, pattern), remaining)
+        support = np.flatnonzero(probs > _ZERO)
+        weights = probs[support]
+        for outcome, count in zip(support.tolist(), rng.multinomial(n, weights / weights.sum()).tolist()):
+            if count:
+                totals[outcome] = totals.get(outcome, 0) + count
+    return {str(k): v for k, v in sorted(totals.items())}
 
 
 def probabilities(probs: np.ndarray, max_entries: int) -> dict[str, float]:

@@ -237,12 +237,14 @@ def _parse_circuit(
 
 
 def gate_counts(circuit: engine.Circuit) -> dict[str, int]:
+    """One-qubit gates (per target), and two-qubit gates, a gate on k qubits counting k − 1
+    (the same accounting as the noise models' error channels, ``engine/noise.py``)."""
     counts = {"1q": 0, "2q": 0}
     for g in circuit.gates:
         if g.name in engine.ONE_QUBIT and not g.controls:
             counts["1q"] += len(g.targets)
         else:
-            counts["2q"] += 1
+            counts["2q"] += len(g.controls) + len(g.targets) - 1
     return counts
 
 
@@ -399,8 +401,27 @@ def parse_job(body: Any) -> JobRequest:
     options = _options(body, p)
     limit = options.backend.qubits if options.backend else engine.MAX_QUBITS
     circuits = _program(body.get("input"), job_type, limit, options.name, p)
+    _check_noise_cap(options, circuits, p)
     p.raise_if_any()
     return _request(job_type, options, circuits)
+
+
+def noise_model(backend: str, noise: dict[str, Any] | None) -> engine.noise.NoiseModel | None:
+    """The model a job runs under: its ``noise.model`` on the simulator; a QPU's own on ``qpu.*``."""
+    if backend == "simulator":
+        name = (noise or {}).get("model", "ideal")
+        return engine.noise.MODELS.get("harmony" if str(name).startswith("harmony") else name)
+    return engine.noise.MODELS.get(backend.removeprefix("qpu."))
+
+
+def _check_noise_cap(options: _Options, circuits: list[CircuitProgram], p: Problems) -> None:
+    if options.backend is None or options.backend.name != "simulator" or not options.noise or not circuits:
+        return
+    model = noise_model("simulator", options.noise)
+    widest = max(c.circuit.qubits for c in circuits)
+    if model is not None and widest > model.max_qubits:
+        p.add("noise.model", f"noise model {model.name!r} simulates at most {model.max_qubits} qubits; "
+                             f"this job has {widest}")
 
 
 def parse_clone(source: dict[str, Any], overrides: Any, job_type: str, circuits: list[CircuitProgram]) -> JobRequest:
@@ -414,6 +435,7 @@ def parse_clone(source: dict[str, Any], overrides: Any, job_type: str, circuits:
         widest = max(c.circuit.qubits for c in circuits)
         if widest > options.backend.qubits:
             p.add("backend", f"the job needs {widest} qubits; {options.backend.name} has {options.backend.qubits}")
+    _check_noise_cap(options, circuits, p)
     p.raise_if_any()
     return _request(job_type, options, circuits)
 
