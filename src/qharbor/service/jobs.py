@@ -94,6 +94,7 @@ def submit(db: Database, who: Principal, body: Any) -> str:
             "circuits": len(request.circuits),
             "gate_counts": _dumps(totals),
             "program": None if multi else encode_circuit(request.circuits[0].circuit),
+            "registers": _dumps(request.registers),
         }
     ]
     if multi:
@@ -110,6 +111,7 @@ def submit(db: Database, who: Principal, body: Any) -> str:
                 "circuits": 1,
                 "gate_counts": _dumps(c.gate_counts),
                 "program": encode_circuit(c.circuit),
+                "registers": _dumps(c.registers),
             }
             for i, c in enumerate(request.circuits)
         ]

@@ -45,6 +45,7 @@ class CircuitProgram:
     name: str | None
     circuit: engine.Circuit
     gate_counts: dict[str, int]
+    registers: dict[str, Any] | None = None  # a client's register map, stored and echoed (v0.3)
 
 
 @dataclass
@@ -61,6 +62,7 @@ class JobRequest:
     settings: dict[str, Any]
     metadata: Any  # exactly as submitted (dict or None)
     circuits: list[CircuitProgram] = field(default_factory=list)
+    registers: dict[str, Any] | None = None  # a client's register map, stored and echoed (v0.3)
 
     @property
     def qubits(self) -> int:
@@ -354,7 +356,7 @@ def parse_job(body: Any) -> JobRequest:
                         continue
                     c = _parse_circuit(item.get("circuit"), own, item.get("qubits", declared), limit, path, p)
                     if c is not None:
-                        circuits.append(CircuitProgram(item.get("name"), c, gate_counts(c)))
+                        circuits.append(CircuitProgram(item.get("name"), c, gate_counts(c), _registers(item)))
         total = sum(len(c.circuit.gates) for c in circuits)
         if total > MAX_GATES:
             p.add("input", f"{total} gates; at most {MAX_GATES} are allowed per job")
@@ -372,7 +374,14 @@ def parse_job(body: Any) -> JobRequest:
         settings=settings,
         metadata=metadata,
         circuits=circuits,
+        registers=_registers(body),
     )
+
+
+def _registers(item: dict[str, Any]) -> dict[str, Any] | None:
+    """``registers`` (not validated by v0.4, which ignores it; the v0.3 adapter checks it)."""
+    value = item.get("registers")
+    return value if isinstance(value, dict) else None
 
 
 def encode_circuit(circuit: engine.Circuit) -> str:
