@@ -52,7 +52,7 @@ def venv_python(name: str) -> Path:
         pip = subprocess.run(
             [str(building / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
              *requirements],
-            capture_output=True, text=True, timeout=1200,
+            check=False, capture_output=True, text=True, timeout=1200,
         )
     except (subprocess.SubprocessError, OSError) as exc:
         shutil.rmtree(building, ignore_errors=True)
@@ -75,7 +75,7 @@ def run_flow(python: Path, script: str, flow: str, url: str, key: str, cwd: Path
     clean = {k: v for k, v in os.environ.items() if k not in _AMBIENT}
     out = subprocess.run(
         [str(python), str(SCRIPTS / script), flow, url, key],
-        capture_output=True, text=True, timeout=timeout, cwd=cwd, env={**clean, **(env or {})},
+        check=False, capture_output=True, text=True, timeout=timeout, cwd=cwd, env={**clean, **(env or {})},
     )
     assert out.returncode == 0, f"{script} {flow} failed:\n{out.stdout}\n{out.stderr[-4000:]}"
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from qharbor.store.db import open_engine, sqlite_url
 from sqlalchemy import text
 
-from qharbor.store.db import open_engine, sqlite_url
 from spec import assert_valid
 from support import Server, bell, create_key, wait_for
 

@@ -21,7 +21,8 @@ from ..service import jobs
 from ..service.problems import InvalidRequest
 from ..service.programs import parse_job
 from . import requests_v03 as adapt
-from . import v04, views_v03 as views
+from . import v04
+from . import views_v03 as views
 from .errors import ApiError
 from .http import JSON, RawJSON, json_body, principal, read, settings, write
 
