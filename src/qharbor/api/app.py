@@ -13,7 +13,7 @@ from starlette.routing import Route
 from ..service.keys import Authenticator
 from ..settings import Settings
 from ..store.db import Database
-from . import v04
+from . import v03, v04
 from .errors import HANDLERS, CatchAll
 from .http import JSON
 from .waiting import CompletionWatcher
@@ -27,7 +27,7 @@ def create_app(settings: Settings) -> Starlette:
     """Build the app for an already-migrated database."""
     db = Database(settings.database_url)
     app = Starlette(
-        routes=[*v04.ROUTES, Route("/health", health, methods=["GET"])],
+        routes=[*v04.ROUTES, *v03.ROUTES, Route("/health", health, methods=["GET"])],
         exception_handlers=HANDLERS,
         middleware=[Middleware(CatchAll)],
     )

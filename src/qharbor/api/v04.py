@@ -217,22 +217,24 @@ def _backend_or_404(name: str) -> catalog.Backend:
 async def list_characterizations(request: Request) -> Response:
     found = _backend_or_404(request.path_params["backend"])
     _limit(request, default=10, most=10)
-    current = characterizations.current(found, views.iso(request.app.state.started_at) or "")
-    return JSON({"characterizations": [current], "pages": 1})
+    return JSON({"characterizations": [views.characterization(c) for c in characterizations.history(found.name)],
+                 "pages": 1})
 
 
 async def get_characterization(request: Request) -> Response:
     found = _backend_or_404(request.path_params["backend"])
     cid = request.path_params["cid"]
-    if characterizations.characterization_id(found) != cid:
+    record = characterizations.by_id(cid)
+    if record is None or record.backend != found.name:
         raise ApiError(404, f"backend {found.name} has no characterization {cid!r}")
-    return JSON(characterizations.current(found, views.iso(request.app.state.started_at) or ""))
+    return JSON(views.characterization(record))
 
 
 def _calibration(request: Request) -> dict[str, Any]:
     """cirq-ionq's pre-v0.3 calibration: the default QPU's characterization, with its target."""
-    found = _backend_or_404("qpu")
-    return {**characterizations.current(found, views.iso(request.app.state.started_at) or ""), "target": found.name}
+    record = characterizations.current("qpu")
+    assert record is not None
+    return {**views.characterization(record), "target": record.backend}
 
 
 async def current_calibration(request: Request) -> Response:

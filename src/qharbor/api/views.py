@@ -9,6 +9,7 @@ import orjson
 
 from ..service.backends import Backend
 from ..service import sessions
+from ..service.characterizations import Characterization
 from ..service.jobs import JobRecord
 from ..service.programs import NATIVE_GATES, QIS_GATES
 from ..service.results import CIRCUIT_FORMATS, PARENT_FORMATS
@@ -143,6 +144,20 @@ def session(row: Any) -> dict[str, Any]:
         "started_at": iso(row["started_at"]),
         "state": status,
         "usage_time": round(sessions.usage_seconds(row), 3),
+    }
+
+
+def characterization(c: Characterization) -> dict[str, Any]:
+    """v0.4 shape: ISO date; each fidelity as ``median`` (ionq-core) and ``mean`` (ionq SDK)."""
+    return {
+        "id": c.id,
+        "backend": c.backend,
+        "date": iso(c.date),
+        "qubits": c.qubits,
+        "connectivity": c.connectivity,
+        "fidelity": {k: {"median": v, "mean": v} for k, v in c.fidelity.items()},
+        # Seconds, as fractions: the spec types these as integers, which cannot express a gate time.
+        "timing": c.timing,
     }
 
 

@@ -1,11 +1,13 @@
-"""Characterizations of the backends: what each emulated machine is like.
+"""Characterizations of the emulated machines, shared by both API versions.
 
-The figures describe qharbor's own emulation, not a measurement of real hardware:
-the fidelities follow from the depolarizing parameters of IonQ's published noise
-models (a Pauli error with probability 3·r1/4 after a one-qubit gate, 15·r2/16
-after a two-qubit gate; average gate fidelity F = (d·(1 − p) + 1)/(d + 1)), the gate
-times and coherence times are IonQ's published typical figures. Readout and reset
-times are not published; the values below are assumptions, marked as such.
+The figures describe qharbor's own emulation, so what a characterization says is
+what the emulator does: fidelities follow from the depolarizing parameters of the
+noise model each ``qpu.*`` backend runs (``engine.noise.MODELS``; a Pauli error with
+probability p = r·(d² − 1)/d² after each gate gives average gate fidelity
+F = 1 − r·(d − 1)/d), gate and coherence times are IonQ's published typical
+figures (``ionq-noise-notes.md``). Readout and reset times are not published; the
+values here are assumptions. Records are fixed (stable id and date): the emulated
+machines do not drift. The simulator's record is ideal.
 """
 
 from __future__ import annotations
@@ -13,68 +15,71 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any
 
-from .backends import BACKENDS, Backend
+from ..engine.noise import MODELS
+from . import backends
 
-_NAMESPACE = uuid.UUID("6f1c9a52-3e0b-4c1e-9d55-4b8b1a0e7c21")
+#: When these figures were fixed (2025-01-01T00:00:00Z).
+CALIBRATED_AT = 1_735_689_600.0
+
+_NAMESPACE = uuid.UUID("5a0c3f2e-8d1b-4c4e-9a57-0e4b8c6d2f10")
+
+#: Seconds. Gate times and coherence: IonQ's published typical Aria figures, used for
+#: every family until others are published; readout and reset: assumptions.
+_TIMING = {"t1": 10.0, "t2": 1.0, "1q": 135e-6, "2q": 600e-6, "readout": 300e-6, "reset": 20e-6}
 
 
 @dataclass(frozen=True)
-class Profile:
-    r1: float  # one-qubit depolarizing parameter
-    r2: float  # two-qubit depolarizing parameter
-    gate_1q_s: float
-    gate_2q_s: float
-    t1_s: float
-    t2_s: float
-    readout_s: float = 300e-6  # assumption: not published
-    reset_s: float = 20e-6  # assumption: not published
-
-
-_ARIA = dict(gate_1q_s=135e-6, gate_2q_s=600e-6, t1_s=100.0, t2_s=1.0)
-#: Noise parameters per model (ionq-noise-notes.md); forte-enterprise-1 reuses forte-1's
-#: until its own are derived (issue: noise models).
-PROFILES: dict[str, Profile] = {
-    "qpu.aria-1": Profile(0.0005, 0.0133, **_ARIA),
-    "qpu.aria-2": Profile(0.000657333, 0.01856, **_ARIA),
-    "qpu.forte-1": Profile(0.000266667, 0.004949333, **_ARIA),
-    "qpu.forte-enterprise-1": Profile(0.000266667, 0.004949333, **_ARIA),
-    "simulator": Profile(0.0, 0.0, 0.0, 0.0, float("inf"), float("inf"), 0.0, 0.0),
-}
+class Characterization:
+    id: str
+    backend: str
+    date: float  # UNIX seconds
+    qubits: int
+    connectivity: list[list[int]]
+    fidelity: dict[str, float]  # "1q", "2q", "spam" -> average fidelity
+    timing: dict[str, float]
 
 
 def _fidelity(r: float, qubits: int) -> float:
     d = 2**qubits
-    p = r * (d * d - 1) / (d * d)
-    return round((d * (1 - p) + 1) / (d + 1), 6)
+    return round(1 - r * (d - 1) / d, 6)
 
 
-def characterization_id(backend: Backend) -> str:
-    return str(uuid.uuid5(_NAMESPACE, backend.name))
+def _build(b: backends.Backend) -> Characterization:
+    model = MODELS.get(b.name.removeprefix("qpu."))
+    r1, r2 = (model.r1, model.r2) if model else (0.0, 0.0)
+    return Characterization(
+        id=str(uuid.uuid5(_NAMESPACE, b.name)),
+        backend=b.name,
+        date=CALIBRATED_AT,
+        qubits=b.qubits,
+        connectivity=[[a, c] for a, c in combinations(range(b.qubits), 2)],
+        fidelity={"1q": _fidelity(r1, 1), "2q": _fidelity(r2, 2), "spam": _fidelity(r1, 1)},
+        timing=dict(_TIMING) if model else {"readout": 0.0, "reset": 0.0},
+    )
 
 
-def current(backend: Backend, date: str) -> dict[str, Any]:
-    """The backend's characterization in the v0.4 shape (``median`` and ``mean`` both given)."""
-    profile = PROFILES[backend.name]
-    spam = _fidelity(profile.r1, 1)
-
-    def stat(value: float) -> dict[str, float]:
-        return {"median": value, "mean": value}
-
-    return {
-        "id": characterization_id(backend),
-        "backend": backend.name,
-        "date": date,
-        "qubits": backend.qubits,
-        "connectivity": [list(pair) for pair in combinations(range(backend.qubits), 2)],
-        "fidelity": {"1q": stat(_fidelity(profile.r1, 1)), "2q": stat(_fidelity(profile.r2, 2)), "spam": stat(spam)},
-        # Seconds, as fractions: the spec types these as integers, which cannot express a gate time.
-        "timing": {k: v for k, v in (("1q", profile.gate_1q_s), ("2q", profile.gate_2q_s), ("t1", profile.t1_s),
-                                     ("t2", profile.t2_s), ("readout", profile.readout_s),
-                                     ("reset", profile.reset_s)) if v != float("inf")},
-    }
+_BY_BACKEND: dict[str, Characterization] = {b.name: _build(b) for b in backends.BACKENDS.values()}
+_BY_ID: dict[str, Characterization] = {c.id: c for c in _BY_BACKEND.values()}
 
 
-def find(characterization: str) -> Backend | None:
-    return next((b for b in BACKENDS.values() if characterization_id(b) == characterization), None)
+def current(backend_name: str) -> Characterization | None:
+    """The latest characterization of a backend (aliases such as ``qpu`` accepted)."""
+    found = backends.resolve(backend_name)
+    return _BY_BACKEND.get(found.name) if found else None
+
+
+def by_id(characterization_id: str) -> Characterization | None:
+    return _BY_ID.get(characterization_id)
+
+
+def history(backend_name: str, start: float | None = None, end: float | None = None) -> list[Characterization]:
+    """Characterizations of a backend dated within ``[start, end]``, newest first."""
+    latest = current(backend_name)
+    if latest is None:
+        return []
+    return [c for c in (latest,) if (start is None or c.date >= start) and (end is None or c.date <= end)]
+
+
+def known(backend_name: str) -> bool:
+    return backends.resolve(backend_name) is not None

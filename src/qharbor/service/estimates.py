@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from . import backends
-from .characterizations import PROFILES
+from . import characterizations
 from .keys import Principal
 from .problems import Problems
 
@@ -33,8 +33,10 @@ def _int(raw: str | None, name: str, default: int, low: int, high: int, p: Probl
 def execution_ms(backend: str, qubits: int, shots: int, gates_1q: int, gates_2q: int) -> int:
     if backend == "simulator":
         return int(1000 * _SIM_S_PER_GATE_AMPLITUDE * (gates_1q + gates_2q + 1) * 2**min(qubits, 29)) + 1
-    p = PROFILES[backend]
-    per_shot = gates_1q * p.gate_1q_s + gates_2q * p.gate_2q_s + p.readout_s + p.reset_s
+    record = characterizations.current(backend)
+    assert record is not None
+    t = record.timing
+    per_shot = gates_1q * t["1q"] + gates_2q * t["2q"] + t["readout"] + t["reset"]
     return int(1000 * shots * per_shot) + 1
 
 

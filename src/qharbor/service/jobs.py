@@ -139,6 +139,7 @@ def _insert(conn: Connection, who: Principal, request: JobRequest) -> str:
             "circuits": len(request.circuits),
             "gate_counts": _dumps(totals),
             "program": None if multi else encode_circuit(request.circuits[0].circuit),
+            "registers": _dumps(request.registers),
         }
     ]
     if multi:
@@ -155,6 +156,7 @@ def _insert(conn: Connection, who: Principal, request: JobRequest) -> str:
                 "circuits": 1,
                 "gate_counts": _dumps(c.gate_counts),
                 "program": encode_circuit(c.circuit),
+                "registers": _dumps(c.registers),
             }
             for i, c in enumerate(request.circuits)
         ]

@@ -46,6 +46,7 @@ class CircuitProgram:
     name: str | None
     circuit: engine.Circuit
     gate_counts: dict[str, int]
+    registers: dict[str, Any] | None = None  # a client's register map, stored and echoed (v0.3)
 
 
 @dataclass
@@ -63,6 +64,7 @@ class JobRequest:
     metadata: Any  # exactly as submitted (dict or None)
     seed: int  # noise.seed when given, else drawn here: results can always be reproduced
     circuits: list[CircuitProgram] = field(default_factory=list)
+    registers: dict[str, Any] | None = None  # a client's register map, stored and echoed (v0.3)
 
     @property
     def qubits(self) -> int:
@@ -363,14 +365,15 @@ def _program(program: Any, job_type: Any, limit: int, name: str | None, p: Probl
                     continue
                 c = _parse_circuit(item.get("circuit"), own, item.get("qubits", declared), limit, path, p)
                 if c is not None:
-                    circuits.append(CircuitProgram(item.get("name"), c, gate_counts(c)))
+                    circuits.append(CircuitProgram(item.get("name"), c, gate_counts(c), _registers(item)))
     total = sum(len(c.circuit.gates) for c in circuits)
     if total > MAX_GATES:
         p.add("input", f"{total} gates; at most {MAX_GATES} are allowed per job")
     return circuits
 
 
-def _request(job_type: str, o: _Options, circuits: list[CircuitProgram]) -> JobRequest:
+def _request(job_type: str, o: _Options, circuits: list[CircuitProgram],
+             registers: dict[str, Any] | None = None) -> JobRequest:
     assert o.backend is not None
     noise = o.noise
     return JobRequest(
@@ -386,6 +389,7 @@ def _request(job_type: str, o: _Options, circuits: list[CircuitProgram]) -> JobR
         metadata=o.metadata,
         seed=noise["seed"] if noise and noise.get("seed") is not None else secrets.randbelow(2**31),
         circuits=circuits,
+        registers=registers,
     )
 
 
@@ -403,7 +407,7 @@ def parse_job(body: Any) -> JobRequest:
     circuits = _program(body.get("input"), job_type, limit, options.name, p)
     _check_noise_cap(options, circuits, p)
     p.raise_if_any()
-    return _request(job_type, options, circuits)
+    return _request(job_type, options, circuits, _registers(body))
 
 
 def noise_model(backend: str, noise: dict[str, Any] | None) -> engine.noise.NoiseModel | None:
@@ -438,6 +442,12 @@ def parse_clone(source: dict[str, Any], overrides: Any, job_type: str, circuits:
     _check_noise_cap(options, circuits, p)
     p.raise_if_any()
     return _request(job_type, options, circuits)
+
+
+def _registers(item: dict[str, Any]) -> dict[str, Any] | None:
+    """``registers`` (not validated by v0.4, which ignores it; the v0.3 adapter checks it)."""
+    value = item.get("registers")
+    return value if isinstance(value, dict) else None
 
 
 def encode_circuit(circuit: engine.Circuit) -> str:

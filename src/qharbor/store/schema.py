@@ -68,6 +68,7 @@ jobs = Table(
     Column("worker_id", String(36)),
     Column("attempts", Integer, nullable=False, default=0),
     Column("seed", BigInteger),  # sampling seed: noise.seed, or one drawn at submission
+    Column("registers", Text),  # JSON or NULL: client register maps (v0.3 ``registers``), echoed back
 )
 Index("jobs_project_seq", jobs.c.project_id, jobs.c.seq)
 Index("jobs_parent", jobs.c.parent_id, jobs.c.position)

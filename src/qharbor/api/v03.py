@@ -1,0 +1,187 @@
+"""The IonQ v0.3 API for older clients: thin handlers over the same service as v0.4.
+
+Requests are translated to the core's shapes (``requests_v03``), answers rendered from the
+same stored rows (``views_v03``); auth, metadata, pagination and error rules are the core's.
+Cancel and delete answer exactly as in v0.4, so those handlers are shared.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..service import backends as catalog
+from ..service import characterizations as calibrations
+from ..service import jobs
+from ..service.problems import InvalidRequest
+from ..service.programs import parse_job
+from . import requests_v03 as adapt
+from . import v04
+from . import views_v03 as views
+from .errors import ApiError
+from .http import JSON, RawJSON, json_body, principal, read, settings, write
+
+
+async def list_backends(request: Request) -> Response:
+    started = request.app.state.started_at
+    return JSON([
+        views.backend(b, started, (c.id if (c := calibrations.current(b.name)) else None))
+        for b in catalog.BACKENDS.values()
+    ])
+
+
+async def create_job(request: Request) -> Response:
+    who = await principal(request)
+    core, own, renames = adapt.job_body(await json_body(request))
+    found: list[tuple[str, str]] = []
+    try:
+        if own:  # collect the core's problems too, so one 400 names them all
+            await run_in_threadpool(parse_job, core)
+        else:
+            job_id = await write(request, jobs.submit, who, core)
+    except InvalidRequest as exc:
+        found = exc.problems
+    if own or found:
+        raise adapt.invalid(own, found, renames)
+    record = await read(request, jobs.get, who, job_id)
+    return JSON({"id": job_id, "status": "ready", "request": views.epoch(record.row["submitted_at"])})
+
+
+async def list_jobs(request: Request) -> Response:
+    who = await principal(request)
+    body = await json_body(request)  # cirq-ionq sends {"limit": N} as a GET body
+    q = request.query_params
+    limit = q.get("limit") or (body.get("limit") if isinstance(body, dict) else None)
+    page = await write(
+        request, jobs.list_jobs, who, limit=limit, cursor=q.get("next"),
+        status=adapt.status_filter(q.get("status")), ids=adapt.ids_query(q.getlist("id") + q.getlist("ids")),
+    )
+    content: dict[str, Any] = {"jobs": [views.job(r, detail=False) for r in page.jobs]}
+    if page.next is not None:  # v0.3 clients stop paging when `next` is absent
+        content["next"] = page.next
+    return JSON(content)
+
+
+async def get_job(request: Request) -> Response:
+    who = await principal(request)
+    job_id = request.path_params["id"]
+    record = await read(request, jobs.get, who, job_id)
+    wait = settings(request).unfinished_wait_s
+    if record.row["status"] not in jobs.FINISHED and wait > 0:  # the same long poll as v0.4
+        await request.app.state.watcher.wait(job_id, wait)
+        record = await read(request, jobs.get, who, job_id)
+    q = request.query_params
+    view = views.filtered(views.job(record), q.get("include"), q.get("exclude"))
+    return RawJSON(orjson.dumps(view))
+
+
+async def results(request: Request) -> Response:
+    who = await principal(request)  # `sharpen` only matters for debiased QPU runs; none are emulated
+    return RawJSON(await read(request, jobs.result, who, request.path_params["id"]))
+
+
+async def delete_jobs(request: Request) -> Response:
+    ids = adapt.ids_query(request.query_params.getlist("ids"))  # also documented as a query
+    if not ids:
+        return await v04.delete_jobs(request)
+    who = await principal(request)
+    return JSON({"ids": await write(request, jobs.delete, who, ids), "status": "deleted"})
+
+
+def _characterization(name: str) -> calibrations.Characterization:
+    if not calibrations.known(name):
+        raise ApiError(404, f"no backend named {name!r}; GET /v0.3/backends lists them")
+    found = calibrations.current(name)
+    if found is None:
+        raise ApiError(404, f"backend {name!r} has no characterization (only QPUs are characterized)")
+    return found
+
+
+def _query_number(request: Request, key: str) -> float | None:
+    raw = request.query_params.get(key)
+    if raw in (None, ""):
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise InvalidRequest([(key, "must be a Unix timestamp in seconds")], source="query") from None
+
+
+def _page_params(request: Request) -> tuple[int, int]:
+    problems, values = [], []
+    for key, default in (("limit", 10), ("page", 1)):
+        raw = request.query_params.get(key) or str(default)
+        value = int(raw) if raw.isdigit() else 0
+        if value < 1:
+            problems.append((key, "must be a positive integer"))
+        values.append(value)
+    if problems:
+        raise InvalidRequest(problems, source="query")
+    return values[0], values[1]
+
+
+async def characterization_history(request: Request) -> Response:
+    await principal(request)
+    name = request.path_params["backend"]
+    _characterization(name)
+    start, end = _query_number(request, "start"), _query_number(request, "end")
+    limit, page = _page_params(request)
+    found = calibrations.history(name, start, end)
+    shown = found[(page - 1) * limit: page * limit]
+    pages = max(1, -(-len(found) // limit))
+    return JSON({"characterizations": [views.characterization(c) for c in shown], "pages": pages})
+
+
+async def characterization_current(request: Request) -> Response:
+    await principal(request)
+    return JSON(views.characterization(_characterization(request.path_params["backend"])))
+
+
+async def characterization_by_id(request: Request) -> Response:
+    await principal(request)
+    found = calibrations.by_id(request.path_params["id"])
+    if found is None:
+        raise ApiError(404, f"no characterization with id {request.path_params['id']!r}")
+    return JSON(views.characterization(found))
+
+
+# cirq-ionq ≤ 1.5 still reads the pre-characterization calibration paths (its only QPU: `qpu`).
+async def calibration_current(request: Request) -> Response:
+    await principal(request)
+    return JSON(views.calibration(_characterization("qpu")))
+
+
+async def calibration_list(request: Request) -> Response:
+    await principal(request)
+    # cirq sends start/end in milliseconds here.
+    start, end = _query_number(request, "start"), _query_number(request, "end")
+    found = calibrations.history("qpu", start and start / 1000, end and end / 1000)
+    return JSON({"calibrations": [views.calibration(c) for c in found]})
+
+
+PREFIX = "/v0.3"
+# As in v0.4: polled routes first; literal paths before the {id} patterns that could capture them.
+ROUTES = [
+    Route(PREFIX + path, endpoint, methods=[method])
+    for method, path, endpoint in [
+        ("GET", "/jobs/{id}", get_job),
+        ("GET", "/jobs/{id}/results", results),
+        ("POST", "/jobs", create_job),
+        ("GET", "/jobs", list_jobs),
+        ("PUT", "/jobs/status/cancel", v04.cancel_jobs),
+        ("DELETE", "/jobs", delete_jobs),
+        ("DELETE", "/jobs/{id}", v04.delete_job),
+        ("PUT", "/jobs/{id}/status/cancel", v04.cancel_job),
+        ("GET", "/backends", list_backends),
+        ("GET", "/characterizations/backends/{backend}", characterization_history),
+        ("GET", "/characterizations/backends/{backend}/current", characterization_current),
+        ("GET", "/characterizations/{id}", characterization_by_id),
+        ("GET", "/calibrations", calibration_list),
+        ("GET", "/calibrations/current", calibration_current),
+    ]
+]

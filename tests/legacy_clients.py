@@ -1,0 +1,81 @@
+"""Old IonQ clients (API v0.3) in virtualenvs of their own, cached between test runs.
+
+qiskit-ionq 0.5.13 and cirq-ionq 1.5.0 cannot share the test environment with the v0.4
+clients (each package exists once per environment, and cirq-ionq pins its cirq-core), so
+each gets a virtualenv, built once with ``pip`` and kept under
+``$QHARBOR_TEST_VENVS`` (default ``~/.cache/qharbor-test-venvs``). A venv is built in a
+temporary directory and renamed into place only once its install succeeded, so an
+interrupted build is never reused. Without network (or PyPI), the tests that need one skip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+#: The client releases under test, and what their environments hold.
+CLIENTS: dict[str, list[str]] = {
+    "qiskit-ionq-0.5.13": ["qiskit-ionq==0.5.13", "qiskit>=1.0,<2"],
+    "cirq-ionq-1.5.0": ["cirq-ionq==1.5.0"],  # the last release before cirq moved to v0.4 (Cirq PR #7438)
+}
+SCRIPTS = Path(__file__).parent / "clients" / "v03"
+
+#: Settings the clients pick up from the environment: none may leak in from outside.
+_AMBIENT = ("IONQ_API_KEY", "IONQ_API_TOKEN", "IONQ_API_URL", "QISKIT_IONQ_API_TOKEN", "QISKIT_IONQ_API_URL",
+            "CIRQ_IONQ_API_KEY", "CIRQ_IONQ_REMOTE_HOST", "IONQ_REMOTE_HOST", "PYTHONPATH", "VIRTUAL_ENV")
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("QHARBOR_TEST_VENVS") or Path.home() / ".cache" / "qharbor-test-venvs")
+
+
+def venv_python(name: str) -> Path:
+    """The interpreter of ``name``'s cached virtualenv, building it if needed (or skipping)."""
+    requirements = CLIENTS[name]
+    digest = hashlib.sha256(json.dumps([list(sys.version_info[:2]), requirements]).encode()).hexdigest()[:10]
+    home = cache_dir() / f"{name}-py{sys.version_info[0]}{sys.version_info[1]}-{digest}"
+    python = home / "bin" / "python"
+    if (home / ".complete").exists():
+        return python
+    home.parent.mkdir(parents=True, exist_ok=True)
+    building = home.with_name(f".{home.name}.{os.getpid()}")
+    shutil.rmtree(building, ignore_errors=True)
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(building)], check=True, capture_output=True, timeout=300)
+        pip = subprocess.run(
+            [str(building / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+             *requirements],
+            check=False, capture_output=True, text=True, timeout=1200,
+        )
+    except (subprocess.SubprocessError, OSError) as exc:
+        shutil.rmtree(building, ignore_errors=True)
+        pytest.skip(f"could not build a virtualenv for {name}: {exc}")
+    if pip.returncode != 0:
+        shutil.rmtree(building, ignore_errors=True)
+        tail = "\n".join(line for line in pip.stderr.splitlines() if not line.startswith("WARNING"))[-600:]
+        pytest.skip(f"could not install {' '.join(requirements)} (no network or PyPI?): {tail}")
+    (building / ".complete").write_text(" ".join(requirements) + "\n")
+    try:
+        building.rename(home)
+    except OSError:  # another run finished the same venv first
+        shutil.rmtree(building, ignore_errors=True)
+    return python
+
+
+def run_flow(python: Path, script: str, flow: str, url: str, key: str, cwd: Path,
+             env: dict[str, str] | None = None, timeout: float = 120) -> dict:
+    """Run one flow of a client script; returns the JSON it prints last."""
+    clean = {k: v for k, v in os.environ.items() if k not in _AMBIENT}
+    out = subprocess.run(
+        [str(python), str(SCRIPTS / script), flow, url, key],
+        check=False, capture_output=True, text=True, timeout=timeout, cwd=cwd, env={**clean, **(env or {})},
+    )
+    assert out.returncode == 0, f"{script} {flow} failed:\n{out.stdout}\n{out.stderr[-4000:]}"
+    return json.loads(out.stdout.strip().splitlines()[-1])
