@@ -24,7 +24,7 @@ SMALL_QUBITS = 12
 #: Gates per interpreter call on the small path (the time limit is checked between).
 _SEGMENT = 2048
 #: Largest fused block, in qubits.
-FUSE_QUBITS = 3
+FUSE_QUBITS = 2
 
 PRECISIONS = {"single": np.float32, "double": np.float64}
 
@@ -62,9 +62,13 @@ def _apply(re: np.ndarray, im: np.ndarray, op: Op) -> None:
     pos, offs, cmask = kernels.layout(np.array(op.targets, dtype=np.int64),
                                       np.array(op.controls, dtype=np.int64))
     m = op.matrix
-    mre = np.ascontiguousarray(m.real, dtype=re.dtype)
-    mim = np.ascontiguousarray(m.imag, dtype=re.dtype)
-    kernels.apply_parallel(re, im, pos, offs, cmask, mre, mim)
+    if len(op.targets) <= 2:
+        flat = np.ascontiguousarray(m, dtype=np.complex64 if re.dtype == np.float32 else np.complex128)
+        kernels.small_parallel(re, im, pos, offs, cmask, flat.view(re.dtype).ravel())
+    else:
+        mre = np.ascontiguousarray(m.real, dtype=re.dtype)
+        mim = np.ascontiguousarray(m.imag, dtype=re.dtype)
+        kernels.apply_parallel(re, im, pos, offs, cmask, mre, mim)
 
 
 def run(circuit: Circuit, deadline: float | None = None, precision: str = "double") -> tuple[np.ndarray, np.ndarray]:
