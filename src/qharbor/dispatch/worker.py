@@ -6,6 +6,7 @@ by ``qharbor serve``) or on other machines (``qharbor worker --database URL``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import signal
@@ -38,6 +39,14 @@ def _has_work(engine: Engine) -> bool:
         return bool(conn.execute(select(queued)).scalar())
 
 
+@functools.cache
+def memory_budget(settings: Settings) -> int:
+    """This worker's share of memory for one simulation (fixed when first asked)."""
+    if settings.engine_memory_bytes is not None:
+        return settings.engine_memory_bytes
+    return sim.available_memory() // max(settings.workers, 1)
+
+
 def execute(engine: Engine, job: Any, worker_id: str, settings: Settings) -> None:
     """Run one claimed job to its outcome; never raises."""
     job_id = job["id"]
@@ -57,7 +66,9 @@ def execute(engine: Engine, job: Any, worker_id: str, settings: Settings) -> Non
                         if not queue.still_running(conn, job_id, worker_id):
                             return
                 remaining = settings.job_time_limit_s - (time.monotonic() - started)
-                probs = sim.simulate(decode_circuit(program), time_limit_s=max(remaining, 0.0))
+                probs = sim.simulate(decode_circuit(program), time_limit_s=max(remaining, 0.0),
+                                     precision=settings.engine_precision,
+                                     memory_budget=memory_budget(settings))
                 result = sim.probabilities(probs, settings.max_result_entries)
                 documents[target_id] = {"probabilities": orjson.dumps(result).decode()}
         with engine.begin() as conn:
@@ -75,6 +86,7 @@ def execute(engine: Engine, job: Any, worker_id: str, settings: Settings) -> Non
 class Worker:
     def __init__(self, settings: Settings, worker_id: str | None = None) -> None:
         self.settings = settings
+        memory_budget(settings)  # measured at start, before any job's memory is in use
         self.id = worker_id or str(uuid.uuid4())
         self.engine = open_engine(settings.database_url)
         self.stopping = threading.Event()
