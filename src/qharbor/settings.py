@@ -31,6 +31,13 @@ class Settings:
     #: ``GET /jobs/{id}`` of an unfinished job waits up to this long for it to finish
     #: (a long poll; see ``api/waiting.py``). 0 answers at once.
     unfinished_wait_s: float = float(os.environ.get("QHARBOR_UNFINISHED_WAIT_S", 2.0))
+    #: Memory one worker's simulation may use, in bytes; by default the memory available
+    #: when the worker starts, shared evenly among ``workers`` (they may run at once).
+    engine_memory_bytes: int | None = (
+        int(os.environ["QHARBOR_ENGINE_MEMORY_BYTES"]) if os.environ.get("QHARBOR_ENGINE_MEMORY_BYTES") else None
+    )
+    #: Simulator precision: "double" (complex128, exact) or "single" (complex64, ~1e-6).
+    engine_precision: str = os.environ.get("QHARBOR_ENGINE_PRECISION", "double")
     #: A worker silent for this long is presumed dead and its job recovered.
     worker_stale_after_s: float = float(os.environ.get("QHARBOR_WORKER_STALE_AFTER_S", 30.0))
 

@@ -16,8 +16,10 @@ pytestmark = pytest.mark.timeout(300)
 
 
 def slow_job(qubits: int = 22, rounds: int = 14) -> dict:
-    """A few seconds of simulation that ends in |0...0> (every qubit flipped an even number of times)."""
-    gates = [{"gate": "x", "targets": [q]} for _ in range(rounds) for q in range(qubits)]
+    """A few seconds of simulation that ends in |0...0>: ladders of cnots up and back down,
+    which gate fusion cannot collapse (neighbouring cnots share one qubit only)."""
+    ladder = [{"gate": "cnot", "control": q, "target": q + 1} for q in range(qubits - 1)]
+    gates = (ladder + ladder[::-1]) * rounds
     body = bell()
     body["input"] = {"gateset": "qis", "qubits": qubits, "circuit": gates}
     return body

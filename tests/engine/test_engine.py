@@ -68,3 +68,28 @@ def test_time_limit_stops_a_run() -> None:
     slow = Circuit(16, tuple(Gate("h", (q % 16,)) for q in range(5000)))
     with pytest.raises(engine.SimulationTimeout):
         engine.simulate(slow, time_limit_s=0.01)
+
+
+def test_a_run_over_the_memory_budget_is_refused_before_allocating() -> None:
+    need = engine.memory_needed(20)
+    with pytest.raises(engine.TooComplex) as err:
+        engine.simulate(Circuit(20, ()), memory_budget=need - 1)
+    assert err.value.code == "QuantumCircuitComplexityError" and "GiB" in str(err.value)
+    assert engine.simulate(Circuit(20, ()), memory_budget=need)[0] == 1.0
+
+
+def test_single_precision_needs_less_memory() -> None:
+    assert engine.memory_needed(24, "single") < engine.memory_needed(24, "double")
+
+
+def test_samples_follow_the_exact_distribution() -> None:
+    probs = engine.simulate(Circuit(3, (Gate("ry", (0,), (), (1.0,)), Gate("h", (2,)))))
+    counts = engine.sample(probs, 200_000, seed=1)
+    assert sum(counts.values()) == 200_000
+    for key, count in counts.items():
+        assert abs(count / 200_000 - probs[int(key)]) < 0.01
+
+
+def test_single_precision_samples_sum_to_shots() -> None:
+    probs = engine.simulate(Circuit(4, tuple(Gate("h", (q,)) for q in range(4))), precision="single")
+    assert sum(engine.sample(probs, 12345, seed=0).values()) == 12345

@@ -6,6 +6,7 @@ by ``qharbor serve``) or on other machines (``qharbor worker --database URL``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import signal
@@ -31,6 +32,14 @@ log = logging.getLogger("qharbor.worker")
 HEARTBEAT_S = 2.0
 
 
+@functools.cache
+def memory_budget(settings: Settings) -> int:
+    """This worker's share of memory for one simulation (fixed when first asked)."""
+    if settings.engine_memory_bytes is not None:
+        return settings.engine_memory_bytes
+    return sim.available_memory() // max(settings.workers, 1)
+
+
 def execute(engine: Engine, job: Any, worker_id: str, settings: Settings) -> None:
     """Run one claimed job to its outcome; never raises."""
     job_id = job["id"]
@@ -52,11 +61,12 @@ def execute(engine: Engine, job: Any, worker_id: str, settings: Settings) -> Non
                             return
                 remaining = max(settings.job_time_limit_s - (time.monotonic() - started), 0.0)
                 circuit = decode_circuit(program)
+                options = {"time_limit_s": remaining, "precision": settings.engine_precision,
+                           "memory_budget": memory_budget(settings)}
                 if model is None:  # the ideal simulator: exact probabilities
-                    result = sim.probabilities(sim.simulate(circuit, time_limit_s=remaining),
-                                               settings.max_result_entries)
+                    result = sim.probabilities(sim.simulate(circuit, **options), settings.max_result_entries)
                 else:  # noisy, like hardware: count / shots over one trajectory per shot
-                    counts = sim.noisy_counts(circuit, model, job["shots"], job["seed"] or 0, i, remaining)
+                    counts = sim.noisy_counts(circuit, model, job["shots"], job["seed"] or 0, i, **options)
                     result = results.sampled_probabilities(counts, job["shots"])
                 documents[target_id] = {"probabilities": orjson.dumps(result).decode()}
         with engine.begin() as conn:
@@ -74,6 +84,7 @@ def execute(engine: Engine, job: Any, worker_id: str, settings: Settings) -> Non
 class Worker:
     def __init__(self, settings: Settings, worker_id: str | None = None) -> None:
         self.settings = settings
+        memory_budget(settings)  # measured at start, before any job's memory is in use
         self.id = worker_id or str(uuid.uuid4())
         self.db = Database(settings.database_url)
         self.engine = self.db.engine

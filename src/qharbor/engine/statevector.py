@@ -1,62 +1,95 @@
-"""Exact dense statevector simulation with NumPy.
+"""Dense statevector runs on the CPU: a compiled interpreter for small registers,
+fused blocks and parallel kernels for wide ones.
 
-The state is held as an n-dimensional array of shape (2,)*n in which axis ``a`` is
-qubit ``n-1-a``; flattening it in C order therefore gives the IonQ index convention
-(qubit 0 is the least-significant bit) without any reordering.
+The state is two arrays (real, imaginary parts) indexed by basis state, bit q of
+the index being qubit q (IonQ's convention: qubit 0 is the least-significant bit).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
 from . import gates as gate_matrices
+from . import kernels
 from .circuit import Circuit, Gate
 from .errors import SimulationTimeout
+from .fusion import Op, fuse, gate_ops
 
-_BYTES_PER_AMPLITUDE = np.dtype(np.complex128).itemsize
+#: Registers up to this width run unfused in one serial compiled call per segment:
+#: their passes are so short that thread start-up and Python would dominate.
+SMALL_QUBITS = 12
+#: Gates per interpreter call on the small path (the time limit is checked between).
+_SEGMENT = 2048
+#: Largest fused block, in qubits.
+FUSE_QUBITS = 2
 
-
-def state_bytes(qubits: int) -> int:
-    """Peak memory of a run: the state, one full-size gate temporary, and the probabilities."""
-    return 3 * _BYTES_PER_AMPLITUDE * (1 << qubits)
-
-
-def _apply(state: np.ndarray, n: int, gate: Gate) -> None:
-    unitary = gate_matrices.matrix(gate)
-    k = len(gate.targets)
-    # Fix every control axis to |1>: basic indexing gives a writable view.
-    index: list[int | slice] = [slice(None)] * n
-    for c in gate.controls:
-        index[n - 1 - c] = 1
-    view = state[tuple(index)]
-    # Axis numbers inside the view shift down past each removed control axis.
-    removed = sorted(n - 1 - c for c in gate.controls)
-    axes = []
-    for t in gate.targets:
-        axis = n - 1 - t
-        axes.append(axis - sum(1 for r in removed if r < axis))
-    tensor = unitary.reshape((2,) * (2 * k))
-    moved = np.tensordot(tensor, view, axes=(list(range(k, 2 * k)), axes))
-    view[...] = np.moveaxis(moved, list(range(k)), axes)
+PRECISIONS = {"single": np.float32, "double": np.float64}
 
 
-def run(circuit: Circuit, deadline: float | None = None) -> np.ndarray:
-    """Final amplitudes of ``circuit`` as a flat vector indexed by basis state.
+def _checker(deadline: float | None) -> Callable[[], None]:
+    def tick() -> None:
+        if deadline is not None and time.monotonic() > deadline:
+            raise SimulationTimeout("the simulation ran past this job's time limit")
+
+    return tick
+
+
+def encode(gates: list[Gate] | tuple[Gate, ...]) -> np.ndarray:
+    """The flat program ``kernels.run_encoded`` interprets (one record per gate)."""
+    buf: list[float] = []
+    codes, custom = gate_matrices.CODES, gate_matrices.CUSTOM
+    for g in gates:
+        code = codes.get(g.name)
+        head = (len(g.targets), len(g.controls), *g.targets, *g.controls)
+        if code is None:  # pauliexp: a precomputed matrix
+            m = gate_matrices.matrix(g)
+            buf += (custom, *head)
+            buf += np.stack((m.real, m.imag), axis=-1).ravel().tolist()
+        else:
+            buf += (code, *head, *g.params)
+    return np.array(buf, dtype=np.float64)
+
+
+def _ops(circuit: Circuit) -> Iterator[Op]:
+    for gate in circuit.gates:
+        yield from gate_ops(gate)
+
+
+def _apply(re: np.ndarray, im: np.ndarray, op: Op) -> None:
+    pos, offs, cmask = kernels.layout(np.array(op.targets, dtype=np.int64),
+                                      np.array(op.controls, dtype=np.int64))
+    m = op.matrix
+    if len(op.targets) <= 2:
+        flat = np.ascontiguousarray(m, dtype=np.complex64 if re.dtype == np.float32 else np.complex128)
+        kernels.small_parallel(re, im, pos, offs, cmask, flat.view(re.dtype).ravel())
+    else:
+        mre = np.ascontiguousarray(m.real, dtype=re.dtype)
+        mim = np.ascontiguousarray(m.imag, dtype=re.dtype)
+        kernels.apply_parallel(re, im, pos, offs, cmask, mre, mim)
+
+
+def run(circuit: Circuit, deadline: float | None = None, precision: str = "double") -> tuple[np.ndarray, np.ndarray]:
+    """Final amplitudes of ``circuit`` as (real, imaginary) vectors indexed by basis state.
 
     ``deadline`` is a ``time.monotonic()`` instant after which the run stops with
-    :class:`SimulationTimeout`; it is checked between gates.
+    :class:`SimulationTimeout`; it is checked between segments and fused blocks.
     """
     n = circuit.qubits
-    state = np.zeros((2,) * n, dtype=np.complex128)
-    state[(0,) * n] = 1.0
-    for i, gate in enumerate(circuit.gates):
-        if deadline is not None and i % 64 == 0 and time.monotonic() > deadline:
-            raise SimulationTimeout("the simulation ran past this job's time limit")
-        if gate.name == "pauliexp" or len(gate.targets) <= 2:
-            _apply(state, n, gate)
-        else:  # a one-qubit gate broadcast over several targets
-            for t in gate.targets:
-                _apply(state, n, Gate(gate.name, (t,), gate.controls, gate.params))
-    return state.reshape(-1)
+    dtype = PRECISIONS[precision]
+    re = np.zeros(1 << n, dtype=dtype)
+    im = np.zeros(1 << n, dtype=dtype)
+    re[0] = 1.0
+    tick = _checker(deadline)
+    if n <= SMALL_QUBITS:
+        for start in range(0, len(circuit.gates), _SEGMENT):
+            tick()
+            kernels.run_encoded(re, im, encode(circuit.gates[start:start + _SEGMENT]))
+        return re, im
+    for op in fuse(_ops(circuit), FUSE_QUBITS, tick):
+        tick()
+        _apply(re, im, op)
+    return re, im
+

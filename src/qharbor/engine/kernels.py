@@ -1,0 +1,232 @@
+"""Compiled in-place kernels: apply a small (controlled) unitary to a statevector.
+
+The state is held split into real and imaginary arrays (structure of arrays):
+with the amplitudes a gate mixes lying in contiguous runs, the innermost loops are
+plain multiply-adds over unit-stride float arrays, which LLVM vectorises (AVX2 /
+AVX-512) without any complex-number shuffles.
+
+Every kernel is compiled twice from one body: ``parallel`` (threads over blocks of
+the state, for wide registers) and ``serial`` (no thread start-up, for the small
+circuits that dominate many-circuit jobs). Both are compiled lazily on first use
+and cached on disk (``cache=True``), so worker start-up stays fast.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import prange
+
+from . import gates
+
+#: Longest contiguous run handled per inner loop (fits L1 with 16 rows of buffers).
+_CHUNK = 256
+#: Minimum amplitudes per thread task, so tiny runs are grouped.
+_TASK = 1024
+
+
+def _apply_body(re, im, pos, offs, cmask, mre, mim):  # pragma: no cover - compiled
+    """Apply ``m`` (rows/cols indexed by ``offs``) where every bit of ``cmask`` is set.
+
+    ``pos`` are the sorted bit positions of targets and controls; the free index is
+    spread around them, and the ``2**pos[0]`` lowest free indices form contiguous runs.
+    """
+    dim = offs.shape[0]
+    total = re.shape[0] >> pos.shape[0]
+    run = 1 << pos[0]
+    ch = min(run, _CHUNK)
+    group = max(1, min(_TASK // ch, total // ch))
+    ntask = total // (ch * group)
+    for t in prange(ntask):
+        br = np.empty((dim, ch), dtype=re.dtype)
+        bi = np.empty((dim, ch), dtype=re.dtype)
+        for g in range(group):
+            base = (t * group + g) * ch
+            for p in pos:
+                base = ((base >> p) << (p + 1)) | (base & ((1 << p) - 1))
+            base |= cmask
+            for r in range(dim):
+                for j in range(ch):
+                    br[r, j] = 0.0
+                    bi[r, j] = 0.0
+                for c in range(dim):
+                    ar = mre[r, c]
+                    ai = mim[r, c]
+                    if ar == 0.0 and ai == 0.0:
+                        continue
+                    src = base + offs[c]
+                    for j in range(ch):
+                        xr = re[src + j]
+                        xi = im[src + j]
+                        br[r, j] += ar * xr - ai * xi
+                        bi[r, j] += ar * xi + ai * xr
+            for r in range(dim):
+                dst = base + offs[r]
+                for j in range(ch):
+                    re[dst + j] = br[r, j]
+                    im[dst + j] = bi[r, j]
+
+
+_jit = numba.njit(fastmath=True, cache=True, nogil=True)
+_inline = numba.njit(fastmath=True, cache=True, nogil=True, inline="always")
+#: Free-index elements per thread task in the one- and two-qubit kernels.
+_SPAN = 4096
+
+
+@_inline
+def _deposit(o, pos):  # pragma: no cover - compiled
+    for p in pos:
+        o = ((o >> p) << (p + 1)) | (o & ((1 << p) - 1))
+    return o
+
+
+@_inline
+def _mix1(re, im, i, o1, m):  # pragma: no cover - compiled
+    ar, ai, br, bi = re[i], im[i], re[i + o1], im[i + o1]
+    re[i] = m[0] * ar - m[1] * ai + m[2] * br - m[3] * bi
+    im[i] = m[0] * ai + m[1] * ar + m[2] * bi + m[3] * br
+    re[i + o1] = m[4] * ar - m[5] * ai + m[6] * br - m[7] * bi
+    im[i + o1] = m[4] * ai + m[5] * ar + m[6] * bi + m[7] * br
+
+
+@_inline
+def _row(m, c, xr0, xi0, xr1, xi1, xr2, xi2, xr3, xi3):  # pragma: no cover - compiled
+    yr = (m[c] * xr0 - m[c + 1] * xi0 + m[c + 2] * xr1 - m[c + 3] * xi1
+          + m[c + 4] * xr2 - m[c + 5] * xi2 + m[c + 6] * xr3 - m[c + 7] * xi3)
+    yi = (m[c] * xi0 + m[c + 1] * xr0 + m[c + 2] * xi1 + m[c + 3] * xr1
+          + m[c + 4] * xi2 + m[c + 5] * xr2 + m[c + 6] * xi3 + m[c + 7] * xr3)
+    return yr, yi
+
+
+@_inline
+def _mix2(re, im, i, o1, o2, o3, m):  # pragma: no cover - compiled
+    xr0, xi0, xr1, xi1 = re[i], im[i], re[i + o1], im[i + o1]
+    xr2, xi2, xr3, xi3 = re[i + o2], im[i + o2], re[i + o3], im[i + o3]
+    r0, j0 = _row(m, 0, xr0, xi0, xr1, xi1, xr2, xi2, xr3, xi3)
+    r1, j1 = _row(m, 8, xr0, xi0, xr1, xi1, xr2, xi2, xr3, xi3)
+    r2, j2 = _row(m, 16, xr0, xi0, xr1, xi1, xr2, xi2, xr3, xi3)
+    r3, j3 = _row(m, 24, xr0, xi0, xr1, xi1, xr2, xi2, xr3, xi3)
+    re[i], im[i], re[i + o1], im[i + o1] = r0, j0, r1, j1
+    re[i + o2], im[i + o2], re[i + o3], im[i + o3] = r2, j2, r3, j3
+
+
+def _small_body(re, im, pos, offs, cmask, m):  # pragma: no cover - compiled
+    """One- or two-target kernel (``m``: the matrix as interleaved re/im, row-major).
+
+    The free index splits into ``lo`` (below the lowest special bit: contiguous),
+    ``mid`` (up to the next one: stride ``2*R``) and the rest; the longer of the two
+    inner loops is made innermost so it vectorises even for targets on qubits 0-2.
+    """
+    two = offs.shape[0] == 4
+    o1 = offs[1]
+    o2 = offs[2] if two else 0
+    o3 = offs[3] if two else 0
+    total = re.shape[0] >> pos.shape[0]
+    p0 = pos[0]
+    R = 1 << p0
+    M = (1 << (pos[1] - p0 - 1)) if pos.shape[0] > 1 else total // R
+    span = min(total, _SPAN)
+    step = np.uint64(2 * R)
+    u1, u2, u3 = np.uint64(o1), np.uint64(o2), np.uint64(o3)
+    for t in prange(total // span):
+        s = t * span
+        nlo = min(R, span)
+        nmid = min(M, span // nlo)
+        nhi = span // (nlo * nmid)
+        for h in range(nhi):
+            # Unsigned indices: numba then skips its negative-index wraparound test,
+            # which would otherwise keep LLVM from vectorising the inner loop.
+            base = np.uint64(_deposit(s + h * nlo * nmid, pos) | cmask)
+            if nlo >= 8 or nlo >= nmid:
+                for mid in range(np.uint64(nmid)):
+                    b = base + mid * step
+                    for lo in range(np.uint64(nlo)):
+                        if two:
+                            _mix2(re, im, b + lo, u1, u2, u3, m)
+                        else:
+                            _mix1(re, im, b + lo, u1, m)
+            else:
+                for lo in range(np.uint64(nlo)):
+                    b = base + lo
+                    for mid in range(np.uint64(nmid)):
+                        if two:
+                            _mix2(re, im, b + mid * step, u1, u2, u3, m)
+                        else:
+                            _mix1(re, im, b + mid * step, u1, m)
+
+
+apply_parallel = numba.njit(parallel=True, fastmath=True, cache=True, nogil=True)(_apply_body)
+apply_serial = _jit(_apply_body)
+small_parallel = numba.njit(parallel=True, fastmath=True, cache=True, nogil=True)(_small_body)
+small_serial = _jit(_small_body)
+
+
+@numba.njit(cache=True, nogil=True)
+def layout(targets, controls):  # pragma: no cover - compiled
+    """Sorted special positions, row offsets (big-endian over ``targets``) and control mask."""
+    k = targets.shape[0]
+    pos = np.sort(np.concatenate((targets, controls)))
+    offs = np.zeros(1 << k, dtype=np.int64)
+    for r in range(1 << k):
+        o = 0
+        for m in range(k):
+            if (r >> (k - 1 - m)) & 1:
+                o |= 1 << targets[m]
+        offs[r] = o
+    cmask = 0
+    for c in controls:
+        cmask |= 1 << c
+    return pos, offs, cmask
+
+
+@numba.njit(cache=True, nogil=True)
+def run_encoded(re, im, buf):  # pragma: no cover - compiled
+    """Interpret a flat gate program (see ``statevector.encode``) on a small state, serially.
+
+    Each record is ``code, n_targets, n_controls, targets..., controls..., data...``
+    where data are the gate's parameters, or for ``CUSTOM`` the matrix as re/im pairs.
+    """
+    i = 0
+    m2 = np.empty((2, 2), dtype=np.complex128)
+    m4 = np.empty((4, 4), dtype=np.complex128)
+    while i < buf.shape[0]:
+        code = int(buf[i]); nt = int(buf[i + 1]); nc = int(buf[i + 2])
+        i += 3
+        targets = buf[i:i + nt].astype(np.int64)
+        controls = buf[i + nt:i + nt + nc].astype(np.int64)
+        i += nt + nc
+        if code == gates.CUSTOM:
+            dim = 1 << nt
+            flat = buf[i:i + 2 * dim * dim]
+            i += 2 * dim * dim
+            mre = np.ascontiguousarray(flat[0::2]).reshape((dim, dim)).astype(re.dtype)
+            mim = np.ascontiguousarray(flat[1::2]).reshape((dim, dim)).astype(re.dtype)
+            pos, offs, cmask = layout(targets, controls)
+            apply_serial(re, im, pos, offs, cmask, mre, mim)
+            continue
+        a = buf[i] if gates.ARITY_ARRAY[code] > 0 else 0.0
+        b = buf[i + 1] if gates.ARITY_ARRAY[code] > 1 else 0.0
+        c = buf[i + 2] if gates.ARITY_ARRAY[code] > 2 else 0.0
+        i += gates.ARITY_ARRAY[code]
+        if code >= gates.FIRST_TWO_QUBIT:
+            gates.fill(code, a, b, c, m4)
+            pos, offs, cmask = layout(targets, controls)
+            small_serial(re, im, pos, offs, cmask, _interleave(m4, re.dtype))
+        else:
+            gates.fill(code, a, b, c, m2)
+            flat = _interleave(m2, re.dtype)
+            for t in targets:  # one-qubit gates broadcast over their targets
+                pos, offs, cmask = layout(np.array([t]), controls)
+                small_serial(re, im, pos, offs, cmask, flat)
+
+
+@numba.njit(cache=True, nogil=True)
+def _interleave(m, dtype):  # pragma: no cover - compiled
+    """A complex matrix as the flat re/im row-major array the small kernels take."""
+    dim = m.shape[0]
+    out = np.empty(2 * dim * dim, dtype=dtype)
+    for r in range(dim):
+        for c in range(dim):
+            out[2 * (r * dim + c)] = m[r, c].real
+            out[2 * (r * dim + c) + 1] = m[r, c].imag
+    return out
