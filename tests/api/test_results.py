@@ -120,3 +120,18 @@ def test_noise_model_limits(api: httpx.Client) -> None:
     assert r.status_code == 400 and r.json()["validation"]["keys"] == ["noise.model"] and "11" in r.json()["message"]
     r = api.post("/jobs", json=bell(noise={"model": "loud"}))
     assert r.status_code == 400 and "aria-1" in r.json()["message"]
+
+
+def test_emulated_qpu_readout_error_and_timing(api: httpx.Client) -> None:
+    body = bell(backend="qpu.aria-1", shots=10_000)
+    body["input"] = {"gateset": "qis", "qubits": 10, "circuit": []}
+    job = _done(api, body)
+    histogram = api.get(f"/jobs/{job['id']}/results/histogram").json()
+    assert sum(histogram.values()) == 10_000
+    # Each of 10 bits reads flipped with the characterization's SPAM error (0.4 %): 0.996^10 ≈ 96.1 % stay 0.
+    assert 9_450 < histogram["0"] < 9_770
+    spam = api.get("/backends/qpu.aria-1/characterizations").json()["characterizations"][0]["fidelity"]["spam"]
+    assert spam["median"] == pytest.approx(0.996)
+    # The machine's time: 10,000 shots x (readout 300 us + reset 20 us), no gates.
+    assert job["execution_duration_ms"] == job["predicted_execution_duration_ms"]
+    assert abs(job["execution_duration_ms"] - 3200) <= 1

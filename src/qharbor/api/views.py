@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from ..service.backends import Backend
-from ..service import sessions
+from ..service import estimates, sessions
 from ..service.characterizations import Characterization
 from ..service.jobs import JobRecord
 from ..service.programs import NATIVE_GATES, QIS_GATES
@@ -57,6 +57,15 @@ def results(row: Any) -> dict[str, Any] | None:
     return found
 
 
+def predicted_ms(row: Any) -> int | None:
+    """The time the job's backend would take (see ``service/estimates.py``)."""
+    if row["dry_run"]:
+        return None
+    counts = orjson.loads(row["gate_counts"])
+    return estimates.execution_ms(row["backend"], row["qubits"], row["shots"], counts.get("1q", 0),
+                                  counts.get("2q", 0))
+
+
 def job(record: JobRecord, *, detail: bool = True) -> dict[str, Any]:
     row = record.row
     view: dict[str, Any] = {
@@ -75,7 +84,7 @@ def job(record: JobRecord, *, detail: bool = True) -> dict[str, Any]:
         "started_at": iso(row["started_at"]),
         "completed_at": iso(row["completed_at"]),
         "predicted_wait_time_ms": None,
-        "predicted_execution_duration_ms": None,
+        "predicted_execution_duration_ms": predicted_ms(row),
         "execution_duration_ms": row["execution_duration_ms"],
         "shots": row["shots"],
         "failure": _failure(row),

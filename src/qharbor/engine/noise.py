@@ -106,3 +106,19 @@ def trajectories(circuit: Circuit, model: NoiseModel, shots: int,
 
 def with_errors(circuit: Circuit, pattern: tuple) -> Circuit:
     return _with_errors(circuit, list(pattern)) if pattern else circuit
+
+
+def readout_errors(counts: dict[str, int], qubits: int, error: float, rng: np.random.Generator) -> dict[str, int]:
+    """Flip each measured bit of each shot independently with probability ``error``.
+
+    Flips are drawn sparsely (how many, then where), so the cost follows the number
+    of flips rather than shots × qubits.
+    """
+    if error <= 0 or not counts:
+        return dict(counts)
+    outcomes = np.repeat(np.array([int(k) for k in counts], dtype=np.int64), list(counts.values()))
+    total = outcomes.size * qubits
+    flips = rng.choice(total, size=rng.binomial(total, error), replace=False)
+    np.bitwise_xor.at(outcomes, flips // qubits, np.left_shift(1, flips % qubits).astype(np.int64))
+    values, tallies = np.unique(outcomes, return_counts=True)
+    return {str(v): int(c) for v, c in zip(values.tolist(), tallies.tolist())}

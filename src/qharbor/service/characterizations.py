@@ -6,7 +6,8 @@ noise model each ``qpu.*`` backend runs (``engine.noise.MODELS``; a Pauli error 
 probability p = r·(d² − 1)/d² after each gate gives average gate fidelity
 F = 1 − r·(d − 1)/d), gate and coherence times are IonQ's published typical
 figures (``ionq-noise-notes.md``). Readout and reset times are not published; the
-values here are assumptions. Records are fixed (stable id and date): the emulated
+values here are assumptions. The SPAM fidelity is the published one, and the
+emulated QPUs flip each measured bit with exactly that error. Records are fixed (stable id and date): the emulated
 machines do not drift. The simulator's record is ideal.
 """
 
@@ -24,6 +25,10 @@ CALIBRATED_AT = 1_735_689_600.0
 
 _NAMESPACE = uuid.UUID("5a0c3f2e-8d1b-4c4e-9a57-0e4b8c6d2f10")
 
+#: Readout (SPAM) error per measured qubit: IonQ's published typical SPAM fidelity of 99.6 %
+#: (Aria; used for Forte too until its own is published).
+READOUT_ERROR = 0.004
+
 #: Seconds. Gate times and coherence: IonQ's published typical Aria figures, used for
 #: every family until others are published; readout and reset: assumptions.
 _TIMING = {"t1": 10.0, "t2": 1.0, "1q": 135e-6, "2q": 600e-6, "readout": 300e-6, "reset": 20e-6}
@@ -38,6 +43,7 @@ class Characterization:
     connectivity: list[list[int]]
     fidelity: dict[str, float]  # "1q", "2q", "spam" -> average fidelity
     timing: dict[str, float]
+    readout_error: float  # probability that a measured bit reads flipped
 
 
 def _fidelity(r: float, qubits: int) -> float:
@@ -54,8 +60,9 @@ def _build(b: backends.Backend) -> Characterization:
         date=CALIBRATED_AT,
         qubits=b.qubits,
         connectivity=[[a, c] for a, c in combinations(range(b.qubits), 2)],
-        fidelity={"1q": _fidelity(r1, 1), "2q": _fidelity(r2, 2), "spam": _fidelity(r1, 1)},
+        fidelity={"1q": _fidelity(r1, 1), "2q": _fidelity(r2, 2), "spam": 1 - (READOUT_ERROR if model else 0.0)},
         timing=dict(_TIMING) if model else {"readout": 0.0, "reset": 0.0},
+        readout_error=READOUT_ERROR if model else 0.0,
     )
 
 

@@ -13,7 +13,9 @@ import time
 from typing import Any
 
 from . import backends
+from ..engine import Circuit
 from . import characterizations
+from .programs import gate_counts
 from .keys import Principal
 from .problems import Problems
 
@@ -38,6 +40,12 @@ def execution_ms(backend: str, qubits: int, shots: int, gates_1q: int, gates_2q:
     t = record.timing
     per_shot = gates_1q * t["1q"] + gates_2q * t["2q"] + t["readout"] + t["reset"]
     return int(1000 * shots * per_shot) + 1
+
+
+def circuit_ms(backend: str, circuit: Circuit, shots: int) -> int:
+    """Predicted execution time of one circuit (gates counted as in ``stats.gate_counts``)."""
+    counts = gate_counts(circuit)
+    return execution_ms(backend, circuit.qubits, shots, counts["1q"], counts["2q"])
 
 
 def estimate(who: Principal, query: dict[str, str]) -> dict[str, Any]:
