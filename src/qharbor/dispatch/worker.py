@@ -19,7 +19,7 @@ import orjson
 from sqlalchemy import Engine
 
 from .. import engine as sim
-from ..service import results
+from ..service import qasm3, qasm3_results, results
 from ..service.jobs import is_sampled
 from ..service.programs import decode_circuit
 from ..settings import Settings
@@ -56,6 +56,11 @@ def execute(engine: Engine, job: Any, worker_id: str, settings: Settings) -> Non
                         if not queue.still_running(conn, job_id, worker_id):
                             return
                 remaining = settings.job_time_limit_s - (time.monotonic() - started)
+                if job["type"] == qasm3.JOB_TYPE:  # OpenQASM 3: per-register results
+                    documents[target_id] = qasm3_results.run(
+                        program, shots=job["shots"], seed=job["seed"] or 0, sampled=sampled,
+                        time_limit_s=max(remaining, 0.0), max_entries=settings.max_result_entries)
+                    continue
                 probs = sim.simulate(decode_circuit(program), time_limit_s=max(remaining, 0.0))
                 result = sim.probabilities(probs, settings.max_result_entries)
                 if sampled:

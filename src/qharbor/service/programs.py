@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from .. import engine
-from . import backends
+from . import backends, qasm3
 from .problems import Problems
 
 QIS_GATES = frozenset(
@@ -23,7 +23,7 @@ QIS_GATES = frozenset(
      "xx", "yy", "zz", "pauliexp"}
 )
 NATIVE_GATES = frozenset({"gpi", "gpi2", "ms", "zz", "nop"})
-JOB_TYPES = ("ionq.circuit.v1", "ionq.multi-circuit.v1")
+JOB_TYPES = ("ionq.circuit.v1", "ionq.multi-circuit.v1", qasm3.JOB_TYPE)
 
 MAX_SHOTS = 1_000_000
 DEFAULT_SHOTS = 100
@@ -63,6 +63,8 @@ class JobRequest:
     metadata: Any  # exactly as submitted (dict or None)
     seed: int  # noise.seed when given, else drawn here: results can always be reproduced
     circuits: list[CircuitProgram] = field(default_factory=list)
+    #: For ionq.qasm3.v1: the translated program (``circuits`` then holds its gates, for stats).
+    qasm3: qasm3.Qasm3Program | None = None
 
     @property
     def qubits(self) -> int:
@@ -368,7 +370,35 @@ def _program(program: Any, job_type: Any, limit: int, name: str | None, p: Probl
     return circuits
 
 
-def _request(job_type: str, o: _Options, circuits: list[CircuitProgram]) -> JobRequest:
+def _qasm3_program(
+    program: Any, limit: int, name: str | None, p: Problems
+) -> tuple[qasm3.Qasm3Program | None, list[CircuitProgram]]:
+    """An ``ionq.qasm3.v1`` input: ``{"data": "OPENQASM 3.0; ...", "qubits"?: n}``."""
+    if not isinstance(program, dict):
+        p.add("input", "must be an object with 'data': the OpenQASM 3 source")
+        return None, []
+    declared = program.get("qubits")
+    if declared is not None and (not _is_int(declared) or declared < 1):
+        p.add("input.qubits", "must be a positive integer")
+    if "data" not in program:
+        p.add("input.data", "is required: the OpenQASM 3 source")
+        return None, []
+    try:
+        compiled = qasm3.parse(program["data"], limit, MAX_GATES)
+    except qasm3.Qasm3Error as exc:
+        p.add("input.data", str(exc))
+        return None, []
+    return compiled, [qasm3_circuit(name, compiled)]
+
+
+def qasm3_circuit(name: str | None, compiled: qasm3.Qasm3Program) -> CircuitProgram:
+    """A qasm3 program's gates as a circuit record (for the job's width and gate counts)."""
+    circuit = engine.Circuit(compiled.qubits, tuple(compiled.gates()))
+    return CircuitProgram(name, circuit, gate_counts(circuit))
+
+
+def _request(job_type: str, o: _Options, circuits: list[CircuitProgram],
+             compiled: qasm3.Qasm3Program | None = None) -> JobRequest:
     assert o.backend is not None
     noise = o.noise
     return JobRequest(
@@ -384,6 +414,7 @@ def _request(job_type: str, o: _Options, circuits: list[CircuitProgram]) -> JobR
         metadata=o.metadata,
         seed=noise["seed"] if noise and noise.get("seed") is not None else secrets.randbelow(2**31),
         circuits=circuits,
+        qasm3=compiled,
     )
 
 
@@ -398,12 +429,17 @@ def parse_job(body: Any) -> JobRequest:
         p.add("type", f"must be one of {', '.join(JOB_TYPES)}")
     options = _options(body, p)
     limit = options.backend.qubits if options.backend else engine.MAX_QUBITS
-    circuits = _program(body.get("input"), job_type, limit, options.name, p)
+    compiled = None
+    if job_type == qasm3.JOB_TYPE:
+        compiled, circuits = _qasm3_program(body.get("input"), limit, options.name, p)
+    else:
+        circuits = _program(body.get("input"), job_type, limit, options.name, p)
     p.raise_if_any()
-    return _request(job_type, options, circuits)
+    return _request(job_type, options, circuits, compiled)
 
 
-def parse_clone(source: dict[str, Any], overrides: Any, job_type: str, circuits: list[CircuitProgram]) -> JobRequest:
+def parse_clone(source: dict[str, Any], overrides: Any, job_type: str, circuits: list[CircuitProgram],
+                compiled: qasm3.Qasm3Program | None = None) -> JobRequest:
     """A new job running ``circuits`` again: the source's options, with ``overrides`` applied."""
     p = Problems()
     if overrides is not None and not isinstance(overrides, dict):
@@ -415,7 +451,7 @@ def parse_clone(source: dict[str, Any], overrides: Any, job_type: str, circuits:
         if widest > options.backend.qubits:
             p.add("backend", f"the job needs {widest} qubits; {options.backend.name} has {options.backend.qubits}")
     p.raise_if_any()
-    return _request(job_type, options, circuits)
+    return _request(job_type, options, circuits, compiled)
 
 
 def encode_circuit(circuit: engine.Circuit) -> str:
