@@ -109,3 +109,33 @@ def test_calibration_status_and_estimate(provider: IonQProvider) -> None:
     assert estimate.cost == 0 and estimate.cost_unit == "usd" and estimate.qubits == 4
     # The spec (and ionq-core) give estimated_execution_time in ms; qiskit-ionq's comment says seconds.
     assert estimate.exec_time > 0
+
+
+def test_mid_circuit_measurement_goes_through_qasm3(provider: IonQProvider) -> None:
+    from qiskit import ClassicalRegister, QuantumRegister
+
+    q, first, last = QuantumRegister(2, "q"), ClassicalRegister(1, "first"), ClassicalRegister(2, "last")
+    qc = QuantumCircuit(q, first, last, name="mcm")
+    qc.x(0)
+    qc.measure(0, first[0])  # mid-circuit: q0 is used again below
+    qc.reset(0)
+    qc.h(0)
+    qc.cx(0, 1)
+    qc.measure([0, 1], [last[0], last[1]])
+    backend = provider.get_backend("ionq_simulator")
+    job = backend.run(qc, shots=400, sampler_seed=11)
+    counts = job.get_counts()
+    # qiskit keys: registers space-separated, last-declared first; bit 0 rightmost
+    assert set(counts) == {"00 1", "11 1"} and sum(counts.values()) == 400
+    assert backend.retrieve_job(job.job_id()).get_counts() == counts  # reproducible from the seed
+
+
+def test_feed_forward_through_qasm3(provider: IonQProvider) -> None:
+    qc = QuantumCircuit(2, 2)
+    qc.h(0)
+    qc.measure(0, 0)
+    with qc.if_test((qc.clbits[0], 1)):
+        qc.x(1)
+    qc.measure(1, 1)
+    counts = provider.get_backend("ionq_simulator").run(qc, shots=300).get_counts()
+    assert set(counts) == {"00", "11"} and sum(counts.values()) == 300

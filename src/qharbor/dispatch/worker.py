@@ -21,7 +21,8 @@ import orjson
 from sqlalchemy import Engine
 
 from .. import engine as sim
-from ..service import characterizations, estimates, results
+from ..service import characterizations, estimates, qasm3, qasm3_results, results
+from ..service.jobs import is_sampled
 from ..service.programs import decode_circuit, noise_model
 from ..settings import Settings
 from ..store import jobs as job_store
@@ -63,6 +64,11 @@ def execute(engine: Engine, job: Any, worker_id: str, settings: Settings) -> Non
                         if not queue.still_running(conn, job_id, worker_id):
                             return
                 remaining = max(settings.job_time_limit_s - (time.monotonic() - started), 0.0)
+                if job["type"] == qasm3.JOB_TYPE:  # OpenQASM 3: per-register results (noise: statistics only)
+                    documents[target_id] = qasm3_results.run(
+                        program, shots=job["shots"], seed=job["seed"] or 0, sampled=is_sampled(job),
+                        time_limit_s=remaining, max_entries=settings.max_result_entries)
+                    continue
                 circuit = decode_circuit(program)
                 options = {"time_limit_s": remaining, "precision": settings.engine_precision,
                            "memory_budget": memory_budget(settings)}

@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 from ..store import jobs as job_store
 from ..store import queue
 from ..store.db import Database, reading
-from . import results, sessions
+from . import qasm3, qasm3_results, results, sessions
 from .keys import Principal
 from .problems import InvalidRequest
 from .programs import (
@@ -30,6 +30,7 @@ from .programs import (
     gate_counts,
     parse_clone,
     parse_job,
+    qasm3_circuit,
 )
 
 FINISHED = frozenset(job_store.FINISHED)
@@ -88,7 +89,12 @@ def clone(db: Database, who: Principal, job_id: str, overrides: Any, *, move: bo
             raise JobNotFound(job_id)
         row, programs = found
         circuits = []
+        compiled = None
         for item in programs:
+            if row["type"] == qasm3.JOB_TYPE:
+                compiled = qasm3.decode(item["program"])
+                circuits.append(qasm3_circuit(item["name"], compiled))
+                continue
             circuit = decode_circuit(item["program"])
             circuits.append(CircuitProgram(item["name"], circuit, gate_counts(circuit)))
         options = {
@@ -97,7 +103,7 @@ def clone(db: Database, who: Principal, job_id: str, overrides: Any, *, move: bo
             "noise": orjson.loads(row["noise"]) if row["noise"] else None,
             "metadata": orjson.loads(row["job_metadata"]) if row["job_metadata"] else None,
         }
-        request = parse_clone(options, overrides, row["type"], circuits)
+        request = parse_clone(options, overrides, row["type"], circuits, compiled)
         new_id = _insert(conn, who, request)
         if move:
             job_store.remove(conn, who.project_id, [job_id])
@@ -138,7 +144,8 @@ def _insert(conn: Connection, who: Principal, request: JobRequest) -> str:
             "qubits": request.qubits,
             "circuits": len(request.circuits),
             "gate_counts": _dumps(totals),
-            "program": None if multi else encode_circuit(request.circuits[0].circuit),
+            "program": None if multi else (
+                qasm3.encode(request.qasm3) if request.qasm3 else encode_circuit(request.circuits[0].circuit)),
             "registers": _dumps(request.registers),
         }
     ]
@@ -284,6 +291,13 @@ def result(db: Database, who: Principal, job_id: str, fmt: str = results.PROBABI
             raise JobNotFound(job_id)
         if fmt == results.PROBABILITIES_V1:
             return document.encode()
+        if row["type"] == qasm3.JOB_TYPE:
+            layout = job_store.result(db, job_id, qasm3_results.LAYOUT)
+            if layout is None:
+                raise JobNotFound(job_id)
+            return orjson.dumps(qasm3_results.render(
+                fmt, orjson.loads(document), orjson.loads(layout), shots=row["shots"], seed=row["seed"] or 0,
+                sampled=is_sampled(row)))
         return orjson.dumps(_render(row, fmt, document, row["qubits"], 0))
     parts = job_store.child_results(db, job_id, "probabilities")
     if any(doc is None for _, doc in parts):

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from .. import engine
-from . import backends
+from . import backends, qasm3
 from .problems import Problems
 
 QIS_GATES = frozenset(
@@ -23,7 +23,7 @@ QIS_GATES = frozenset(
      "xx", "yy", "zz", "pauliexp"}
 )
 NATIVE_GATES = frozenset({"gpi", "gpi2", "ms", "zz", "nop"})
-JOB_TYPES = ("ionq.circuit.v1", "ionq.multi-circuit.v1")
+JOB_TYPES = ("ionq.circuit.v1", "ionq.multi-circuit.v1", qasm3.JOB_TYPE)
 
 MAX_SHOTS = 1_000_000
 DEFAULT_SHOTS = 100
@@ -65,6 +65,8 @@ class JobRequest:
     seed: int  # noise.seed when given, else drawn here: results can always be reproduced
     circuits: list[CircuitProgram] = field(default_factory=list)
     registers: dict[str, Any] | None = None  # a client's register map, stored and echoed (v0.3)
+    #: For ionq.qasm3.v1: the translated program (``circuits`` then holds its gates, for stats).
+    qasm3: qasm3.Qasm3Program | None = None
 
     @property
     def qubits(self) -> int:
@@ -372,8 +374,35 @@ def _program(program: Any, job_type: Any, limit: int, name: str | None, p: Probl
     return circuits
 
 
+def _qasm3_program(
+    program: Any, limit: int, name: str | None, p: Problems
+) -> tuple[qasm3.Qasm3Program | None, list[CircuitProgram]]:
+    """An ``ionq.qasm3.v1`` input: ``{"data": "OPENQASM 3.0; ...", "qubits"?: n}``."""
+    if not isinstance(program, dict):
+        p.add("input", "must be an object with 'data': the OpenQASM 3 source")
+        return None, []
+    declared = program.get("qubits")
+    if declared is not None and (not _is_int(declared) or declared < 1):
+        p.add("input.qubits", "must be a positive integer")
+    if "data" not in program:
+        p.add("input.data", "is required: the OpenQASM 3 source")
+        return None, []
+    try:
+        compiled = qasm3.parse(program["data"], limit, MAX_GATES)
+    except qasm3.Qasm3Error as exc:
+        p.add("input.data", str(exc))
+        return None, []
+    return compiled, [qasm3_circuit(name, compiled)]
+
+
+def qasm3_circuit(name: str | None, compiled: qasm3.Qasm3Program) -> CircuitProgram:
+    """A qasm3 program's gates as a circuit record (for the job's width and gate counts)."""
+    circuit = engine.Circuit(compiled.qubits, tuple(compiled.gates()))
+    return CircuitProgram(name, circuit, gate_counts(circuit))
+
+
 def _request(job_type: str, o: _Options, circuits: list[CircuitProgram],
-             registers: dict[str, Any] | None = None) -> JobRequest:
+             registers: dict[str, Any] | None = None, compiled: qasm3.Qasm3Program | None = None) -> JobRequest:
     assert o.backend is not None
     noise = o.noise
     return JobRequest(
@@ -390,6 +419,7 @@ def _request(job_type: str, o: _Options, circuits: list[CircuitProgram],
         seed=noise["seed"] if noise and noise.get("seed") is not None else secrets.randbelow(2**31),
         circuits=circuits,
         registers=registers,
+        qasm3=compiled,
     )
 
 
@@ -404,10 +434,14 @@ def parse_job(body: Any) -> JobRequest:
         p.add("type", f"must be one of {', '.join(JOB_TYPES)}")
     options = _options(body, p)
     limit = options.backend.qubits if options.backend else engine.MAX_QUBITS
-    circuits = _program(body.get("input"), job_type, limit, options.name, p)
+    compiled = None
+    if job_type == qasm3.JOB_TYPE:
+        compiled, circuits = _qasm3_program(body.get("input"), limit, options.name, p)
+    else:
+        circuits = _program(body.get("input"), job_type, limit, options.name, p)
     _check_noise_cap(options, circuits, p)
     p.raise_if_any()
-    return _request(job_type, options, circuits, _registers(body))
+    return _request(job_type, options, circuits, _registers(body), compiled)
 
 
 def noise_model(backend: str, noise: dict[str, Any] | None) -> engine.noise.NoiseModel | None:
@@ -428,7 +462,8 @@ def _check_noise_cap(options: _Options, circuits: list[CircuitProgram], p: Probl
                              f"this job has {widest}")
 
 
-def parse_clone(source: dict[str, Any], overrides: Any, job_type: str, circuits: list[CircuitProgram]) -> JobRequest:
+def parse_clone(source: dict[str, Any], overrides: Any, job_type: str, circuits: list[CircuitProgram],
+                compiled: qasm3.Qasm3Program | None = None) -> JobRequest:
     """A new job running ``circuits`` again: the source's options, with ``overrides`` applied."""
     p = Problems()
     if overrides is not None and not isinstance(overrides, dict):
@@ -441,7 +476,7 @@ def parse_clone(source: dict[str, Any], overrides: Any, job_type: str, circuits:
             p.add("backend", f"the job needs {widest} qubits; {options.backend.name} has {options.backend.qubits}")
     _check_noise_cap(options, circuits, p)
     p.raise_if_any()
-    return _request(job_type, options, circuits)
+    return _request(job_type, options, circuits, compiled=compiled)
 
 
 def _registers(item: dict[str, Any]) -> dict[str, Any] | None:
