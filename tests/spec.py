@@ -13,6 +13,15 @@ from typing import Any
 
 #: IonQ's published v0.4 spec, vendored unchanged as the contract under test.
 SPEC = json.loads((Path(__file__).parent / "data" / "ionq-v0.4-openapi.json").read_text())
+#: Result artifact formats and the spec schema each must satisfy.
+RESULT_FORMATS = {
+    "ionq.result.probabilities.json.v1": "IonqResultProbabilitiesJsonV1",
+    "ionq.result.probabilities.json.v2": "IonqResultProbabilitiesJsonV2",
+    "ionq.result.histogram.json.v1": "IonqResultHistogramJsonV1",
+    "ionq.result.histogram.json.v2": "IonqResultHistogramJsonV2",
+    "ionq.result.shots.json.v1": "IonqResultShotsJsonV1",
+    "ionq.result.shots.json.v2": "IonqResultShotsJsonV2",
+}
 _TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "object": dict, "array": list}
 
 

@@ -5,17 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from spec import RESULT_FORMATS as FORMATS
 from spec import assert_valid
 from support import bell, wait_for
 
-FORMATS = {
-    "ionq.result.probabilities.json.v1": "IonqResultProbabilitiesJsonV1",
-    "ionq.result.probabilities.json.v2": "IonqResultProbabilitiesJsonV2",
-    "ionq.result.histogram.json.v1": "IonqResultHistogramJsonV1",
-    "ionq.result.histogram.json.v2": "IonqResultHistogramJsonV2",
-    "ionq.result.shots.json.v1": "IonqResultShotsJsonV1",
-    "ionq.result.shots.json.v2": "IonqResultShotsJsonV2",
-}
 
 
 def _done(api: httpx.Client, body: dict) -> dict:

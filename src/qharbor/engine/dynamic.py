@@ -38,6 +38,7 @@ from typing import Union
 
 import numpy as np
 
+from . import available_memory
 from . import gates as gate_matrices
 from .circuit import Circuit, Gate
 from .errors import SimulationTimeout, TooComplex
@@ -264,24 +265,13 @@ def _project(state: np.ndarray, n: int, qubit: int, outcome: int, probability: f
     state *= 1 / math.sqrt(probability)
 
 
-def _available_memory() -> int:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 1 << 33
-
-
 def _branch(
     n: int, clbits: int, ops: list[Op], deferred: list[Measure], shots: int,
     rng: np.random.Generator, time_limit_s: float | None,
 ) -> dict[int, int]:
     deadline = None if time_limit_s is None else time.monotonic() + time_limit_s
     state_bytes = 16 << n
-    budget = _available_memory() // 2
+    budget = available_memory() // 2
     if 2 * state_bytes > budget:
         raise TooComplex(f"simulating {n} qubits with mid-circuit measurement needs more memory than this worker has")
     code: list[tuple] = []
