@@ -106,3 +106,14 @@ def test_characterizations_and_estimate(client: object) -> None:
     job_id = submit(client)
     wait_for_job(client, job_id, poll_interval=0.1, timeout=60)
     assert get_job_cost.sync(job_id, client=client).dry_run is False
+
+
+def test_dry_run_and_clone(client: object) -> None:
+    from ionq_core.api.default import clone_job
+    from ionq_core.models.clone_job_payload import CloneJobPayload
+
+    dry = wait_for_job(client, submit(client, {**BELL, "dry_run": True}), poll_interval=0.1, timeout=60)
+    assert dry.status == "completed" and dry.dry_run is True
+    copy = clone_job.sync(dry.id, client=client, body=CloneJobPayload.from_dict({"dry_run": False, "shots": 5}))
+    real = wait_for_job(client, copy.id, poll_interval=0.1, timeout=60)
+    assert real.dry_run is False and get_job_probabilities.sync(real.id, client=client) is not None

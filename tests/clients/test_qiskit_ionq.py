@@ -139,3 +139,11 @@ def test_feed_forward_through_qasm3(provider: IonQProvider) -> None:
     qc.measure(1, 1)
     counts = provider.get_backend("ionq_simulator").run(qc, shots=300).get_counts()
     assert set(counts) == {"00", "11"} and sum(counts.values()) == 300
+
+
+def test_dry_run(provider: IonQProvider) -> None:
+    job = provider.get_backend("ionq_simulator").run(bell(), shots=10, dry_run=True)
+    job.wait_for_final_state(timeout=30)
+    assert job.status().name == "DONE"
+    with pytest.raises(Exception, match="(?i)dry"):
+        job.result()
