@@ -147,3 +147,20 @@ def test_dry_run(provider: IonQProvider) -> None:
     assert job.status().name == "DONE"
     with pytest.raises(Exception, match="(?i)dry"):
         job.result()
+
+
+def test_a_twenty_qubit_job_is_done_by_the_first_poll(provider: IonQProvider) -> None:
+    """qiskit-ionq polls once at once, then every 5 s: a 20-qubit job must not cost a 5 s sleep."""
+    qc = QuantumCircuit(20, 20)
+    qc.h(0)
+    for q in range(19):
+        qc.cx(q, q + 1)
+    for layer in range(10):
+        for q in range(20):
+            qc.rz(0.1 * (layer + q), q)
+    qc.measure(range(20), range(20))
+    backend = provider.get_backend("ionq_simulator")
+    start = time.monotonic()
+    counts = backend.run(qc, shots=100).get_counts()
+    assert time.monotonic() - start < 4.5
+    assert set(counts) <= {"0" * 20, "1" * 20}
