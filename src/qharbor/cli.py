@@ -48,7 +48,7 @@ def serve(args: argparse.Namespace) -> None:
     supervisor = Supervisor(settings, settings.workers)
     supervisor.start()
     where = settings.data_dir or "the database URL given"
-    print(f"qharbor serving http://{settings.host}:{settings.port}/v0.4 with {settings.workers} "
+    print(f"qharbor serving http://{settings.host}:{settings.port}/v0.4 (and /v0.3) with {settings.workers} "
           f"worker(s); data in {where}", flush=True)
     try:
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
