@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from . import gpu, kernels, noise, statevector
+from . import debias, gpu, kernels, noise, statevector
 from .circuit import GATES, ONE_QUBIT, TWO_QUBIT, Circuit, Gate
 from .fusion import fuse, gate_ops
 from .errors import SimulationError, SimulationTimeout, TooComplex
@@ -55,6 +55,7 @@ __all__ = [
     "SimulationTimeout",
     "TooComplex",
     "available_memory",
+    "debias",
     "memory_needed",
     "noise",
     "evolve",
@@ -154,7 +155,7 @@ def _draw(re: np.ndarray, im: np.ndarray, flips: np.ndarray, rng: np.random.Gene
 
 def noisy_counts(
     circuit: Circuit, model: noise.NoiseModel, shots: int, seed: int, stream: int = 0,
-    time_limit_s: float | None = None, **options: Any,
+    time_limit_s: float | None = None, exempt: frozenset[int] = frozenset(), **options: Any,
 ) -> dict[str, int]:
     """Shot counts under ``model``: one trajectory per shot, grouped by error pattern.
 
@@ -162,7 +163,8 @@ def noisy_counts(
     bit flips (``noise.plan``); the ideal circuit runs once, and each distinct blocked
     pattern continues from a copy of the ideal state at its first error. ``seed`` and
     ``stream`` (e.g. the circuit's position in its job) fix the result; ``options``
-    (precision, memory budget) as for :func:`simulate`.
+    (precision, memory budget) as for :func:`simulate`. Gates whose index is in
+    ``exempt`` get no error channel (emulated systematic errors, ``debias.py``).
     """
     rng = np.random.default_rng([seed, stream, 0x6E6F697365])
     deadline = None if time_limit_s is None else time.monotonic() + time_limit_s
@@ -171,7 +173,7 @@ def noisy_counts(
         raise ValueError(f"precision must be one of {PRECISIONS}")
     if circuit.qubits > MAX_QUBITS:
         raise TooComplex(f"{circuit.qubits} qubits exceeds the simulator's {MAX_QUBITS}")
-    groups = noise.plan(circuit, model, shots, rng)
+    groups = noise.plan(circuit, model, shots, rng, exempt)
     copies = 1 if set(groups) <= {()} else 2  # the ideal state, and one pattern's copy
     need = memory_needed(circuit.qubits, precision) + (copies - 1) * (memory_needed(circuit.qubits, precision) - (64 << 20))
     budget = options.get("memory_budget")

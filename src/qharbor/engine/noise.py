@@ -71,10 +71,13 @@ MODELS: dict[str, NoiseModel] = {
 }
 
 
-def error_sites(circuit: Circuit) -> list[tuple[int, tuple[int, ...]]]:
-    """(gate index, qubits) of every channel application, in circuit order."""
+def error_sites(circuit: Circuit, exempt: frozenset[int] = frozenset()) -> list[tuple[int, tuple[int, ...]]]:
+    """(gate index, qubits) of every channel application, in circuit order; gates whose
+    index is in ``exempt`` (emulated systematic errors, ``debias.py``) get none."""
     sites: list[tuple[int, tuple[int, ...]]] = []
     for index, gate in enumerate(circuit.gates):
+        if index in exempt:
+            continue
         qubits = gate.controls + gate.targets
         if gate.name in ONE_QUBIT and not gate.controls:
             sites += [(index, (t,)) for t in gate.targets]  # broadcast: one channel per target
@@ -103,11 +106,11 @@ def _paulis(rng: np.random.Generator, qubits: tuple[int, ...]) -> tuple[tuple[in
     return tuple((q, _PAULIS[p - 1]) for q, p in ((qubits[0], first), (qubits[1], second)) if p)
 
 
-def shot_errors(circuit: Circuit, model: NoiseModel, shots: int,
-                rng: np.random.Generator) -> dict[int, list[tuple[int, tuple[tuple[int, str], ...]]]]:
+def shot_errors(circuit: Circuit, model: NoiseModel, shots: int, rng: np.random.Generator,
+                exempt: frozenset[int] = frozenset()) -> dict[int, list[tuple[int, tuple[tuple[int, str], ...]]]]:
     """The errors of every shot that has any: shot -> [(gate index, ((qubit, pauli), ...)), ...]
     in circuit order. Per error site, a binomial number of shots, then which shots."""
-    sites = error_sites(circuit)
+    sites = error_sites(circuit, exempt)
     patterns: dict[int, list[tuple[int, tuple[tuple[int, str], ...]]]] = defaultdict(list)
     for site, (index, qubits) in enumerate(sites):
         p = 3 * model.r1 / 4 if len(qubits) == 1 else 15 * model.r2 / 16
@@ -241,8 +244,8 @@ def _masks(paulis: tuple[tuple[int, str], ...]) -> Pauli:
 Stuck = tuple[int, int, int]
 
 
-def plan(circuit: Circuit, model: NoiseModel, shots: int,
-         rng: np.random.Generator) -> dict[tuple[Stuck, ...], np.ndarray]:
+def plan(circuit: Circuit, model: NoiseModel, shots: int, rng: np.random.Generator,
+         exempt: frozenset[int] = frozenset()) -> dict[tuple[Stuck, ...], np.ndarray]:
     """Every shot's errors, propagated: blocked errors (to simulate) -> the flip masks of
     the shots that share them (one int64 per shot: the X part of the errors that reached
     the end). The key ``()`` is the ideal run."""
@@ -263,7 +266,7 @@ def plan(circuit: Circuit, model: NoiseModel, shots: int,
         return memo[key]
 
     groups: dict[tuple[Stuck, ...], list[int]] = defaultdict(list)
-    errors = shot_errors(circuit, model, shots, rng)
+    errors = shot_errors(circuit, model, shots, rng, exempt)
     for pattern in errors.values():
         flip = 0
         stuck: dict[int, list[int]] = {}
