@@ -210,3 +210,29 @@ def test_propagated_histograms_match_the_reference(case: str) -> None:
     counts = engine.noisy_counts(circuit, model, SHOTS, seed=3)
     assert sum(counts.values()) == SHOTS
     assert _tvd(counts, exact) < _bound(exact)
+
+
+def test_clifford_tableau_support_matches_the_state_vector() -> None:
+    """Random Clifford circuits: the tableau's affine support, uniform, is the exact distribution."""
+    from qharbor.engine.noise import clifford_sampler, is_clifford
+
+    rng = np.random.default_rng(0)
+    names = ["x", "y", "z", "h", "s", "si", "v", "vi"]
+    for _ in range(200):
+        n = int(rng.integers(1, 7))
+        gates: list[Gate] = []
+        for _ in range(int(rng.integers(0, 25))):
+            if n == 1 or rng.integers(4) <= 1:
+                gates.append(Gate(names[rng.integers(8)], (int(rng.integers(n)),)))
+            else:
+                a, b = (int(v) for v in rng.choice(n, 2, replace=False))
+                gates.append([Gate("x", (b,), (a,)), Gate("z", (b,), (a,)), Gate("swap", (a, b))][rng.integers(3)])
+        circuit = Circuit(n, tuple(gates))
+        assert is_clifford(circuit)
+        x0, basis = clifford_sampler(circuit)
+        support = {x0}
+        for v in basis.tolist():
+            support |= {s ^ v for s in support}
+        expected = np.zeros(1 << n)
+        expected[list(support)] = 1 / len(support)
+        assert np.allclose(engine.simulate(circuit), expected, atol=1e-9)

@@ -161,7 +161,9 @@ def noisy_counts(
 
     Errors are propagated to where a gate blocks them, or to the end where they are
     bit flips (``noise.plan``); the ideal circuit runs once, and each distinct blocked
-    pattern continues from a copy of the ideal state at its first error. ``seed`` and
+    pattern continues from a copy of the ideal state at its first error. A Clifford
+    circuit (all of whose errors become bit flips) needs no state vector at all: its
+    ideal outcomes, uniform over an affine subspace, come from a stabilizer tableau. ``seed`` and
     ``stream`` (e.g. the circuit's position in its job) fix the result; ``options``
     (precision, memory budget) as for :func:`simulate`. Gates whose index is in
     ``exempt`` get no error channel (emulated systematic errors, ``debias.py``).
@@ -174,6 +176,13 @@ def noisy_counts(
     if circuit.qubits > MAX_QUBITS:
         raise TooComplex(f"{circuit.qubits} qubits exceeds the simulator's {MAX_QUBITS}")
     groups = noise.plan(circuit, model, shots, rng, exempt)
+    if set(groups) <= {()} and noise.is_clifford(circuit):  # a stabilizer tableau, no state vector
+        if not groups:
+            return {}
+        x0, basis = noise.clifford_sampler(circuit)
+        drawn = noise.draw_clifford(x0, basis, groups[()], rng)
+        values, tallies = np.unique(drawn, return_counts=True)
+        return {str(k): int(v) for k, v in zip(values.tolist(), tallies.tolist())}
     copies = 1 if set(groups) <= {()} else 2  # the ideal state, and one pattern's copy
     need = memory_needed(circuit.qubits, precision) + (copies - 1) * (memory_needed(circuit.qubits, precision) - (64 << 20))
     budget = options.get("memory_budget")
