@@ -121,10 +121,38 @@ def test_emulated_qpu_readout_error_and_timing(api: httpx.Client) -> None:
     job = _done(api, body)
     histogram = api.get(f"/jobs/{job['id']}/results/histogram").json()
     assert sum(histogram.values()) == 10_000
-    # Each of 10 bits reads flipped with the characterization's SPAM error (0.4 %): 0.996^10 ≈ 96.1 % stay 0.
-    assert 9_450 < histogram["0"] < 9_770
+    # Readout is asymmetric around the characterization's SPAM error e = 0.4 % (engine/debias.py):
+    # a 0 reads 1 with 0.5·e, so 0.998^10 ≈ 98.0 % of shots stay all-zero; a 1 reads 0 with 1.5·e.
+    assert 9_740 < histogram["0"] < 9_860
+    body["input"] = {"gateset": "qis", "qubits": 10, "circuit": [{"gate": "x", "targets": list(range(10))}]}
+    ones = api.get(f"/jobs/{_done(api, body)['id']}/results/histogram").json()
+    assert 9_300 < ones[str(2**10 - 1)] < 9_530  # 0.994^10 ≈ 94.2 % (and the gates' own errors)
     spam = api.get("/backends/qpu.aria-1/characterizations").json()["characterizations"][0]["fidelity"]["spam"]
     assert spam["median"] == pytest.approx(0.996)
     # The machine's time: 10,000 shots x (readout 300 us + reset 20 us), no gates.
     assert job["execution_duration_ms"] == job["predicted_execution_duration_ms"]
     assert abs(job["execution_duration_ms"] - 3200) <= 1
+
+
+def test_debiased_qpu_job_records_variants_and_sharpens(api: httpx.Client) -> None:
+    """QIS with ≥ 500 shots on a QPU: debiased by default, variants in ``output``; ``sharpen=true``
+    reads the plurality vote over the variants, otherwise their average."""
+    body = bell(backend="qpu.aria-1", shots=1000)
+    body["input"] = {"gateset": "qis", "qubits": 3,
+                     "circuit": [{"gate": "x", "targets": [0, 2]}, {"gate": "cnot", "control": 0, "target": 1}]}
+    job = _done(api, body)
+    assert_valid(job["output"], "CircuitJobOutput")
+    debiasing = job["output"]["error_mitigation"]["debiasing"]
+    assert debiasing["aggregation_method"] == "average"
+    assert len(debiasing["variants"]) == 4 and sum(v["shots"] for v in debiasing["variants"]) == 1000
+    assert all(len(set(v["qubit_map"])) == 3 for v in debiasing["variants"])
+    averaged = api.get(f"/jobs/{job['id']}/results/probabilities").json()
+    assert sum(averaged.values()) == pytest.approx(1) and 0.9 < averaged["7"] < 1
+    assert api.get(f"/jobs/{job['id']}/results/probabilities", params={"sharpen": "true"}).json() == {"7": 1.0}
+    # Off: explicitly, below 500 shots, and always on the simulator.
+    for change in ({"settings": {"error_mitigation": {"debiasing": False}}}, {"shots": 499},
+                   {"backend": "simulator", "noise": {"model": "aria-1"}}):
+        other = _done(api, {**body, **change})
+        assert other["output"] == {}
+        plain = api.get(f"/jobs/{other['id']}/results/probabilities").json()
+        assert api.get(f"/jobs/{other['id']}/results/probabilities", params={"sharpen": "true"}).json() == plain

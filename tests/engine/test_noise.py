@@ -13,7 +13,7 @@ from qiskit_aer.noise import depolarizing_error
 
 from qharbor import engine
 from qharbor.engine import Circuit, Gate
-from qharbor.engine.noise import MODELS, NoiseModel, error_sites
+from qharbor.engine.noise import MODELS, NoiseModel, conjugate, error_sites, plan
 
 SHOTS = 20_000
 
@@ -105,3 +105,134 @@ def test_same_seed_same_histogram_and_ideal_is_untouched() -> None:
 def test_error_sites_follow_the_documented_rule() -> None:
     circuit = Circuit(4, (Gate("h", (0, 1)), Gate("x", (3,), (0, 1)), Gate("zz", (2, 3), (), (0.1,))))
     assert error_sites(circuit) == [(0, (0,)), (0, (1,)), (1, (0, 1)), (1, (1, 3)), (2, (2, 3))]
+
+
+def _unitary(gate: Gate, n: int) -> np.ndarray:
+    cols = []
+    for k in range(1 << n):
+        re, im = np.zeros(1 << n), np.zeros(1 << n)
+        re[k] = 1.0
+        engine.evolve(re, im, [gate])
+        cols.append(re + 1j * im)
+    return np.array(cols).T
+
+
+def _pauli_matrix(n: int, x: int, z: int) -> np.ndarray:
+    m = np.ones((1, 1), dtype=complex)
+    single = {(0, 0): np.eye(2), (1, 0): np.array([[0, 1], [1, 0]]), (0, 1): np.diag([1, -1]),
+              (1, 1): np.array([[0, -1j], [1j, 0]])}
+    for q in reversed(range(n)):  # index bit q = qubit q: qubit n-1 is the most significant factor
+        m = np.kron(m, single[((x >> q) & 1, (z >> q) & 1)])
+    return m
+
+
+PROPAGATION_GATES = [
+    Gate("h", (0,)), Gate("h", (0, 2)), Gate("s", (1,)), Gate("si", (1,)), Gate("v", (2,)), Gate("vi", (0,)),
+    Gate("x", (1,)), Gate("y", (2,)), Gate("z", (0,)), Gate("rx", (1,), (), (0.3,)), Gate("ry", (1,), (), (0.3,)),
+    Gate("rz", (1,), (), (0.3,)), Gate("t", (2,)), Gate("phase", (0,), (), (0.7,)), Gate("gpi", (1,), (), (0.1,)),
+    Gate("gpi2", (1,), (), (0.1,)), Gate("x", (2,), (0,)), Gate("z", (1,), (2,)), Gate("swap", (0, 2)),
+    Gate("xx", (0, 1), (), (0.4,)), Gate("yy", (1, 2), (), (0.4,)), Gate("zz", (0, 2), (), (0.4,)),
+    Gate("ms", (0, 1), (), (0.1, 0.2, 0.25)), Gate("x", (2,), (0, 1)), Gate("rz", (2,), (0,), (0.5,)),
+    Gate("y", (0,), (1,)),
+]
+
+
+@pytest.mark.parametrize("gate", PROPAGATION_GATES, ids=lambda g: f"{g.name}{g.controls}{g.targets}")
+def test_pauli_propagation_is_exact(gate: Gate) -> None:
+    """U P U† equals the propagated Pauli up to phase whenever ``conjugate`` claims one."""
+    n = 3
+    u = _unitary(gate, n)
+    claimed = 0
+    for x in range(8):
+        for z in range(8):
+            moved = conjugate(gate, x, z)
+            if moved is None:
+                continue
+            claimed += 1
+            lhs = u @ _pauli_matrix(n, x, z) @ u.conj().T
+            rhs = _pauli_matrix(n, *moved)
+            phase = np.vdot(rhs.ravel(), lhs.ravel()) / (1 << n)
+            assert abs(abs(phase) - 1) < 1e-9 and np.allclose(lhs, phase * rhs), (x, z, moved)
+    assert claimed >= 4 ** (n - len(gate.controls + gate.targets))  # at least the Paulis away from the gate
+
+
+def test_wide_evolve_continues_a_prefix_exactly() -> None:
+    """The fused (wide-register) path of ``evolve`` continues a state like one whole run."""
+    from qharbor.engine import statevector
+
+    circuit = _random_circuit(14, 6, 9)
+    whole_re, whole_im = statevector.run(circuit)
+    cut = len(circuit.gates) // 3
+    re, im = statevector.run(Circuit(14, circuit.gates[:cut]))
+    engine.evolve(re, im, circuit.gates[cut:])
+    assert np.allclose(re, whole_re) and np.allclose(im, whole_im)
+
+
+def test_clifford_circuits_need_only_the_ideal_run() -> None:
+    """All errors of a GHZ circuit reach the end as bit flips: one group, the ideal run."""
+    ghz = Circuit(12, (Gate("h", (0,)), *(Gate("x", (q + 1,), (q,)) for q in range(11))))
+    groups = plan(ghz, MODELS["aria-1"], 5000, np.random.default_rng(1))
+    assert list(groups) == [()] and groups[()].size == 5000 and np.count_nonzero(groups[()]) > 0
+
+
+WIDE_CASES = {
+    "clifford_mix": Circuit(5, (Gate("h", (0, 1, 2)), Gate("s", (1,)), Gate("v", (3,)), Gate("z", (4,), (0,)),
+                                 Gate("swap", (1, 4)), Gate("x", (3,), (2,)), Gate("rz", (3,), (), (0.4,)),
+                                 Gate("xx", (0, 3), (), (0.9,)), Gate("yy", (2, 4), (), (1.1,)),
+                                 Gate("rx", (0,), (), (0.5,)), Gate("h", (4,)))),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WIDE_CASES))
+def test_propagated_histograms_match_the_reference(case: str) -> None:
+    circuit, model = WIDE_CASES[case], MODELS["harmony"]
+
+    def build(qc: QuantumCircuit, g: Gate) -> None:
+        if g.name in ("h", "s", "rz", "rx") and not g.controls:
+            for t in g.targets:
+                getattr(qc, g.name)(*g.params, t)
+        elif g.name == "v":
+            qc.sx(g.targets[0])
+        elif g.name == "z":
+            qc.cz(g.controls[0], g.targets[0])
+        elif g.name == "x":
+            qc.cx(g.controls[0], g.targets[0])
+        elif g.name == "swap":
+            qc.swap(*g.targets)
+        elif g.name == "xx":
+            qc.rxx(g.params[0], *g.targets)
+        elif g.name == "yy":
+            qc.ryy(g.params[0], *g.targets)
+        else:
+            raise AssertionError(g)
+
+    exact = _reference(circuit, model, build)
+    counts = engine.noisy_counts(circuit, model, SHOTS, seed=3)
+    assert sum(counts.values()) == SHOTS
+    assert _tvd(counts, exact) < _bound(exact)
+
+
+def test_clifford_tableau_support_matches_the_state_vector() -> None:
+    """Random Clifford circuits: the tableau's affine support, uniform, is the exact distribution."""
+    from qharbor.engine.noise import clifford_sampler, is_clifford
+
+    rng = np.random.default_rng(0)
+    names = ["x", "y", "z", "h", "s", "si", "v", "vi"]
+    for _ in range(200):
+        n = int(rng.integers(1, 7))
+        gates: list[Gate] = []
+        for _ in range(int(rng.integers(0, 25))):
+            if n == 1 or rng.integers(4) <= 1:
+                gates.append(Gate(names[rng.integers(8)], (int(rng.integers(n)),)))
+            else:
+                a, b = (int(v) for v in rng.choice(n, 2, replace=False))
+                gates.append([Gate("x", (b,), (a,)), Gate("z", (b,), (a,)), Gate("swap", (a, b))][rng.integers(3)])
+        circuit = Circuit(n, tuple(gates))
+        assert is_clifford(circuit)
+        x0, basis = clifford_sampler(circuit)
+        support = {x0}
+        for v in basis.tolist():
+            support |= {s ^ v for s in support}
+        expected = np.zeros(1 << n)
+        expected[list(support)] = 1 / len(support)
+        assert np.allclose(engine.simulate(circuit), expected, atol=1e-9)

@@ -105,3 +105,8 @@ async def principal(request: Request) -> Principal:
     if who is None:
         raise ApiError(401, "invalid or revoked API key")
     return who
+
+
+def sharpen(request: Request) -> bool:
+    """The ``sharpen`` query flag of a results read (``true``/``1``, any case)."""
+    return request.query_params.get("sharpen", "").strip().lower() in ("true", "1")

@@ -18,13 +18,14 @@ from starlette.routing import Route
 from ..service import backends as catalog
 from ..service import characterizations as calibrations
 from ..service import jobs
+from ..service import results as results_module
 from ..service.problems import InvalidRequest
 from ..service.programs import parse_job
 from . import requests_v03 as adapt
 from . import v04
 from . import views_v03 as views
 from .errors import ApiError
-from .http import JSON, RawJSON, json_body, principal, read, settings, write
+from .http import JSON, RawJSON, json_body, principal, read, settings, sharpen, write
 
 
 async def list_backends(request: Request) -> Response:
@@ -81,8 +82,9 @@ async def get_job(request: Request) -> Response:
 
 
 async def results(request: Request) -> Response:
-    who = await principal(request)  # `sharpen` only matters for debiased QPU runs; none are emulated
-    return RawJSON(await read(request, jobs.result, who, request.path_params["id"]))
+    who = await principal(request)  # `sharpen`: plurality voting over a debiased QPU run's variants
+    return RawJSON(await read(request, jobs.result, who, request.path_params["id"], results_module.PROBABILITIES_V1,
+                              sharpen(request)))
 
 
 async def delete_jobs(request: Request) -> Response:

@@ -12,7 +12,7 @@ from ..service import backends as catalog
 from ..service import characterizations, estimates, jobs, results, sessions
 from . import formats, views
 from .errors import ApiError
-from .http import JSON, RawJSON, json_body, principal, read, settings, write
+from .http import JSON, RawJSON, json_body, principal, read, settings, sharpen, write
 
 
 async def whoami(request: Request) -> Response:
@@ -185,14 +185,15 @@ async def session_jobs(request: Request) -> Response:
 def _result_route(fmt: str):  # type: ignore[no-untyped-def]
     async def endpoint(request: Request) -> Response:
         who = await principal(request)
-        return RawJSON(await read(request, jobs.result, who, request.path_params["id"], fmt))
+        return RawJSON(await read(request, jobs.result, who, request.path_params["id"], fmt, sharpen(request)))
 
     return endpoint
 
 
 async def artifact(request: Request) -> Response:
     who = await principal(request)
-    return RawJSON(await read(request, jobs.result, who, request.path_params["id"], request.path_params["artifact"]))
+    return RawJSON(await read(request, jobs.result, who, request.path_params["id"], request.path_params["artifact"],
+                              sharpen(request)))
 
 
 async def estimate(request: Request) -> Response:

@@ -88,7 +88,7 @@ def job(record: JobRecord, *, detail: bool = True) -> dict[str, Any]:
         "execution_duration_ms": row["execution_duration_ms"],
         "shots": row["shots"],
         "failure": _failure(row),
-        "output": {},
+        "output": record.output or {},
         "settings": _raw(row["settings"]),
         "stats": {
             "qubits": row["qubits"],
@@ -180,5 +180,5 @@ def backend(b: Backend, started_at: float) -> dict[str, Any]:
         "degraded": False,
         "supported_gates": sorted(QIS_GATES),
         "supported_native_gates": sorted(NATIVE_GATES - {"nop"}),
-        "supported_error_mitigations": [],
+        "supported_error_mitigations": ["debiasing"] if b.name.startswith("qpu.") else [],
     }

@@ -16,7 +16,6 @@ import time
 import uuid
 from typing import Any
 
-import numpy as np
 import orjson
 from sqlalchemy import Engine
 
@@ -40,6 +39,42 @@ def memory_budget(settings: Settings) -> int:
     if settings.engine_memory_bytes is not None:
         return settings.engine_memory_bytes
     return sim.available_memory() // max(settings.workers, 1)
+
+
+@functools.cache
+def _systematics(backend: str, model: sim.noise.NoiseModel) -> sim.debias.Systematics:
+    qpu = characterizations.current(backend)
+    assert qpu is not None
+    return sim.debias.systematics(backend, qpu.qubits, model, 1 - qpu.fidelity["1q"], 1 - qpu.fidelity["2q"],
+                                  qpu.readout_error)
+
+
+def _debiasing_setting(job: Any) -> bool | None:
+    raw = job.get("settings")
+    mitigation = (orjson.loads(raw) or {}).get("error_mitigation") if raw else None
+    value = mitigation.get("debiasing") if isinstance(mitigation, dict) else None
+    return value if isinstance(value, bool) else None
+
+
+def _qpu_run(job: Any, target_id: str, position: int, circuit: sim.Circuit, model: sim.noise.NoiseModel,
+             qpu: characterizations.Characterization, options: dict[str, Any]
+             ) -> tuple[dict[str, float], dict[str, Any] | None]:
+    """One circuit on an emulated QPU: (averaged count/shots map, the debiasing record or None)."""
+    native = any(g.name in ("gpi", "gpi2", "ms") for g in circuit.gates)
+    on = sim.debias.enabled(_debiasing_setting(job), job["shots"], native)
+    runs = sim.debias.run(circuit, _systematics(job["backend"], model), qpu.qubits, job["shots"],
+                          job["seed"] or 0, position, variants=sim.debias.VARIANTS if on else 1, **options)
+    histograms = [h for _, h in runs]
+    if not on:
+        return results.sampled_probabilities(histograms[0], job["shots"]), None
+    record = {
+        "variants": [{"variant_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"qharbor:{target_id}:{v}")),
+                      "qubit_map": qubit_map, "shots": sum(h.values())}
+                     for v, (qubit_map, h) in enumerate(runs)],
+        "aggregation_method": "average",
+        "histograms": histograms,
+    }
+    return sim.debias.average(histograms), record
 
 
 def execute(engine: Engine, job: Any, worker_id: str, settings: Settings) -> None:
@@ -74,14 +109,15 @@ def execute(engine: Engine, job: Any, worker_id: str, settings: Settings) -> Non
                            "memory_budget": memory_budget(settings)}
                 if model is None:  # the ideal simulator: exact probabilities
                     result = sim.probabilities(sim.simulate(circuit, **options), settings.max_result_entries)
-                else:  # noisy, like hardware: count / shots over one trajectory per shot
+                elif qpu is None:  # noisy simulator, like hardware: count / shots, one trajectory per shot
                     counts = sim.noisy_counts(circuit, model, job["shots"], job["seed"] or 0, i, **options)
-                    if qpu is not None:  # and the machine's readout error on every measured bit
-                        rng = np.random.default_rng([job["seed"] or 0, i, 0x7265])
-                        counts = sim.noise.readout_errors(counts, circuit.qubits, qpu.readout_error, rng)
-                    emulated_ms += estimates.circuit_ms(job["backend"], circuit, job["shots"])
                     result = results.sampled_probabilities(counts, job["shots"])
-                documents[target_id] = {"probabilities": orjson.dumps(result).decode()}
+                else:  # an emulated QPU: its systematic errors, readout, and debiasing (engine/debias.py)
+                    emulated_ms += estimates.circuit_ms(job["backend"], circuit, job["shots"])
+                    result, variants = _qpu_run(job, target_id, i, circuit, model, qpu, options)
+                    if variants is not None:
+                        documents[target_id] = {"debiasing": orjson.dumps(variants).decode()}
+                documents.setdefault(target_id, {})["probabilities"] = orjson.dumps(result).decode()
         with engine.begin() as conn:
             # An emulated QPU reports the time the machine would take (gates, readout, reset per shot).
             queue.complete(conn, job_id, worker_id, documents, emulated_ms if qpu else elapsed_ms())

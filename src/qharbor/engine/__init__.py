@@ -38,8 +38,9 @@ from typing import Any
 
 import numpy as np
 
-from . import gpu, noise, statevector
+from . import debias, gpu, kernels, noise, statevector
 from .circuit import GATES, ONE_QUBIT, TWO_QUBIT, Circuit, Gate
+from .fusion import fuse, gate_ops
 from .errors import SimulationError, SimulationTimeout, TooComplex
 
 __all__ = [
@@ -54,8 +55,10 @@ __all__ = [
     "SimulationTimeout",
     "TooComplex",
     "available_memory",
+    "debias",
     "memory_needed",
     "noise",
+    "evolve",
     "noisy_counts",
     "probabilities",
     "sample",
@@ -122,29 +125,101 @@ def simulate(
     return re
 
 
+def evolve(re: np.ndarray, im: np.ndarray, gates: list[Gate] | tuple[Gate, ...],
+           deadline: float | None = None) -> None:
+    """Apply ``gates`` in place to the state (``re``, ``im``) — :func:`statevector.run`'s
+    loop, from a given state instead of |0...0> (the noise module continues shared
+    ideal prefixes with it). CPU only; ``deadline`` as in ``statevector.run``."""
+    n = re.size.bit_length() - 1
+    if deadline is not None and time.monotonic() > deadline:
+        raise SimulationTimeout("the simulation ran past this job's time limit")
+    if not gates:
+        return
+    tick = statevector._checker(deadline)
+    if n <= statevector.SMALL_QUBITS:
+        for start in range(0, len(gates), statevector._SEGMENT):
+            tick()
+            kernels.run_encoded(re, im, statevector.encode(gates[start:start + statevector._SEGMENT]))
+        return
+    for op in fuse((op for g in gates for op in gate_ops(g)), statevector.FUSE_QUBITS, tick):
+        statevector._apply(re, im, op)
+
+
+def _draw(re: np.ndarray, im: np.ndarray, flips: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One outcome per entry of ``flips`` from the state's distribution, XOR its flip mask."""
+    cdf = np.cumsum(np.square(re, dtype=np.float64) + np.square(im, dtype=np.float64))
+    outcomes = np.searchsorted(cdf, rng.random(flips.size) * cdf[-1], side="right")
+    np.minimum(outcomes, cdf.size - 1, out=outcomes)
+    return outcomes.astype(np.int64) ^ flips
+
+
 def noisy_counts(
     circuit: Circuit, model: noise.NoiseModel, shots: int, seed: int, stream: int = 0,
-    time_limit_s: float | None = None, **options: Any,
+    time_limit_s: float | None = None, exempt: frozenset[int] = frozenset(), **options: Any,
 ) -> dict[str, int]:
     """Shot counts under ``model``: one trajectory per shot, grouped by error pattern.
 
-    ``seed`` and ``stream`` (e.g. the circuit's position in its job) fix the result;
-    ``options`` (precision, memory budget) go to :func:`simulate` for each pattern.
+    Errors are propagated to where a gate blocks them, or to the end where they are
+    bit flips (``noise.plan``); the ideal circuit runs once, and each distinct blocked
+    pattern continues from a copy of the ideal state at its first error. A Clifford
+    circuit (all of whose errors become bit flips) needs no state vector at all: its
+    ideal outcomes, uniform over an affine subspace, come from a stabilizer tableau. ``seed`` and
+    ``stream`` (e.g. the circuit's position in its job) fix the result; ``options``
+    (precision, memory budget) as for :func:`simulate`. Gates whose index is in
+    ``exempt`` get no error channel (emulated systematic errors, ``debias.py``).
     """
     rng = np.random.default_rng([seed, stream, 0x6E6F697365])
     deadline = None if time_limit_s is None else time.monotonic() + time_limit_s
-    totals: dict[int, int] = {}
-    for pattern, n in noise.trajectories(circuit, model, shots, rng).items():
-        if not n:
-            continue
-        remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-        probs = simulate(noise.with_errors(circuit, pattern), remaining, **options)
-        support = np.flatnonzero(probs > _ZERO)
-        weights = probs[support]
-        for outcome, count in zip(support.tolist(), rng.multinomial(n, weights / weights.sum()).tolist()):
-            if count:
-                totals[outcome] = totals.get(outcome, 0) + count
-    return {str(k): v for k, v in sorted(totals.items())}
+    precision = options.get("precision", "double")
+    if precision not in statevector.PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}")
+    if circuit.qubits > MAX_QUBITS:
+        raise TooComplex(f"{circuit.qubits} qubits exceeds the simulator's {MAX_QUBITS}")
+    groups = noise.plan(circuit, model, shots, rng, exempt)
+    if set(groups) <= {()} and noise.is_clifford(circuit):  # a stabilizer tableau, no state vector
+        if not groups:
+            return {}
+        x0, basis = noise.clifford_sampler(circuit)
+        drawn = noise.draw_clifford(x0, basis, groups[()], rng)
+        values, tallies = np.unique(drawn, return_counts=True)
+        return {str(k): int(v) for k, v in zip(values.tolist(), tallies.tolist())}
+    copies = 1 if set(groups) <= {()} else 2  # the ideal state, and one pattern's copy
+    need = memory_needed(circuit.qubits, precision) + (copies - 1) * (memory_needed(circuit.qubits, precision) - (64 << 20))
+    budget = options.get("memory_budget")
+    limit = available_memory() if budget is None else min(budget, available_memory())
+    if need > limit:
+        raise TooComplex(
+            f"simulating {circuit.qubits} qubits with noise needs {need / 2**30:.1f} GiB of memory,"
+            f" more than this worker's {limit / 2**30:.1f} GiB"
+        )
+    dtype = statevector.PRECISIONS[precision]
+    re = np.zeros(1 << circuit.qubits, dtype=dtype)
+    im = np.zeros(1 << circuit.qubits, dtype=dtype)
+    re[0] = 1.0
+    gates, at = circuit.gates, 0
+    outcomes: list[np.ndarray] = []
+    for key in sorted((k for k in groups if k), key=lambda k: k[0][0]):
+        first = key[0][0]
+        evolve(re, im, gates[at:first], deadline)
+        at = first
+        wre, wim = re.copy(), im.copy()
+        rest: list[Gate] = []
+        pos = first
+        for position, x, z in key:
+            rest += gates[pos:position]
+            rest += noise.pauli_gates(circuit.qubits, x, z)
+            pos = position
+        rest += gates[pos:]
+        evolve(wre, wim, rest, deadline)
+        outcomes.append(_draw(wre, wim, groups[key], rng))
+        del wre, wim
+    evolve(re, im, gates[at:], deadline)
+    if () in groups:
+        outcomes.append(_draw(re, im, groups[()], rng))
+    if not outcomes:
+        return {}
+    values, tallies = np.unique(np.concatenate(outcomes), return_counts=True)
+    return {str(k): int(v) for k, v in zip(values.tolist(), tallies.tolist())}
 
 
 def probabilities(probs: np.ndarray, max_entries: int) -> dict[str, float]:

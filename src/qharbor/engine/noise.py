@@ -16,6 +16,23 @@ error site, a binomial number of shots, then which shots), shots are grouped by
 pattern, and each distinct pattern is simulated once — the (usually many) shots
 without any error share the single ideal run. Every shot is still an independent
 trajectory, so counts sum to the shots and a seed fixes the histogram exactly.
+
+Two further shortcuts make most of those simulations unnecessary or shorter
+(:func:`plan`):
+
+* **Pauli propagation.** An error Pauli P after gate i equals, up to a global phase,
+  P' = U P U† placed after the next gate U whenever U is a Clifford gate (h, s, v,
+  cnot, cz, swap, Paulis) or commutes with P (a Z-only Pauli through rz, zz, t or
+  any diagonal gate, X through rx and xx, Y through ry and yy, any Pauli through
+  a gate on other qubits). Each error is pushed forward this way until a gate
+  blocks it. One that reaches the end of the circuit is a *classical bit flip* of
+  the outcome: its X/Y part flips measured bits, its Z part changes no
+  probability. So a shot whose errors all reach the end is an ideal sample XOR a
+  flip mask, and needs no simulation of its own (a GHZ circuit, all Clifford,
+  never simulates anything but the ideal run).
+* **Shared prefixes.** The remaining patterns are sorted by the position of their
+  first (blocked) error; the ideal circuit runs once, and each pattern starts from
+  a copy of the ideal state at that position, so it only simulates the suffix.
 """
 
 from __future__ import annotations
@@ -54,10 +71,13 @@ MODELS: dict[str, NoiseModel] = {
 }
 
 
-def error_sites(circuit: Circuit) -> list[tuple[int, tuple[int, ...]]]:
-    """(gate index, qubits) of every channel application, in circuit order."""
+def error_sites(circuit: Circuit, exempt: frozenset[int] = frozenset()) -> list[tuple[int, tuple[int, ...]]]:
+    """(gate index, qubits) of every channel application, in circuit order; gates whose
+    index is in ``exempt`` (emulated systematic errors, ``debias.py``) get none."""
     sites: list[tuple[int, tuple[int, ...]]] = []
     for index, gate in enumerate(circuit.gates):
+        if index in exempt:
+            continue
         qubits = gate.controls + gate.targets
         if gate.name in ONE_QUBIT and not gate.controls:
             sites += [(index, (t,)) for t in gate.targets]  # broadcast: one channel per target
@@ -86,10 +106,11 @@ def _paulis(rng: np.random.Generator, qubits: tuple[int, ...]) -> tuple[tuple[in
     return tuple((q, _PAULIS[p - 1]) for q, p in ((qubits[0], first), (qubits[1], second)) if p)
 
 
-def trajectories(circuit: Circuit, model: NoiseModel, shots: int,
-                 rng: np.random.Generator) -> dict[tuple, int]:
-    """How many shots follow each error pattern (the empty pattern is the ideal run)."""
-    sites = error_sites(circuit)
+def shot_errors(circuit: Circuit, model: NoiseModel, shots: int, rng: np.random.Generator,
+                exempt: frozenset[int] = frozenset()) -> dict[int, list[tuple[int, tuple[tuple[int, str], ...]]]]:
+    """The errors of every shot that has any: shot -> [(gate index, ((qubit, pauli), ...)), ...]
+    in circuit order. Per error site, a binomial number of shots, then which shots."""
+    sites = error_sites(circuit, exempt)
     patterns: dict[int, list[tuple[int, tuple[tuple[int, str], ...]]]] = defaultdict(list)
     for site, (index, qubits) in enumerate(sites):
         p = 3 * model.r1 / 4 if len(qubits) == 1 else 15 * model.r2 / 16
@@ -97,6 +118,13 @@ def trajectories(circuit: Circuit, model: NoiseModel, shots: int,
         if hits:
             for shot in rng.choice(shots, size=hits, replace=False):
                 patterns[int(shot)].append((index, _paulis(rng, qubits)))
+    return patterns
+
+
+def trajectories(circuit: Circuit, model: NoiseModel, shots: int,
+                 rng: np.random.Generator) -> dict[tuple, int]:
+    """How many shots follow each error pattern (the empty pattern is the ideal run)."""
+    patterns = shot_errors(circuit, model, shots, rng)
     grouped: dict[tuple, int] = defaultdict(int)
     for errors in patterns.values():
         grouped[tuple(errors)] += 1
@@ -122,3 +150,280 @@ def readout_errors(counts: dict[str, int], qubits: int, error: float, rng: np.ra
     np.bitwise_xor.at(outcomes, flips // qubits, np.left_shift(1, flips % qubits).astype(np.int64))
     values, tallies = np.unique(outcomes, return_counts=True)
     return {str(v): int(c) for v, c in zip(values.tolist(), tallies.tolist())}
+
+
+# --- Pauli propagation -----------------------------------------------------------------
+#: Diagonal gates: they commute with any Pauli that has no X/Y part on their qubits.
+_DIAGONAL = frozenset({"z", "s", "si", "t", "ti", "rz", "phase", "zz"})
+#: A Pauli is (x mask, z mask) over the register: bit q of x (z) set = X (Z) part on qubit q.
+Pauli = tuple[int, int]
+
+
+def _swap_bits(m: int, a: int, b: int) -> int:
+    if ((m >> a) ^ (m >> b)) & 1:
+        m ^= (1 << a) | (1 << b)
+    return m
+
+
+def conjugate(gate: Gate, x: int, z: int) -> Pauli | None:
+    """U P U† for the Pauli P = (x, z) and the gate U, up to phase; ``None`` when that is
+    not a Pauli (or not worth deriving): the error must then be simulated before ``gate``."""
+    qubits = gate.controls + gate.targets
+    support = x | z
+    mask = 0
+    for q in qubits:
+        mask |= 1 << q
+    if not support & mask:
+        return x, z
+    name = gate.name
+    if len(gate.controls) == 1 and len(gate.targets) == 1 and name in ("x", "z"):
+        c, t = 1 << gate.controls[0], 1 << gate.targets[0]
+        if name == "x":  # cnot: X_c -> X_c X_t, Z_t -> Z_c Z_t
+            if x & c:
+                x ^= t
+            if z & t:
+                z ^= c
+        else:  # cz: X_c -> X_c Z_t, X_t -> Z_c X_t
+            if x & c:
+                z ^= t
+            if x & t:
+                z ^= c
+        return x, z
+    if name in _DIAGONAL:
+        return (x, z) if not x & mask else None
+    if not gate.controls:
+        if name in ONE_QUBIT:
+            for t in gate.targets:  # broadcast: each target independently
+                b = 1 << t
+                if name in ("x", "y", "z"):
+                    continue
+                if name == "h":
+                    x, z = (x & ~b) | (z & b), (z & ~b) | (x & b)
+                elif name in ("s", "si"):
+                    if x & b:
+                        z ^= b
+                elif name in ("v", "vi"):
+                    if z & b:
+                        x ^= b
+                elif name == "rx":
+                    if z & b:
+                        return None
+                elif name == "ry":
+                    if bool(x & b) != bool(z & b):
+                        return None
+                elif name == "gpi":  # a reflection in the XY plane: Z -> -Z
+                    if x & b:
+                        return None
+                elif (x | z) & b:
+                    return None
+            return x, z
+        if len(gate.targets) != 2:
+            return None
+        a, b = gate.targets
+        if name == "swap":
+            return _swap_bits(x, a, b), _swap_bits(z, a, b)
+        if name == "xx":
+            return (x, z) if not ((z >> a) ^ (z >> b)) & 1 else None
+        if name == "yy":
+            ya, yb = ((x ^ z) >> a) & 1, ((x ^ z) >> b) & 1
+            return (x, z) if ya == yb else None
+    return None
+
+
+def _masks(paulis: tuple[tuple[int, str], ...]) -> Pauli:
+    x = z = 0
+    for q, p in paulis:
+        if p in ("x", "y"):
+            x |= 1 << q
+        if p in ("z", "y"):
+            z |= 1 << q
+    return x, z
+
+
+#: A blocked error: the Pauli (x, z) to insert right before gate ``position``.
+Stuck = tuple[int, int, int]
+
+
+def plan(circuit: Circuit, model: NoiseModel, shots: int, rng: np.random.Generator,
+         exempt: frozenset[int] = frozenset()) -> dict[tuple[Stuck, ...], np.ndarray]:
+    """Every shot's errors, propagated: blocked errors (to simulate) -> the flip masks of
+    the shots that share them (one int64 per shot: the X part of the errors that reached
+    the end). The key ``()`` is the ideal run."""
+    gates = circuit.gates
+    memo: dict[tuple[int, int, int], tuple[int | None, int, int]] = {}
+
+    def push(index: int, x: int, z: int) -> tuple[int | None, int, int]:
+        key = (index, x, z)
+        if key not in memo:
+            for j in range(index + 1, len(gates)):
+                moved = conjugate(gates[j], x, z)
+                if moved is None:
+                    memo[key] = (j, x, z)
+                    break
+                x, z = moved
+            else:
+                memo[key] = (None, x, z)
+        return memo[key]
+
+    groups: dict[tuple[Stuck, ...], list[int]] = defaultdict(list)
+    errors = shot_errors(circuit, model, shots, rng, exempt)
+    for pattern in errors.values():
+        flip = 0
+        stuck: dict[int, list[int]] = {}
+        for index, paulis in pattern:
+            position, x, z = push(index, *_masks(paulis))
+            if position is None:
+                flip ^= x
+            else:
+                sx, sz = stuck.get(position, (0, 0))
+                stuck[position] = [sx ^ x, sz ^ z]
+        key = tuple((p, sx, sz) for p, (sx, sz) in sorted(stuck.items()) if sx or sz)
+        groups[key].append(flip)
+    ideal = shots - len(errors)
+    if ideal:
+        groups[()] += [0] * ideal
+    return {k: np.array(v, dtype=np.int64) for k, v in groups.items()}
+
+
+def pauli_gates(n: int, x: int, z: int) -> list[Gate]:
+    """The one-qubit Pauli gates of (x, z) on an ``n``-qubit register."""
+    out = []
+    for q in range(n):
+        bx, bz = (x >> q) & 1, (z >> q) & 1
+        if bx or bz:
+            out.append(Gate("y" if bx and bz else "x" if bx else "z", (q,)))
+    return out
+
+
+# --- Clifford circuits: sampling without a state vector ---------------------------------
+_CLIFFORD_1Q = frozenset({"x", "y", "z", "h", "s", "si", "v", "vi"})
+
+
+def is_clifford(circuit: Circuit) -> bool:
+    """Whether every gate is one the stabilizer tableau below applies (then every error
+    Pauli also propagates to the end, and no pattern needs a state vector)."""
+    for g in circuit.gates:
+        if g.controls:
+            if not (len(g.controls) == 1 and len(g.targets) == 1 and g.name in ("x", "z")):
+                return False
+        elif g.name not in _CLIFFORD_1Q and g.name != "swap":
+            return False
+    return True
+
+
+class _Tableau:
+    """Aaronson–Gottesman stabilizer tableau (stabilizer rows only) of an n-qubit state."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.x = np.zeros((n, n), dtype=bool)
+        self.z = np.eye(n, dtype=bool)  # |0...0>: stabilized by Z_i
+        self.r = np.zeros(n, dtype=bool)
+
+    def h(self, a: int) -> None:
+        self.r ^= self.x[:, a] & self.z[:, a]
+        self.x[:, a], self.z[:, a] = self.z[:, a].copy(), self.x[:, a].copy()
+
+    def s(self, a: int) -> None:
+        self.r ^= self.x[:, a] & self.z[:, a]
+        self.z[:, a] ^= self.x[:, a]
+
+    def cnot(self, c: int, t: int) -> None:
+        self.r ^= self.x[:, c] & self.z[:, t] & ~(self.x[:, t] ^ self.z[:, c])
+        self.x[:, t] ^= self.x[:, c]
+        self.z[:, c] ^= self.z[:, t]
+
+    def apply(self, g: Gate) -> None:
+        if g.controls:
+            c, t = g.controls[0], g.targets[0]
+            if g.name == "z":
+                self.h(t), self.cnot(c, t), self.h(t)
+            else:
+                self.cnot(c, t)
+            return
+        if g.name == "swap":
+            a, b = g.targets
+            self.cnot(a, b), self.cnot(b, a), self.cnot(a, b)
+            return
+        for a in g.targets:
+            if g.name == "x":
+                self.r ^= self.z[:, a]
+            elif g.name == "y":
+                self.r ^= self.x[:, a] ^ self.z[:, a]
+            elif g.name == "z":
+                self.r ^= self.x[:, a]
+            elif g.name == "h":
+                self.h(a)
+            elif g.name in ("s", "si"):
+                for _ in range(1 if g.name == "s" else 3):
+                    self.s(a)
+            else:  # v = H S H, vi = H S† H
+                self.h(a)
+                for _ in range(1 if g.name == "v" else 3):
+                    self.s(a)
+                self.h(a)
+
+    def _rowsum(self, h: int, i: int) -> None:
+        """Row h ← row i · row h, with the phase (Aaronson–Gottesman's g function)."""
+        x1, z1, x2, z2 = (self.x[i].astype(np.int64), self.z[i].astype(np.int64),
+                          self.x[h].astype(np.int64), self.z[h].astype(np.int64))
+        g = np.where(x1 & z1, z2 - x2, np.where(x1 == 1, z2 * (2 * x2 - 1), x1 * 0 + z1 * x2 * (1 - 2 * z2)))
+        total = 2 * int(self.r[h]) + 2 * int(self.r[i]) + int(g.sum())
+        self.r[h] = (total % 4) == 2
+        self.x[h] ^= self.x[i]
+        self.z[h] ^= self.z[i]
+
+    def support(self) -> tuple[int, np.ndarray]:
+        """The Z-basis outcomes: (one outcome x0, the k basis vectors of its shifts as a
+        (k, n) bool array); the outcomes are x0 ⊕ span, uniformly."""
+        n, k = self.n, 0
+        for q in range(n):  # echelon form of the X parts
+            rows = np.flatnonzero(self.x[k:, q]) + k
+            if not rows.size:
+                continue
+            p = int(rows[0])
+            if p != k:
+                for arr in (self.x, self.z, self.r):
+                    arr[[k, p]] = arr[[p, k]]
+            for row in np.flatnonzero(self.x[:, q]):
+                if row != k:
+                    self._rowsum(int(row), k)
+            k += 1
+        # rows k.. are ±Z^a: constraints a·x = r. Solve by elimination for one x0.
+        a, b = self.z[k:].copy(), self.r[k:].copy()
+        pivots, m = [], 0
+        for q in range(n):
+            rows = np.flatnonzero(a[m:, q]) + m
+            if not rows.size:
+                continue
+            p = int(rows[0])
+            a[[m, p]], b[[m, p]] = a[[p, m]], b[[p, m]]
+            for row in np.flatnonzero(a[:, q]):
+                if row != m:
+                    a[row] ^= a[m]
+                    b[row] ^= b[m]
+            pivots.append(q)
+            m += 1
+        x0 = 0
+        for row, q in enumerate(pivots):  # free variables 0: each pivot variable is its row's r
+            if b[row]:
+                x0 |= 1 << q
+        return x0, self.x[:k].copy()
+
+
+def clifford_sampler(circuit: Circuit) -> tuple[int, np.ndarray]:
+    """(x0, basis as bit masks) of a Clifford circuit's ideal outcome distribution."""
+    t = _Tableau(circuit.qubits)
+    for g in circuit.gates:
+        t.apply(g)
+    x0, basis = t.support()
+    weights = (1 << np.arange(circuit.qubits, dtype=np.int64))
+    return x0, (basis.astype(np.int64) @ weights).astype(np.int64)
+
+
+def draw_clifford(x0: int, basis: np.ndarray, flips: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One uniform outcome of x0 ⊕ span(basis) per entry of ``flips``, XOR its flip mask."""
+    out = np.full(flips.size, x0, dtype=np.int64) ^ flips
+    for vector in basis.tolist():
+        out ^= rng.integers(0, 2, size=flips.size, dtype=np.int64) * vector
+    return out

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection
 
+from .. import engine
 from ..store import jobs as job_store
 from ..store import queue
 from ..store.db import Database, reading
@@ -58,6 +59,7 @@ class JobRecord:
 
     row: Mapping[str, Any]
     child_ids: list[str] | None = None
+    output: dict[str, Any] | None = None  # the job's ``output`` (debiasing variants on emulated QPUs)
 
 
 @dataclass(frozen=True)
@@ -180,7 +182,26 @@ def get(db: Database, who: Principal, job_id: str) -> JobRecord:
     if row is None:
         raise JobNotFound(job_id)
     kids = job_store.children(db, job_id) if row["type"] == "ionq.multi-circuit.v1" else None
-    return JobRecord(row, kids)
+    return JobRecord(row, kids, _output(db, row))
+
+
+def _output(db: Database, row: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``output.error_mitigation`` of a finished, debiased circuit on an emulated QPU."""
+    if not str(row["backend"]).startswith("qpu.") or row["status"] != "completed":
+        return None
+    document = job_store.result(db, row["id"], "debiasing")
+    if document is None:
+        return None
+    record = orjson.loads(document)
+    return {"error_mitigation": {"debiasing": {"variants": record["variants"],
+                                               "aggregation_method": record["aggregation_method"]}}}
+
+
+def _sharpened(document: str, debiasing: str | None) -> str:
+    """The stored (averaged) map, or with sharpening its plurality vote over the variants."""
+    if debiasing is None:  # not debiased: sharpening has nothing to vote over
+        return document
+    return orjson.dumps(engine.debias.sharpen(orjson.loads(debiasing)["histograms"])).decode()
 
 
 def exists(db: Database, who: Principal, job_id: str) -> bool:
@@ -274,8 +295,12 @@ def is_sampled(row: Mapping[str, Any]) -> bool:
     return bool(row["noise"]) and orjson.loads(row["noise"]).get("model", "ideal") != "ideal"
 
 
-def result(db: Database, who: Principal, job_id: str, fmt: str = results.PROBABILITIES_V1) -> bytes:
-    """A finished job's result in ``fmt``; multi-circuit jobs nest each child's, in submission order."""
+def result(db: Database, who: Principal, job_id: str, fmt: str = results.PROBABILITIES_V1,
+           sharpen: bool = False) -> bytes:
+    """A finished job's result in ``fmt``; multi-circuit jobs nest each child's, in submission order.
+
+    ``sharpen`` (debiased runs on emulated QPUs): aggregate the variants by plurality
+    voting instead of the stored average."""
     row = job_store.get(db, who.project_id, job_id)
     if row is None:
         raise JobNotFound(job_id)
@@ -289,6 +314,8 @@ def result(db: Database, who: Principal, job_id: str, fmt: str = results.PROBABI
         document = job_store.result(db, job_id, "probabilities")
         if document is None:  # deleted in between
             raise JobNotFound(job_id)
+        if sharpen and row["backend"].startswith("qpu."):
+            document = _sharpened(document, job_store.result(db, job_id, "debiasing"))
         if fmt == results.PROBABILITIES_V1:
             return document.encode()
         if row["type"] == qasm3.JOB_TYPE:
@@ -302,6 +329,9 @@ def result(db: Database, who: Principal, job_id: str, fmt: str = results.PROBABI
     parts = job_store.child_results(db, job_id, "probabilities")
     if any(doc is None for _, doc in parts):
         raise JobNotFound(job_id)
+    if sharpen and row["backend"].startswith("qpu."):
+        votes = dict(job_store.child_results(db, job_id, "debiasing"))
+        parts = [(k, _sharpened(doc, votes.get(k))) for k, doc in parts]  # type: ignore[arg-type]
     if fmt in (results.PROBABILITIES_V1, results.AGGREGATE_V1):
         # Assembled as text: the stored maps are already JSON, in the order the circuits came.
         return ("{" + ",".join(f'"{k}":{doc}' for k, doc in parts) + "}").encode()

@@ -96,7 +96,7 @@ def claim(conn: Connection, worker_id: str) -> RowMapping | None:
         .values(status="started", worker_id=worker_id, started_at=now, attempts=jobs.c.attempts + 1)
         .returning(
             jobs.c.id, jobs.c.type, jobs.c.program, jobs.c.dry_run, jobs.c.shots, jobs.c.noise,
-            jobs.c.attempts, jobs.c.backend, jobs.c.seed,
+            jobs.c.attempts, jobs.c.backend, jobs.c.seed, jobs.c.settings,
         )
     )
     job = conn.execute(stmt).mappings().first()

@@ -1,0 +1,182 @@
+"""Emulated QPU systematics, and IonQ's debiasing and sharpening against them.
+
+Real trapped-ion machines have, besides stochastic noise, *systematic* errors tied to
+physical qubits: each qubit's gates over-rotate a little, one pair couples worse than
+the others, and readout is asymmetric (a bright |1> decays to dark more often than
+|0> brightens). They repeat identically on every shot, so they bias results instead
+of blurring them. IonQ's debiasing (arXiv:2301.07233) runs a job as several
+symmetric variants — other qubit assignments (and gate decompositions) — with the
+shots split between them, so those biases land on different logical qubits in each
+variant and average out; sharpening aggregates the variants by plurality voting.
+
+What is emulated on ``qpu.*`` (``Systematics``, seeded by the backend name, so fixed
+per machine):
+
+* **Over-rotation**: ``rx(ε_p)`` after every gate on physical qubit ``p``, with the
+  ε_p drawn once per machine; their mean infidelity (ε²/6 per gate) is
+  ``COHERENT_1Q`` of the machine's one-qubit error, and the one-qubit depolarizing
+  parameter is reduced by the same share, so the total one-qubit error still
+  matches the published figure.
+* **One weaker pair**: ``xx(δ)`` after every two-qubit gate on one pair of
+  neighbouring qubits among the first eight (where a default layout puts small
+  circuits), δ sized for ``WEAK_PAIR_FACTOR`` times the machine's two-qubit error.
+  One pair of the machine's hundreds does not move the published *median* two-qubit
+  fidelity.
+* **Asymmetric readout**: a measured 1 reads 0 with probability 1.5·e and a 0 reads
+  1 with 0.5·e, e the published SPAM error (the average stays e).
+
+Without debiasing, logical qubit q runs on physical qubit q. With it, the job runs
+as ``VARIANTS`` variants, each on a random (seeded) assignment of logical to
+physical qubits; each variant's outcomes are read back in logical order. Gate
+decomposition variants are not emulated (the systematic errors here do not depend
+on the decomposition).
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from .circuit import ONE_QUBIT, Circuit, Gate
+from .noise import NoiseModel, error_sites
+
+#: Variants a debiased circuit runs as (the shots are split evenly between them).
+VARIANTS = 4
+#: IonQ: debiasing needs at least this many shots.
+MIN_SHOTS = 500
+#: Share of the one-qubit error budget that is coherent over-rotation.
+COHERENT_1Q = 0.5
+#: The weak pair's extra (coherent) error, in units of the machine's two-qubit error.
+WEAK_PAIR_FACTOR = 3.0
+#: Readout: P(1 reads 0) = 1.5·e, P(0 reads 1) = 0.5·e.
+READOUT_ASYMMETRY = (0.5, 1.5)
+
+
+def enabled(setting: bool | None, shots: int, native: bool) -> bool:
+    """IonQ's rule: never below ``MIN_SHOTS``; else as asked, by default on for QIS jobs
+    and off for native-gate jobs."""
+    if shots < MIN_SHOTS:
+        return False
+    return (not native) if setting is None else bool(setting)
+
+
+@dataclass(frozen=True)
+class Systematics:
+    over_rotation: tuple[float, ...]  # radians, per physical qubit
+    weak_pair: tuple[int, int]
+    weak_angle: float  # xx angle after each two-qubit gate on the weak pair
+    read_0_as_1: float
+    read_1_as_0: float
+    model: NoiseModel  # the stochastic part left once the coherent share is taken out
+
+
+def systematics(backend: str, qubits: int, model: NoiseModel, error_1q: float, error_2q: float,
+                spam_error: float) -> Systematics:
+    """The machine's fixed systematic errors (seeded by its name; see the module doc).
+
+    ``error_1q``/``error_2q`` are 1 − the published average gate fidelities."""
+    rng = np.random.default_rng(zlib.crc32(backend.encode()))
+    z = rng.standard_normal(qubits)
+    z /= math.sqrt(float(np.mean(z**2)))
+    eps = z * math.sqrt(6 * COHERENT_1Q * error_1q)  # mean ε²/6 = COHERENT_1Q · error_1q
+    first = int(rng.integers(0, min(qubits, 8) - 1))
+    delta = math.sqrt(5 * WEAK_PAIR_FACTOR * error_2q)  # xx(δ) infidelity ≈ δ²/5
+    low, high = READOUT_ASYMMETRY
+    return Systematics(tuple(float(e) for e in eps), (first, first + 1), delta, low * spam_error,
+                       high * spam_error, NoiseModel(model.name, model.r1 * (1 - COHERENT_1Q), model.r2,
+                                                     model.max_qubits))
+
+
+def placed(circuit: Circuit, s: Systematics, qubit_map: list[int]) -> tuple[Circuit, frozenset[int]]:
+    """The circuit with the systematic errors of its placement (logical q on physical
+    ``qubit_map[q]``) inserted, and the indices of those inserted gates (which get no
+    depolarizing channel of their own)."""
+    weak = frozenset(s.weak_pair)
+    sites: dict[int, list[tuple[int, ...]]] = {}
+    for index, qs in error_sites(circuit):
+        sites.setdefault(index, []).append(qs)
+    gates: list[Gate] = []
+    exempt: set[int] = set()
+    for index, gate in enumerate(circuit.gates):
+        gates.append(gate)
+        if gate.name not in ONE_QUBIT or gate.controls:
+            for qs in sites.get(index, []):
+                if len(qs) == 2 and frozenset(qubit_map[q] for q in qs) == weak:
+                    exempt.add(len(gates))
+                    gates.append(Gate("xx", qs, (), (s.weak_angle,)))
+        for q in gate.controls + gate.targets:
+            eps = s.over_rotation[qubit_map[q]]
+            if eps:
+                exempt.add(len(gates))
+                gates.append(Gate("rx", (q,), (), (eps,)))
+    return Circuit(circuit.qubits, tuple(gates)), frozenset(exempt)
+
+
+def qubit_maps(qubits: int, machine_qubits: int, variants: int, rng: np.random.Generator) -> list[list[int]]:
+    """``variants`` random assignments of the logical qubits to distinct physical ones."""
+    return [rng.choice(machine_qubits, size=qubits, replace=False).tolist() for _ in range(variants)]
+
+
+def split(shots: int, variants: int) -> list[int]:
+    """Shots per variant: as even as possible, the remainder to the first ones."""
+    base, extra = divmod(shots, variants)
+    return [base + (i < extra) for i in range(variants)]
+
+
+def readout(counts: dict[str, int], qubits: int, s: Systematics, qubit_map: list[int],
+            rng: np.random.Generator) -> dict[str, int]:
+    """Asymmetric readout error on every measured bit (the same rates on every qubit here)."""
+    if not counts:
+        return dict(counts)
+    outcomes = np.repeat(np.array([int(k) for k in counts], dtype=np.int64), list(counts.values()))
+    for q in range(qubits):
+        bit = (outcomes >> q) & 1
+        flip = rng.random(outcomes.size) < np.where(bit == 1, s.read_1_as_0, s.read_0_as_1)
+        outcomes ^= flip.astype(np.int64) << q
+    values, tallies = np.unique(outcomes, return_counts=True)
+    return {str(v): int(c) for v, c in zip(values.tolist(), tallies.tolist())}
+
+
+def average(histograms: list[dict[str, int]]) -> dict[str, float]:
+    """The variants' distributions averaged (each variant weighs as its share of shots,
+    so equal splits average exactly and the result is still count / shots)."""
+    total = sum(sum(h.values()) for h in histograms)
+    pooled: dict[str, int] = {}
+    for h in histograms:
+        for k, c in h.items():
+            pooled[k] = pooled.get(k, 0) + c
+    return {k: pooled[k] / total for k in sorted(pooled, key=int)}
+
+
+def sharpen(histograms: list[dict[str, int]]) -> dict[str, float]:
+    """Plurality voting: each variant votes for its most probable outcome (ties: the
+    smallest); the result is the share of votes."""
+    votes: dict[str, int] = {}
+    for h in histograms:
+        if h:
+            top = max(h.values())
+            winner = min((k for k, c in h.items() if c == top), key=int)
+            votes[winner] = votes.get(winner, 0) + 1
+    cast = sum(votes.values())
+    return {k: votes[k] / cast for k in sorted(votes, key=int)}
+
+
+def run(circuit: Circuit, s: Systematics, machine_qubits: int, shots: int, seed: int, stream: int = 0,
+        variants: int = 1, **options: object) -> list[tuple[list[int], dict[str, int]]]:
+    """Run ``circuit`` on the emulated machine: ``variants == 1`` in the default layout
+    (logical q on physical q), else as that many debiasing variants. Each variant's
+    (qubit map, histogram in logical bit order) after noise and readout; seeded."""
+    from . import noisy_counts  # the package's entry point (imported late: it imports this module)
+
+    rng = np.random.default_rng([seed, stream, 0x646562])
+    maps = ([list(range(circuit.qubits))] if variants == 1
+            else qubit_maps(circuit.qubits, machine_qubits, variants, rng))
+    out = []
+    for v, (qubit_map, n) in enumerate(zip(maps, split(shots, len(maps)))):
+        noisy, exempt = placed(circuit, s, qubit_map)
+        counts = noisy_counts(noisy, s.model, n, seed, stream * 64 + v, exempt=exempt, **options)  # type: ignore[arg-type]
+        out.append((qubit_map, readout(counts, circuit.qubits, s, qubit_map, rng)))
+    return out
