@@ -81,6 +81,20 @@ def available_memory() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
 
 
+#: Runs needing at most this many bytes check memory against a reading at most
+#: ``_AVAIL_TTL_S`` old: reading /proc/meminfo would otherwise dominate small circuits.
+_SMALL_NEED = 256 << 20
+_AVAIL_TTL_S = 0.5
+_avail_cache = [-1.0, 0]  # monotonic time of the reading, bytes
+
+
+def _recent_available() -> int:
+    now = time.monotonic()
+    if now - _avail_cache[0] > _AVAIL_TTL_S:
+        _avail_cache[0], _avail_cache[1] = now, available_memory()
+    return int(_avail_cache[1])
+
+
 def memory_needed(qubits: int, precision: str = "double") -> int:
     """Peak bytes of a run: the real and imaginary state vectors (probabilities are
     computed in place), one byte per amplitude for the result scan, and 64 MiB slack."""
@@ -106,7 +120,8 @@ def simulate(
     if circuit.qubits > MAX_QUBITS:
         raise TooComplex(f"{circuit.qubits} qubits exceeds the simulator's {MAX_QUBITS}")
     need = memory_needed(circuit.qubits, precision)
-    limit = available_memory() if memory_budget is None else min(memory_budget, available_memory())
+    avail = _recent_available() if need <= _SMALL_NEED else available_memory()
+    limit = avail if memory_budget is None else min(memory_budget, avail)
     if need > limit:
         raise TooComplex(
             f"simulating {circuit.qubits} qubits needs {need / 2**30:.1f} GiB of memory,"

@@ -179,12 +179,63 @@ def layout(targets, controls):  # pragma: no cover - compiled
     return pos, offs, cmask
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _spread(k, p):  # pragma: no cover - compiled
+    """``k`` with a zero bit inserted at position ``p``."""
+    return ((k >> p) << (p + 1)) | (k & ((1 << p) - 1))
+
+
+@numba.njit(cache=True, nogil=True)
+def _one(re, im, t, cmask, m):  # pragma: no cover - compiled
+    """A 2x2 complex ``m`` on target ``t`` where all ``cmask`` bits are set (small states)."""
+    bit = 1 << t
+    ar, ai, br, bi = m[0, 0].real, m[0, 0].imag, m[0, 1].real, m[0, 1].imag
+    cr, ci, dr, di = m[1, 0].real, m[1, 0].imag, m[1, 1].real, m[1, 1].imag
+    for k in range(re.shape[0] >> 1):
+        i = _spread(k, t)
+        if (i & cmask) != cmask:
+            continue
+        j = i | bit
+        xr, xi, yr, yi = re[i], im[i], re[j], im[j]
+        re[i] = ar * xr - ai * xi + br * yr - bi * yi
+        im[i] = ar * xi + ai * xr + br * yi + bi * yr
+        re[j] = cr * xr - ci * xi + dr * yr - di * yi
+        im[j] = cr * xi + ci * xr + dr * yi + di * yr
+
+
+@numba.njit(cache=True, nogil=True)
+def _two(re, im, a, b, cmask, m):  # pragma: no cover - compiled
+    """A 4x4 complex ``m`` on targets ``(a, b)`` (row = 2 bit(a) + bit(b)), small states."""
+    lo, hi = min(a, b), max(a, b)
+    o = (0, 1 << b, 1 << a, (1 << a) | (1 << b))
+    xr = np.empty(4)
+    xi = np.empty(4)
+    for k in range(re.shape[0] >> 2):
+        i = _spread(_spread(k, lo), hi)
+        if (i & cmask) != cmask:
+            continue
+        for c in range(4):
+            xr[c] = re[i + o[c]]
+            xi[c] = im[i + o[c]]
+        for r in range(4):
+            yr = 0.0
+            yi = 0.0
+            for c in range(4):
+                mr = m[r, c].real
+                mi = m[r, c].imag
+                yr += mr * xr[c] - mi * xi[c]
+                yi += mr * xi[c] + mi * xr[c]
+            re[i + o[r]] = yr
+            im[i + o[r]] = yi
+
+
 @numba.njit(cache=True, nogil=True)
 def run_encoded(re, im, buf):  # pragma: no cover - compiled
     """Interpret a flat gate program (see ``statevector.encode``) on a small state, serially.
 
     Each record is ``code, n_targets, n_controls, targets..., controls..., data...``
     where data are the gate's parameters, or for ``CUSTOM`` the matrix as re/im pairs.
+    One- and two-target gates run allocation-free scalar loops (small states fit L1).
     """
     i = 0
     m2 = np.empty((2, 2), dtype=np.complex128)
@@ -192,32 +243,34 @@ def run_encoded(re, im, buf):  # pragma: no cover - compiled
     while i < buf.shape[0]:
         code = int(buf[i]); nt = int(buf[i + 1]); nc = int(buf[i + 2])
         i += 3
-        targets = buf[i:i + nt].astype(np.int64)
-        controls = buf[i + nt:i + nt + nc].astype(np.int64)
+        t0 = i
+        cmask = 0
+        for c in range(nc):
+            cmask |= 1 << int(buf[i + nt + c])
         i += nt + nc
         if code == gates.CUSTOM:
+            targets = buf[t0:t0 + nt].astype(np.int64)
+            controls = buf[t0 + nt:t0 + nt + nc].astype(np.int64)
             dim = 1 << nt
             flat = buf[i:i + 2 * dim * dim]
             i += 2 * dim * dim
             mre = np.ascontiguousarray(flat[0::2]).reshape((dim, dim)).astype(re.dtype)
             mim = np.ascontiguousarray(flat[1::2]).reshape((dim, dim)).astype(re.dtype)
-            pos, offs, cmask = layout(targets, controls)
-            apply_serial(re, im, pos, offs, cmask, mre, mim)
+            pos, offs, cm = layout(targets, controls)
+            apply_serial(re, im, pos, offs, cm, mre, mim)
             continue
-        a = buf[i] if gates.ARITY_ARRAY[code] > 0 else 0.0
-        b = buf[i + 1] if gates.ARITY_ARRAY[code] > 1 else 0.0
-        c = buf[i + 2] if gates.ARITY_ARRAY[code] > 2 else 0.0
-        i += gates.ARITY_ARRAY[code]
+        ar = gates.ARITY_ARRAY[code]
+        a = buf[i] if ar > 0 else 0.0
+        b = buf[i + 1] if ar > 1 else 0.0
+        c = buf[i + 2] if ar > 2 else 0.0
+        i += ar
         if code >= gates.FIRST_TWO_QUBIT:
             gates.fill(code, a, b, c, m4)
-            pos, offs, cmask = layout(targets, controls)
-            small_serial(re, im, pos, offs, cmask, _interleave(m4, re.dtype))
+            _two(re, im, int(buf[t0]), int(buf[t0 + 1]), cmask, m4)
         else:
             gates.fill(code, a, b, c, m2)
-            flat = _interleave(m2, re.dtype)
-            for t in targets:  # one-qubit gates broadcast over their targets
-                pos, offs, cmask = layout(np.array([t]), controls)
-                small_serial(re, im, pos, offs, cmask, flat)
+            for q in range(nt):  # one-qubit gates broadcast over their targets
+                _one(re, im, int(buf[t0 + q]), cmask, m2)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -8,6 +8,7 @@ the index being qubit q (IonQ's convention: qubit 0 is the least-significant bit
 from __future__ import annotations
 
 import time
+from array import array
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -40,17 +41,18 @@ def _checker(deadline: float | None) -> Callable[[], None]:
 def encode(gates: list[Gate] | tuple[Gate, ...]) -> np.ndarray:
     """The flat program ``kernels.run_encoded`` interprets (one record per gate)."""
     buf: list[float] = []
+    add = buf.extend
     codes, custom = gate_matrices.CODES, gate_matrices.CUSTOM
     for g in gates:
         code = codes.get(g.name)
-        head = (len(g.targets), len(g.controls), *g.targets, *g.controls)
+        t, c = g.targets, g.controls
         if code is None:  # pauliexp: a precomputed matrix
             m = gate_matrices.matrix(g)
-            buf += (custom, *head)
-            buf += np.stack((m.real, m.imag), axis=-1).ravel().tolist()
+            add((custom, len(t), len(c)) + t + c)
+            add(np.stack((m.real, m.imag), axis=-1).ravel().tolist())
         else:
-            buf += (code, *head, *g.params)
-    return np.array(buf, dtype=np.float64)
+            add((code, len(t), len(c)) + t + c + g.params)
+    return np.frombuffer(array("d", buf), dtype=np.float64)
 
 
 def _ops(circuit: Circuit) -> Iterator[Op]:
