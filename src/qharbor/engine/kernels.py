@@ -13,6 +13,8 @@ and cached on disk (``cache=True``), so worker start-up stays fast.
 
 from __future__ import annotations
 
+import types
+
 import numba
 import numpy as np
 from numba import prange
@@ -155,10 +157,44 @@ def _small_body(re, im, pos, offs, cmask, m):  # pragma: no cover - compiled
                             _mix1(re, im, b + mid * step, u1, m)
 
 
-apply_parallel = numba.njit(parallel=True, fastmath=True, cache=True, nogil=True)(_apply_body)
+def _diag_body(re, im, hpos, tr, ti):  # pragma: no cover - compiled
+    """Multiply amplitude ``i`` by ``t[h, i % W]``, ``h`` being the bits ``hpos`` of ``i``.
+
+    ``W`` (the table's width, a power of two) consecutive amplitudes share one table row,
+    so the inner loop is a unit-stride complex multiply by a contiguous row.
+    """
+    W = tr.shape[1]
+    nh = hpos.shape[0]
+    for b in prange(re.shape[0] // W):
+        base = b * W
+        h = 0
+        for r in range(nh):
+            h |= ((base >> hpos[r]) & 1) << r
+        u = np.uint64(base)
+        for j in range(np.uint64(W)):
+            xr = re[u + j]
+            xi = im[u + j]
+            cr = tr[h, j]
+            ci = ti[h, j]
+            re[u + j] = cr * xr - ci * xi
+            im[u + j] = cr * xi + ci * xr
+
+
+def _variant(fn, suffix):
+    """A copy of ``fn`` under another name: numba's disk cache is keyed by the function's
+    name and signature only, so the parallel and serial compilations of one body must
+    not share a name (they would overwrite each other's cache entries)."""
+    copy = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + suffix, fn.__defaults__, fn.__closure__)
+    copy.__qualname__ = fn.__qualname__ + suffix
+    return copy
+
+
+_par = numba.njit(parallel=True, fastmath=True, cache=True, nogil=True)
+apply_parallel = _par(_variant(_apply_body, "_parallel"))
 apply_serial = _jit(_apply_body)
-small_parallel = numba.njit(parallel=True, fastmath=True, cache=True, nogil=True)(_small_body)
+small_parallel = _par(_variant(_small_body, "_parallel"))
 small_serial = _jit(_small_body)
+diag_parallel = _par(_variant(_diag_body, "_parallel"))
 
 
 @numba.njit(cache=True, nogil=True)

@@ -17,7 +17,7 @@ from . import gates as gate_matrices
 from . import kernels
 from .circuit import Circuit, Gate
 from .errors import SimulationTimeout
-from .fusion import Op, fuse, gate_ops
+from .fusion import DIAG_LANE_BITS, Diagonal, Op, fuse, gate_ops, group_diagonals
 
 #: Registers up to this width run unfused in one serial compiled call per segment:
 #: their passes are so short that thread start-up and Python would dominate.
@@ -60,7 +60,30 @@ def _ops(circuit: Circuit) -> Iterator[Op]:
         yield from gate_ops(gate)
 
 
-def _apply(re: np.ndarray, im: np.ndarray, op: Op) -> None:
+def _diagonal_table(op: Diagonal, n: int, dtype: type) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``hpos`` and the (rows, lanes) tables of ``kernels.diag_parallel`` for ``op``."""
+    w = min(DIAG_LANE_BITS, n)
+    lanes = np.arange(1 << w)
+    lo = np.zeros(lanes.shape[0], dtype=np.int64)
+    hpos = []
+    for b, q in enumerate(op.qubits):
+        if q < w:
+            lo |= ((lanes >> q) & 1) << b
+        else:
+            hpos.append((q, b))
+    rows = np.arange(1 << len(hpos))
+    hi = np.zeros(rows.shape[0], dtype=np.int64)
+    for r, (_, b) in enumerate(hpos):
+        hi |= ((rows >> r) & 1) << b
+    table = op.values[hi[:, None] | lo[None, :]]
+    return (np.array([q for q, _ in hpos], dtype=np.int64),
+            np.ascontiguousarray(table.real, dtype=dtype), np.ascontiguousarray(table.imag, dtype=dtype))
+
+
+def _apply(re: np.ndarray, im: np.ndarray, op: Op | Diagonal) -> None:
+    if isinstance(op, Diagonal):
+        kernels.diag_parallel(re, im, *_diagonal_table(op, re.shape[0].bit_length() - 1, re.dtype))
+        return
     pos, offs, cmask = kernels.layout(np.array(op.targets, dtype=np.int64),
                                       np.array(op.controls, dtype=np.int64))
     m = op.matrix
@@ -90,7 +113,7 @@ def run(circuit: Circuit, deadline: float | None = None, precision: str = "doubl
             tick()
             kernels.run_encoded(re, im, encode(circuit.gates[start:start + _SEGMENT]))
         return re, im
-    for op in fuse(_ops(circuit), FUSE_QUBITS, tick):
+    for op in fuse(group_diagonals(_ops(circuit), FUSE_QUBITS), FUSE_QUBITS, tick):
         tick()
         _apply(re, im, op)
     return re, im
