@@ -128,17 +128,36 @@ def embed(m: np.ndarray, qubits: tuple[int, ...], into: tuple[int, ...]) -> np.n
     return tensor.reshape(1 << n, 1 << n)
 
 
+def pack(closing: list[Op], max_size: int) -> list[Op]:
+    """Blocks closed together act on disjoint qubits, so they commute: merge them
+    greedily (first fit, largest first) into as few blocks of ``max_size`` as possible."""
+    if len(closing) < 2:
+        return closing
+    packed: list[Op] = []
+    for block in sorted(closing, key=lambda b: -len(b.targets)):
+        for i, p in enumerate(packed):
+            if len(p.targets) + len(block.targets) <= max_size:
+                union = p.targets + block.targets
+                packed[i] = Op(union, embed(p.matrix, p.targets, union) @ embed(block.matrix, block.targets, union))
+                break
+        else:
+            packed.append(block)
+    return packed
+
+
 def fuse(ops: Iterable[Op | Diagonal], max_size: int, tick: Callable[[], None] | None = None) -> Iterator[Op | Diagonal]:
     """Yield fused ops equivalent, in order, to ``ops``; ``tick`` is called now and then."""
     blocks: dict[int, Op] = {}  # qubit -> open block holding it
 
     def close(qubits: Iterable[int]) -> Iterator[Op]:
+        closing: list[Op] = []
         for q in qubits:
             block = blocks.get(q)
             if block is not None:
                 for b in block.targets:
                     del blocks[b]
-                yield block
+                closing.append(block)
+        yield from pack(closing, max_size)
 
     for i, op in enumerate(ops):
         if tick is not None and i % 64 == 63:
@@ -169,8 +188,4 @@ def fuse(ops: Iterable[Op | Diagonal], max_size: int, tick: Callable[[], None] |
             merged = Op(union, m)
         for q in merged.targets:
             blocks[q] = merged
-    seen: set[int] = set()
-    for block in blocks.values():
-        if id(block) not in seen:
-            seen.add(id(block))
-            yield block
+    yield from pack(list({id(b): b for b in blocks.values()}.values()), max_size)
