@@ -127,7 +127,11 @@ def _small_body(re, im, pos, offs, cmask, m):  # pragma: no cover - compiled
     p0 = pos[0]
     R = 1 << p0
     M = (1 << (pos[1] - p0 - 1)) if pos.shape[0] > 1 else total // R
-    span = min(total, _SPAN)
+    # A task is at most one contiguous run when runs are vector-long: LLVM hoists its
+    # runtime alias check out of the loops of a task, and over several runs the
+    # interleaved read and write ranges overlap, which would send every run down the
+    # scalar fallback (5x slower).
+    span = min(total, _SPAN) if R < 8 else min(total, _SPAN, R)
     step = np.uint64(2 * R)
     u1, u2, u3 = np.uint64(o1), np.uint64(o2), np.uint64(o3)
     for t in prange(total // span):
