@@ -128,7 +128,8 @@ def test_lifecycle_shows_ready_while_waiting_for_a_busy_worker(storage: list[str
     srv = Server(storage, workers=1).start()
     try:
         with srv.client() as api:
-            slow = api.post("/jobs", json=slow_job()).json()["id"]
+            # Long enough for a heartbeat (every 2 s) to admit the waiting job even on a loaded machine.
+            slow = api.post("/jobs", json=slow_job(rounds=40)).json()["id"]
             wait_for(api, slow, ("started",))
             waiting = api.post("/jobs", json=bell()).json()["id"]
             seen = [wait_for(api, waiting, ("ready", "started", "completed"))["status"]]

@@ -126,3 +126,26 @@ def test_single_precision_agrees_to_1e_6(small: int, monkeypatch: pytest.MonkeyP
     single = engine.simulate(Circuit(10, tuple(gs)), precision="single")
     assert single.dtype == np.float32
     np.testing.assert_allclose(single, engine.simulate(Circuit(10, tuple(gs))), atol=1e-6)
+
+
+@pytest.mark.parametrize("high", [8, 2])
+def test_diagonal_runs_match_qiskit(high: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs of diagonal gates (merged into one elementwise pass) on the fused path."""
+    from qharbor.engine import fusion
+
+    monkeypatch.setattr(statevector, "SMALL_QUBITS", 0)
+    monkeypatch.setattr(fusion, "DIAG_HIGH", high)
+    rng = np.random.default_rng(5)
+    n = 11
+    gs = [Gate("ry", (q,), (), (float(rng.uniform(0, 3)),)) for q in range(n)]
+    for j in reversed(range(n)):
+        gs.append(Gate("h", (j,)))
+        for k in reversed(range(j)):
+            gs.append(Gate("phase", (j,), (k,), (float(rng.uniform(-3, 3)),)))
+        a, b, c = (int(x) for x in rng.choice(n, 3, replace=False))
+        gs += [Gate("zz", (a, b), (), (0.7,)), Gate("rz", (a,), (), (0.3,)), Gate("z", (b,), (a, c)),
+               Gate("s", (j,)), Gate("t", (b,), (a,))]
+    expected = Statevector(reference.circuit(n, gs)).probabilities()
+    np.testing.assert_allclose(engine.simulate(Circuit(n, tuple(gs))), expected, atol=1e-10)
+    single = engine.simulate(Circuit(n, tuple(gs)), precision="single")
+    np.testing.assert_allclose(single, expected, atol=1e-5)

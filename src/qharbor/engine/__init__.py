@@ -10,6 +10,10 @@ How it is fast, and why:
 * **Fusion** (``fusion.py``): a dense simulator is bound by passes over the
   2^n-amplitude state, so consecutive gates are multiplied into blocks of up to
   ``FUSE_QUBITS`` qubits first (as qsim does) and each block costs one pass.
+* **Diagonal runs** (``fusion.group_diagonals``): consecutive diagonal gates (rz,
+  phase, z, zz, controlled phases, ...) spanning more qubits than a fused block are
+  merged into one diagonal, applied as one elementwise multiply by a small table
+  (a QFT stage is then one pass instead of one per controlled phase).
 * **Compiled in-place kernels** (``kernels.py``, numba): one pass applies a small
   unitary in place, with the state split into real and imaginary arrays so the
   inner loops are unit-stride multiply-adds the compiler vectorises. Kernels are
@@ -17,7 +21,9 @@ How it is fast, and why:
 * **Both cores**: wide registers run the parallel kernel (threads over blocks of the
   state); registers of at most ``SMALL_QUBITS`` qubits run one serial compiled call
   per circuit instead, because for them thread start-up and per-gate Python would
-  cost more than the arithmetic (many-circuit jobs are mostly such circuits).
+  cost more than the arithmetic (many-circuit jobs are mostly such circuits); that
+  interpreter runs allocation-free scalar loops, and small runs check memory against
+  a reading of /proc/meminfo at most half a second old.
 * **Precision**: ``precision="double"`` (complex128, the default and the service's
   choice) is exact to ~1e-15; ``"single"`` (complex64) halves memory and memory
   traffic, which is what bounds wide registers, at ~1e-6 accuracy — the same
@@ -84,6 +90,20 @@ def available_memory() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
 
 
+#: Runs needing at most this many bytes check memory against a reading at most
+#: ``_AVAIL_TTL_S`` old: reading /proc/meminfo would otherwise dominate small circuits.
+_SMALL_NEED = 256 << 20
+_AVAIL_TTL_S = 0.5
+_avail_cache = [-1.0, 0]  # monotonic time of the reading, bytes
+
+
+def _recent_available() -> int:
+    now = time.monotonic()
+    if now - _avail_cache[0] > _AVAIL_TTL_S:
+        _avail_cache[0], _avail_cache[1] = now, available_memory()
+    return int(_avail_cache[1])
+
+
 def memory_needed(qubits: int, precision: str = "double") -> int:
     """Peak bytes of a run: the real and imaginary state vectors (probabilities are
     computed in place), one byte per amplitude for the result scan, and 64 MiB slack."""
@@ -109,7 +129,8 @@ def simulate(
     if circuit.qubits > MAX_QUBITS:
         raise TooComplex(f"{circuit.qubits} qubits exceeds the simulator's {MAX_QUBITS}")
     need = memory_needed(circuit.qubits, precision)
-    limit = available_memory() if memory_budget is None else min(memory_budget, available_memory())
+    avail = _recent_available() if need <= _SMALL_NEED else available_memory()
+    limit = avail if memory_budget is None else min(memory_budget, avail)
     if need > limit:
         raise TooComplex(
             f"simulating {circuit.qubits} qubits needs {need / 2**30:.1f} GiB of memory,"

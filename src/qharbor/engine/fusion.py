@@ -28,6 +28,74 @@ class Op:
     controls: tuple[int, ...] = ()
 
 
+@dataclass(slots=True)
+class Diagonal:
+    """A diagonal unitary: amplitude ``i`` is multiplied by ``values[j]``, where bit ``b``
+    of ``j`` is bit ``qubits[b]`` of ``i`` (``qubits`` sorted)."""
+
+    qubits: tuple[int, ...]
+    values: np.ndarray
+
+
+#: Qubits at or above this position a diagonal run may touch (at most ``DIAG_HIGH``
+#: of them): lower ones vary within a 64-amplitude lane of the diagonal kernel's table.
+DIAG_LANE_BITS = 6
+DIAG_HIGH = 8
+
+
+def _diagonal(op: Op) -> np.ndarray | None:
+    m = op.matrix
+    d = np.diagonal(m)
+    return d if np.count_nonzero(m) == np.count_nonzero(d) else None
+
+
+def _combine(run: list[tuple[Op, np.ndarray]], qubits: set[int]) -> Diagonal:
+    order = tuple(sorted(qubits))
+    idx = np.arange(1 << len(order))
+    bit = {q: (idx >> b) & 1 for b, q in enumerate(order)}
+    values = np.ones(idx.shape[0], dtype=np.complex128)
+    for op, d in run:
+        nt = len(op.targets)
+        row = sum(bit[t] << (nt - 1 - m) for m, t in enumerate(op.targets))
+        vals = d[row]
+        if op.controls:
+            on = np.logical_and.reduce([bit[c] == 1 for c in op.controls])
+            vals = np.where(on, vals, 1.0)
+        values *= vals
+    return Diagonal(order, values)
+
+
+def group_diagonals(ops: Iterable[Op], max_size: int) -> Iterator[Op | Diagonal]:
+    """Merge runs of consecutive diagonal ops (rz, phase, z, zz, controlled phases...)
+    into one :class:`Diagonal` each, which costs one elementwise pass however many
+    qubits it spans. Runs that dense fusion would absorb anyway (at most ``max_size``
+    qubits, or fewer than two multi-qubit gates) are passed through unchanged."""
+    run: list[tuple[Op, np.ndarray]] = []
+    qubits: set[int] = set()
+
+    def flush() -> Iterator[Op | Diagonal]:
+        multi = sum(1 for op, _ in run if len(op.targets) + len(op.controls) > 1)
+        if multi >= 2 and len(qubits) > max_size:
+            yield _combine(run, qubits)
+        else:
+            yield from (op for op, _ in run)
+        run.clear()
+        qubits.clear()
+
+    for op in ops:
+        d = _diagonal(op)
+        if d is None:
+            yield from flush()
+            yield op
+            continue
+        touched = set(op.targets) | set(op.controls)
+        if sum(q >= DIAG_LANE_BITS for q in qubits | touched) > DIAG_HIGH:
+            yield from flush()
+        run.append((op, d))
+        qubits |= touched
+    yield from flush()
+
+
 def gate_ops(gate: Gate) -> Iterator[Op]:
     """The ops of one gate: broadcast one-qubit gates become one op per target."""
     m = gate_matrices.matrix(gate)
@@ -60,21 +128,44 @@ def embed(m: np.ndarray, qubits: tuple[int, ...], into: tuple[int, ...]) -> np.n
     return tensor.reshape(1 << n, 1 << n)
 
 
-def fuse(ops: Iterable[Op], max_size: int, tick: Callable[[], None] | None = None) -> Iterator[Op]:
+def pack(closing: list[Op], max_size: int) -> list[Op]:
+    """Blocks closed together act on disjoint qubits, so they commute: merge them
+    greedily (first fit, largest first) into as few blocks of ``max_size`` as possible."""
+    if len(closing) < 2:
+        return closing
+    packed: list[Op] = []
+    for block in sorted(closing, key=lambda b: -len(b.targets)):
+        for i, p in enumerate(packed):
+            if len(p.targets) + len(block.targets) <= max_size:
+                union = p.targets + block.targets
+                packed[i] = Op(union, embed(p.matrix, p.targets, union) @ embed(block.matrix, block.targets, union))
+                break
+        else:
+            packed.append(block)
+    return packed
+
+
+def fuse(ops: Iterable[Op | Diagonal], max_size: int, tick: Callable[[], None] | None = None) -> Iterator[Op | Diagonal]:
     """Yield fused ops equivalent, in order, to ``ops``; ``tick`` is called now and then."""
     blocks: dict[int, Op] = {}  # qubit -> open block holding it
 
     def close(qubits: Iterable[int]) -> Iterator[Op]:
+        closing: list[Op] = []
         for q in qubits:
             block = blocks.get(q)
             if block is not None:
                 for b in block.targets:
                     del blocks[b]
-                yield block
+                closing.append(block)
+        yield from pack(closing, max_size)
 
     for i, op in enumerate(ops):
         if tick is not None and i % 64 == 63:
             tick()
+        if isinstance(op, Diagonal):
+            yield from close(op.qubits)
+            yield op
+            continue
         qubits = op.targets + op.controls
         if len(qubits) > max_size:
             yield from close(qubits)
@@ -97,8 +188,4 @@ def fuse(ops: Iterable[Op], max_size: int, tick: Callable[[], None] | None = Non
             merged = Op(union, m)
         for q in merged.targets:
             blocks[q] = merged
-    seen: set[int] = set()
-    for block in blocks.values():
-        if id(block) not in seen:
-            seen.add(id(block))
-            yield block
+    yield from pack(list({id(b): b for b in blocks.values()}.values()), max_size)

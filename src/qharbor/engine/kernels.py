@@ -13,6 +13,8 @@ and cached on disk (``cache=True``), so worker start-up stays fast.
 
 from __future__ import annotations
 
+import types
+
 import numba
 import numpy as np
 from numba import prange
@@ -125,7 +127,11 @@ def _small_body(re, im, pos, offs, cmask, m):  # pragma: no cover - compiled
     p0 = pos[0]
     R = 1 << p0
     M = (1 << (pos[1] - p0 - 1)) if pos.shape[0] > 1 else total // R
-    span = min(total, _SPAN)
+    # A task is at most one contiguous run when runs are vector-long: LLVM hoists its
+    # runtime alias check out of the loops of a task, and over several runs the
+    # interleaved read and write ranges overlap, which would send every run down the
+    # scalar fallback (5x slower).
+    span = min(total, _SPAN) if R < 8 else min(total, _SPAN, R)
     step = np.uint64(2 * R)
     u1, u2, u3 = np.uint64(o1), np.uint64(o2), np.uint64(o3)
     for t in prange(total // span):
@@ -155,10 +161,44 @@ def _small_body(re, im, pos, offs, cmask, m):  # pragma: no cover - compiled
                             _mix1(re, im, b + mid * step, u1, m)
 
 
-apply_parallel = numba.njit(parallel=True, fastmath=True, cache=True, nogil=True)(_apply_body)
+def _diag_body(re, im, hpos, tr, ti):  # pragma: no cover - compiled
+    """Multiply amplitude ``i`` by ``t[h, i % W]``, ``h`` being the bits ``hpos`` of ``i``.
+
+    ``W`` (the table's width, a power of two) consecutive amplitudes share one table row,
+    so the inner loop is a unit-stride complex multiply by a contiguous row.
+    """
+    W = tr.shape[1]
+    nh = hpos.shape[0]
+    for b in prange(re.shape[0] // W):
+        base = b * W
+        h = 0
+        for r in range(nh):
+            h |= ((base >> hpos[r]) & 1) << r
+        u = np.uint64(base)
+        for j in range(np.uint64(W)):
+            xr = re[u + j]
+            xi = im[u + j]
+            cr = tr[h, j]
+            ci = ti[h, j]
+            re[u + j] = cr * xr - ci * xi
+            im[u + j] = cr * xi + ci * xr
+
+
+def _variant(fn, suffix):
+    """A copy of ``fn`` under another name: numba's disk cache is keyed by the function's
+    name and signature only, so the parallel and serial compilations of one body must
+    not share a name (they would overwrite each other's cache entries)."""
+    copy = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + suffix, fn.__defaults__, fn.__closure__)
+    copy.__qualname__ = fn.__qualname__ + suffix
+    return copy
+
+
+_par = numba.njit(parallel=True, fastmath=True, cache=True, nogil=True)
+apply_parallel = _par(_variant(_apply_body, "_parallel"))
 apply_serial = _jit(_apply_body)
-small_parallel = numba.njit(parallel=True, fastmath=True, cache=True, nogil=True)(_small_body)
+small_parallel = _par(_variant(_small_body, "_parallel"))
 small_serial = _jit(_small_body)
+diag_parallel = _par(_variant(_diag_body, "_parallel"))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -179,12 +219,63 @@ def layout(targets, controls):  # pragma: no cover - compiled
     return pos, offs, cmask
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _spread(k, p):  # pragma: no cover - compiled
+    """``k`` with a zero bit inserted at position ``p``."""
+    return ((k >> p) << (p + 1)) | (k & ((1 << p) - 1))
+
+
+@numba.njit(cache=True, nogil=True)
+def _one(re, im, t, cmask, m):  # pragma: no cover - compiled
+    """A 2x2 complex ``m`` on target ``t`` where all ``cmask`` bits are set (small states)."""
+    bit = 1 << t
+    ar, ai, br, bi = m[0, 0].real, m[0, 0].imag, m[0, 1].real, m[0, 1].imag
+    cr, ci, dr, di = m[1, 0].real, m[1, 0].imag, m[1, 1].real, m[1, 1].imag
+    for k in range(re.shape[0] >> 1):
+        i = _spread(k, t)
+        if (i & cmask) != cmask:
+            continue
+        j = i | bit
+        xr, xi, yr, yi = re[i], im[i], re[j], im[j]
+        re[i] = ar * xr - ai * xi + br * yr - bi * yi
+        im[i] = ar * xi + ai * xr + br * yi + bi * yr
+        re[j] = cr * xr - ci * xi + dr * yr - di * yi
+        im[j] = cr * xi + ci * xr + dr * yi + di * yr
+
+
+@numba.njit(cache=True, nogil=True)
+def _two(re, im, a, b, cmask, m):  # pragma: no cover - compiled
+    """A 4x4 complex ``m`` on targets ``(a, b)`` (row = 2 bit(a) + bit(b)), small states."""
+    lo, hi = min(a, b), max(a, b)
+    o = (0, 1 << b, 1 << a, (1 << a) | (1 << b))
+    xr = np.empty(4)
+    xi = np.empty(4)
+    for k in range(re.shape[0] >> 2):
+        i = _spread(_spread(k, lo), hi)
+        if (i & cmask) != cmask:
+            continue
+        for c in range(4):
+            xr[c] = re[i + o[c]]
+            xi[c] = im[i + o[c]]
+        for r in range(4):
+            yr = 0.0
+            yi = 0.0
+            for c in range(4):
+                mr = m[r, c].real
+                mi = m[r, c].imag
+                yr += mr * xr[c] - mi * xi[c]
+                yi += mr * xi[c] + mi * xr[c]
+            re[i + o[r]] = yr
+            im[i + o[r]] = yi
+
+
 @numba.njit(cache=True, nogil=True)
 def run_encoded(re, im, buf):  # pragma: no cover - compiled
     """Interpret a flat gate program (see ``statevector.encode``) on a small state, serially.
 
     Each record is ``code, n_targets, n_controls, targets..., controls..., data...``
     where data are the gate's parameters, or for ``CUSTOM`` the matrix as re/im pairs.
+    One- and two-target gates run allocation-free scalar loops (small states fit L1).
     """
     i = 0
     m2 = np.empty((2, 2), dtype=np.complex128)
@@ -192,32 +283,34 @@ def run_encoded(re, im, buf):  # pragma: no cover - compiled
     while i < buf.shape[0]:
         code = int(buf[i]); nt = int(buf[i + 1]); nc = int(buf[i + 2])
         i += 3
-        targets = buf[i:i + nt].astype(np.int64)
-        controls = buf[i + nt:i + nt + nc].astype(np.int64)
+        t0 = i
+        cmask = 0
+        for c in range(nc):
+            cmask |= 1 << int(buf[i + nt + c])
         i += nt + nc
         if code == gates.CUSTOM:
+            targets = buf[t0:t0 + nt].astype(np.int64)
+            controls = buf[t0 + nt:t0 + nt + nc].astype(np.int64)
             dim = 1 << nt
             flat = buf[i:i + 2 * dim * dim]
             i += 2 * dim * dim
             mre = np.ascontiguousarray(flat[0::2]).reshape((dim, dim)).astype(re.dtype)
             mim = np.ascontiguousarray(flat[1::2]).reshape((dim, dim)).astype(re.dtype)
-            pos, offs, cmask = layout(targets, controls)
-            apply_serial(re, im, pos, offs, cmask, mre, mim)
+            pos, offs, cm = layout(targets, controls)
+            apply_serial(re, im, pos, offs, cm, mre, mim)
             continue
-        a = buf[i] if gates.ARITY_ARRAY[code] > 0 else 0.0
-        b = buf[i + 1] if gates.ARITY_ARRAY[code] > 1 else 0.0
-        c = buf[i + 2] if gates.ARITY_ARRAY[code] > 2 else 0.0
-        i += gates.ARITY_ARRAY[code]
+        ar = gates.ARITY_ARRAY[code]
+        a = buf[i] if ar > 0 else 0.0
+        b = buf[i + 1] if ar > 1 else 0.0
+        c = buf[i + 2] if ar > 2 else 0.0
+        i += ar
         if code >= gates.FIRST_TWO_QUBIT:
             gates.fill(code, a, b, c, m4)
-            pos, offs, cmask = layout(targets, controls)
-            small_serial(re, im, pos, offs, cmask, _interleave(m4, re.dtype))
+            _two(re, im, int(buf[t0]), int(buf[t0 + 1]), cmask, m4)
         else:
             gates.fill(code, a, b, c, m2)
-            flat = _interleave(m2, re.dtype)
-            for t in targets:  # one-qubit gates broadcast over their targets
-                pos, offs, cmask = layout(np.array([t]), controls)
-                small_serial(re, im, pos, offs, cmask, flat)
+            for q in range(nt):  # one-qubit gates broadcast over their targets
+                _one(re, im, int(buf[t0 + q]), cmask, m2)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -8,6 +8,7 @@ the index being qubit q (IonQ's convention: qubit 0 is the least-significant bit
 from __future__ import annotations
 
 import time
+from array import array
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -16,7 +17,7 @@ from . import gates as gate_matrices
 from . import kernels
 from .circuit import Circuit, Gate
 from .errors import SimulationTimeout
-from .fusion import Op, fuse, gate_ops
+from .fusion import DIAG_LANE_BITS, Diagonal, Op, fuse, gate_ops, group_diagonals
 
 #: Registers up to this width run unfused in one serial compiled call per segment:
 #: their passes are so short that thread start-up and Python would dominate.
@@ -40,17 +41,18 @@ def _checker(deadline: float | None) -> Callable[[], None]:
 def encode(gates: list[Gate] | tuple[Gate, ...]) -> np.ndarray:
     """The flat program ``kernels.run_encoded`` interprets (one record per gate)."""
     buf: list[float] = []
+    add = buf.extend
     codes, custom = gate_matrices.CODES, gate_matrices.CUSTOM
     for g in gates:
         code = codes.get(g.name)
-        head = (len(g.targets), len(g.controls), *g.targets, *g.controls)
+        t, c = g.targets, g.controls
         if code is None:  # pauliexp: a precomputed matrix
             m = gate_matrices.matrix(g)
-            buf += (custom, *head)
-            buf += np.stack((m.real, m.imag), axis=-1).ravel().tolist()
+            add((custom, len(t), len(c)) + t + c)
+            add(np.stack((m.real, m.imag), axis=-1).ravel().tolist())
         else:
-            buf += (code, *head, *g.params)
-    return np.array(buf, dtype=np.float64)
+            add((code, len(t), len(c)) + t + c + g.params)
+    return np.frombuffer(array("d", buf), dtype=np.float64)
 
 
 def _ops(circuit: Circuit) -> Iterator[Op]:
@@ -58,7 +60,30 @@ def _ops(circuit: Circuit) -> Iterator[Op]:
         yield from gate_ops(gate)
 
 
-def _apply(re: np.ndarray, im: np.ndarray, op: Op) -> None:
+def _diagonal_table(op: Diagonal, n: int, dtype: type) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``hpos`` and the (rows, lanes) tables of ``kernels.diag_parallel`` for ``op``."""
+    w = min(DIAG_LANE_BITS, n)
+    lanes = np.arange(1 << w)
+    lo = np.zeros(lanes.shape[0], dtype=np.int64)
+    hpos = []
+    for b, q in enumerate(op.qubits):
+        if q < w:
+            lo |= ((lanes >> q) & 1) << b
+        else:
+            hpos.append((q, b))
+    rows = np.arange(1 << len(hpos))
+    hi = np.zeros(rows.shape[0], dtype=np.int64)
+    for r, (_, b) in enumerate(hpos):
+        hi |= ((rows >> r) & 1) << b
+    table = op.values[hi[:, None] | lo[None, :]]
+    return (np.array([q for q, _ in hpos], dtype=np.int64),
+            np.ascontiguousarray(table.real, dtype=dtype), np.ascontiguousarray(table.imag, dtype=dtype))
+
+
+def _apply(re: np.ndarray, im: np.ndarray, op: Op | Diagonal) -> None:
+    if isinstance(op, Diagonal):
+        kernels.diag_parallel(re, im, *_diagonal_table(op, re.shape[0].bit_length() - 1, re.dtype))
+        return
     pos, offs, cmask = kernels.layout(np.array(op.targets, dtype=np.int64),
                                       np.array(op.controls, dtype=np.int64))
     m = op.matrix
@@ -88,7 +113,7 @@ def run(circuit: Circuit, deadline: float | None = None, precision: str = "doubl
             tick()
             kernels.run_encoded(re, im, encode(circuit.gates[start:start + _SEGMENT]))
         return re, im
-    for op in fuse(_ops(circuit), FUSE_QUBITS, tick):
+    for op in fuse(group_diagonals(_ops(circuit), FUSE_QUBITS), FUSE_QUBITS, tick):
         tick()
         _apply(re, im, op)
     return re, im
