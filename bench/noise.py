@@ -40,20 +40,7 @@ from qharbor import engine
 from qharbor.engine import Circuit, Gate
 from qharbor.engine.noise import MODELS
 
-
-def ghz(n: int) -> Circuit:
-    return Circuit(n, (Gate("h", (0,)),) + tuple(Gate("x", (q + 1,), (q,)) for q in range(n - 1)))
-
-
-def random_layers(n: int, layers: int, seed: int = 1) -> Circuit:
-    rng = np.random.default_rng(seed)
-    gates = []
-    for _ in range(layers):
-        for q in range(n):
-            gates.append(Gate(("rx", "ry", "rz")[rng.integers(3)], (q,), (), (float(rng.uniform(0, 2 * math.pi)),)))
-        perm = rng.permutation(n)
-        gates += [Gate("x", (int(perm[i + 1]),), (int(perm[i]),)) for i in range(0, n - 1, 2)]
-    return Circuit(n, tuple(gates))
+from circuits import ghz, random_layers  # noqa: E402  (bench/ is on sys.path)
 
 
 def to_qiskit(circuit: Circuit) -> QuantumCircuit:
