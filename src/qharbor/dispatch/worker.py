@@ -21,10 +21,8 @@ from sqlalchemy import Engine
 
 from .. import engine as sim
 from ..service import characterizations, estimates, qasm3, qasm3_results, results
-from ..service.jobs import is_sampled
 from ..service.programs import decode_circuit, noise_model
 from ..settings import Settings
-from ..store import jobs as job_store
 from ..store import queue
 from ..store.db import Database, reading
 
@@ -101,7 +99,7 @@ def execute(engine: Engine, job: Any, worker_id: str, settings: Settings) -> Non
                 remaining = max(settings.job_time_limit_s - (time.monotonic() - started), 0.0)
                 if job["type"] == qasm3.JOB_TYPE:  # OpenQASM 3: per-register results (noise: statistics only)
                     documents[target_id] = qasm3_results.run(
-                        program, shots=job["shots"], seed=job["seed"] or 0, sampled=is_sampled(job),
+                        program, shots=job["shots"], seed=job["seed"] or 0, sampled=model is not None,
                         time_limit_s=remaining, max_entries=settings.max_result_entries)
                     continue
                 circuit = decode_circuit(program)
@@ -177,7 +175,7 @@ class Worker:
         try:
             while not self.stopping.is_set():
                 job = None
-                if job_store.any_queued(self.db):
+                if queue.any_queued(self.db):
                     with self.engine.begin() as conn:
                         job = queue.claim(conn, self.id)
                 if job is None:

@@ -29,6 +29,7 @@ from .programs import (
     decode_circuit,
     encode_circuit,
     gate_counts,
+    noise_model,
     parse_clone,
     parse_job,
     qasm3_circuit,
@@ -288,11 +289,10 @@ def delete(db: Database, who: Principal, ids: list[str]) -> list[str]:
 def is_sampled(row: Mapping[str, Any]) -> bool:
     """Whether a job's stored probabilities are ``count/shots`` rather than exact.
 
-    Everything but the ideal simulator answers like hardware: with shot statistics.
+    Every job that runs under a noise model (all but the ideal simulator) answers like
+    hardware: with shot statistics.
     """
-    if row["backend"] != "simulator":
-        return True
-    return bool(row["noise"]) and orjson.loads(row["noise"]).get("model", "ideal") != "ideal"
+    return noise_model(row["backend"], orjson.loads(row["noise"]) if row["noise"] else None) is not None
 
 
 def result(db: Database, who: Principal, job_id: str, fmt: str = results.PROBABILITIES_V1,

@@ -31,7 +31,6 @@ def insert(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
 _GET = select(*_VIEW).where(jobs.c.id == bindparam("job_id"), jobs.c.project_id == bindparam("project_id"))
 _EXISTS = select(jobs.c.seq).where(jobs.c.id == bindparam("job_id"), jobs.c.project_id == bindparam("project_id"))
 _FINISHED_SINCE = select(jobs.c.id, jobs.c.completed_at).where(jobs.c.completed_at > bindparam("since"))
-_QUEUED = select(jobs.c.seq).where(jobs.c.status.in_(QUEUED), jobs.c.parent_id.is_(None)).limit(1)
 _CHILDREN = select(jobs.c.id).where(jobs.c.parent_id == bindparam("parent_id")).order_by(jobs.c.position)
 _RESULT = select(results.c.data).where(results.c.job_id == bindparam("job_id"), results.c.kind == bindparam("kind"))
 _CHILD_WIDTHS = select(jobs.c.qubits).where(jobs.c.parent_id == bindparam("parent_id")).order_by(jobs.c.position)
@@ -55,11 +54,6 @@ def exists(db: Database, project_id: str, job_id: str) -> bool:
 def finished_since(db: Database, since: float) -> list[tuple[str, float]]:
     """Jobs that reached an outcome after ``since`` (UNIX seconds), with when."""
     return [(row["id"], row["completed_at"]) for row in db.rows(_FINISHED_SINCE, since=since)]
-
-
-def any_queued(db: Database) -> bool:
-    """Whether a top-level job waits for a worker (idle workers ask this often)."""
-    return bool(db.rows(_QUEUED))
 
 
 def children(db: Database, parent_id: str) -> list[str]:

@@ -10,13 +10,14 @@ worker meanwhile is never overwritten.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping
 
-import threading
-
 from sqlalchemy import Connection, RowMapping, delete, insert, select, text, update
 
+from .db import Database
+from .jobs import QUEUED
 from .schema import jobs, results, workers
 
 #: A job whose worker died is retried this many times in all, then failed.
@@ -79,14 +80,23 @@ def admit(conn: Connection, batch: int = 1000) -> int:
     return conn.execute(update(jobs).where(jobs.c.seq.in_(pending.scalar_subquery())).values(status="ready")).rowcount
 
 
+#: Top-level jobs waiting for a worker (children run with their parent), oldest first.
+_WAITING = (
+    select(jobs.c.seq)
+    .where(jobs.c.status.in_(QUEUED), jobs.c.parent_id.is_(None))
+    .order_by(jobs.c.seq)
+    .limit(1)
+)
+
+
+def any_queued(db: Database) -> bool:
+    """Whether a job waits for a worker: the cheap read idle workers repeat (``Database.rows``)."""
+    return bool(db.rows(_WAITING))
+
+
 def claim(conn: Connection, worker_id: str) -> RowMapping | None:
     """Take the oldest queued top-level job, mark it (and its children) started."""
-    oldest = (
-        select(jobs.c.seq)
-        .where(jobs.c.status.in_(("submitted", "ready")), jobs.c.parent_id.is_(None))
-        .order_by(jobs.c.seq)
-        .limit(1)
-    )
+    oldest = _WAITING
     if conn.dialect.name == "postgresql":
         oldest = oldest.with_for_update(skip_locked=True)
     now = time.time()
@@ -103,7 +113,7 @@ def claim(conn: Connection, worker_id: str) -> RowMapping | None:
     if job is not None and job["type"] == "ionq.multi-circuit.v1":
         conn.execute(
             update(jobs)
-            .where(jobs.c.parent_id == job["id"], jobs.c.status.in_(("submitted", "ready")))
+            .where(jobs.c.parent_id == job["id"], jobs.c.status.in_(QUEUED))
             .values(status="started", worker_id=worker_id, started_at=now)
         )
     return job
