@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from ..service import backends as catalog
 from ..service import characterizations, estimates, jobs, results, sessions
+from ..service.problems import Problems, page_size
 from . import formats, views
 from .errors import ApiError
 from .http import JSON, RawJSON, json_body, principal, read, settings, sharpen, write
@@ -140,12 +141,10 @@ def _flag(request: Request, name: str) -> bool | None:
 
 
 def _limit(request: Request, default: int = 25, most: int = 1000) -> int:
-    raw = request.query_params.get("limit")
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= most:
-        raise ApiError(400, f"limit must be an integer from 1 to {most}", ["limit"], "query")
-    return int(raw)
+    p = Problems("query")
+    size = page_size(request.query_params.get("limit"), default, most, p)
+    p.raise_if_any()
+    return size
 
 
 async def create_session(request: Request) -> Response:

@@ -22,7 +22,7 @@ from ..store import queue
 from ..store.db import Database, reading
 from . import qasm3, qasm3_results, results, sessions
 from .keys import Principal
-from .problems import InvalidRequest
+from .problems import Problems, page_size
 from .programs import (
     CircuitProgram,
     JobRequest,
@@ -236,28 +236,19 @@ def list_jobs(
     submitter_id: str | None = None,
 ) -> JobPage:
     """One page, newest first. ``next`` is set only when another page exists."""
-    problems = []
-    if limit is None or limit == "":
-        size = DEFAULT_PAGE
-    else:
-        try:
-            size = int(limit)
-        except (TypeError, ValueError):
-            size = 0
-        if isinstance(limit, bool) or not 1 <= size <= MAX_PAGE:
-            problems.append(("limit", f"must be an integer from 1 to {MAX_PAGE}"))
+    p = Problems("query")
+    size = page_size(limit, DEFAULT_PAGE, MAX_PAGE, p)
     before = None
     if cursor:
         before = _decode_cursor(cursor)
         if before is None:
-            problems.append(("next", "is not a cursor this server issued"))
+            p.add("next", "is not a cursor this server issued")
     statuses: tuple[str, ...] = ()
     if status:
         statuses = STATUS_ALIASES.get(status) or ((status,) if status in STATUSES else ())
         if not statuses:
-            problems.append(("status", f"must be one of {', '.join(STATUSES)}"))
-    if problems:
-        raise InvalidRequest(problems, source="query")
+            p.add("status", f"must be one of {', '.join(STATUSES)}")
+    p.raise_if_any()
     with reading(db.engine) as conn:
         rows = job_store.page(
             conn,

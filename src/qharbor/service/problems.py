@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class InvalidRequest(Exception):
     """A client mistake: answered 400 with ``validation.keys`` naming each bad item."""
@@ -32,3 +34,18 @@ class Problems:
     def raise_if_any(self) -> None:
         if self.items:
             raise InvalidRequest(self.items, self.source)
+
+
+def page_size(raw: Any, default: int, most: int, p: Problems) -> int:
+    """A list's ``limit``: a digit string from the query, or an int from cirq's GET body.
+
+    Anything else is reported to ``p`` under ``limit`` (and the default is returned).
+    """
+    if raw is None or raw == "":
+        return default
+    size = raw if isinstance(raw, int) and not isinstance(raw, bool) else (
+        int(raw) if isinstance(raw, str) and raw.isdigit() else 0)
+    if not 1 <= size <= most:
+        p.add("limit", f"must be an integer from 1 to {most}")
+        return default
+    return size
