@@ -47,12 +47,13 @@ T = TypeVar("T")
 async def read(request: Request, fn: Callable[..., T], *args: Any) -> T:
     """Run a hot read: inline on SQLite (microseconds, never waits on writers under WAL),
     in the thread pool elsewhere."""
-    if db(request).inline_reads:
-        return fn(db(request), *args)
-    return await run_in_threadpool(fn, db(request), *args)
+    database = db(request)
+    if database.inline_reads:
+        return fn(database, *args)
+    return await run_in_threadpool(fn, database, *args)
 
 
-async def write(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+async def in_thread(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run anything that may wait (writes, lock waits, larger queries) in the thread pool."""
     return await run_in_threadpool(fn, db(request), *args, **kwargs)
 

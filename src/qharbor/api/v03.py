@@ -25,7 +25,7 @@ from . import requests_v03 as adapt
 from . import v04
 from . import views_v03 as views
 from .errors import ApiError
-from .http import JSON, RawJSON, json_body, principal, read, settings, sharpen, write
+from .http import JSON, RawJSON, in_thread, json_body, principal, read, settings, sharpen
 
 
 async def list_backends(request: Request) -> Response:
@@ -44,7 +44,7 @@ async def create_job(request: Request) -> Response:
         if own:  # collect the core's problems too, so one 400 names them all
             await run_in_threadpool(parse_job, core)
         else:
-            job_id = await write(request, jobs.submit, who, core)
+            job_id = await in_thread(request, jobs.submit, who, core)
     except InvalidRequest as exc:
         found = exc.problems
     if own or found:
@@ -58,7 +58,7 @@ async def list_jobs(request: Request) -> Response:
     body = await json_body(request)  # cirq-ionq sends {"limit": N} as a GET body
     q = request.query_params
     limit = q.get("limit") or (body.get("limit") if isinstance(body, dict) else None)
-    page = await write(
+    page = await in_thread(
         request, jobs.list_jobs, who, limit=limit, cursor=q.get("next"),
         status=adapt.status_filter(q.get("status")), ids=adapt.ids_query(q.getlist("id") + q.getlist("ids")),
     )
@@ -92,7 +92,7 @@ async def delete_jobs(request: Request) -> Response:
     if not ids:
         return await v04.delete_jobs(request)
     who = await principal(request)
-    return JSON({"ids": await write(request, jobs.delete, who, ids), "status": "deleted"})
+    return JSON({"ids": await in_thread(request, jobs.delete, who, ids), "status": "deleted"})
 
 
 def _characterization(name: str) -> calibrations.Characterization:

@@ -13,7 +13,7 @@ from ..service import characterizations, estimates, jobs, results, sessions
 from ..service.problems import Problems, page_size
 from . import formats, views
 from .errors import ApiError
-from .http import JSON, RawJSON, json_body, principal, read, settings, sharpen, write
+from .http import JSON, RawJSON, in_thread, json_body, principal, read, settings, sharpen
 
 
 async def whoami(request: Request) -> Response:
@@ -34,14 +34,14 @@ async def get_backend(request: Request) -> Response:
 async def create_job(request: Request) -> Response:
     who = await principal(request)
     body = await json_body(request)
-    job_id = await write(request, jobs.submit, who, body)
+    job_id = await in_thread(request, jobs.submit, who, body)
     return JSON({"id": job_id, "status": "submitted", "session_id": body.get("session_id")}, status_code=201)
 
 
 async def _clone(request: Request, move: bool) -> Response:
     who = await principal(request)
     body = await json_body(request)
-    new_id = await write(request, jobs.clone, who, request.path_params["id"], body, move=move)
+    new_id = await in_thread(request, jobs.clone, who, request.path_params["id"], body, move=move)
     session_id = body.get("session_id") if isinstance(body, dict) else None
     return JSON({"id": new_id, "status": "submitted", "session_id": session_id}, status_code=201)
 
@@ -67,7 +67,7 @@ async def list_jobs(request: Request) -> Response:
     q = request.query_params
     limit = q.get("limit") or (body.get("limit") if isinstance(body, dict) else None)
     ids = [i for raw in q.getlist("ids") for i in raw.split(",") if i]
-    page = await write(
+    page = await in_thread(
         request, jobs.list_jobs, who, limit=limit, cursor=q.get("next"), status=q.get("status"),
         ids=ids, target=q.get("target"), parent_job_id=q.get("parent_job_id"),
         session_id=q.get("session_id"), submitter_id=q.get("submitter_id"),
@@ -103,28 +103,28 @@ async def _ids(request: Request) -> list[str]:
 async def cancel_job(request: Request) -> Response:
     who = await principal(request)
     job_id = request.path_params["id"]
-    if not await write(request, jobs.cancel, who, [job_id]):
+    if not await in_thread(request, jobs.cancel, who, [job_id]):
         raise jobs.JobNotFound(job_id)
     return JSON({"id": job_id, "status": "canceled"})
 
 
 async def cancel_jobs(request: Request) -> Response:
     who = await principal(request)
-    found = await write(request, jobs.cancel, who, await _ids(request))
+    found = await in_thread(request, jobs.cancel, who, await _ids(request))
     return JSON({"ids": found, "status": "canceled"})
 
 
 async def delete_job(request: Request) -> Response:
     who = await principal(request)
     job_id = request.path_params["id"]
-    if not await write(request, jobs.delete, who, [job_id]):
+    if not await in_thread(request, jobs.delete, who, [job_id]):
         raise jobs.JobNotFound(job_id)
     return JSON({"id": job_id, "status": "deleted"})
 
 
 async def delete_jobs(request: Request) -> Response:
     who = await principal(request)
-    found = await write(request, jobs.delete, who, await _ids(request))
+    found = await in_thread(request, jobs.delete, who, await _ids(request))
     return JSON({"ids": found, "status": "deleted"})
 
 
@@ -149,13 +149,13 @@ def _limit(request: Request, default: int = 25, most: int = 1000) -> int:
 
 async def create_session(request: Request) -> Response:
     who = await principal(request)
-    row = await write(request, sessions.create, who, await json_body(request))
+    row = await in_thread(request, sessions.create, who, await json_body(request))
     return JSON(views.session(row), status_code=201)
 
 
 async def list_sessions(request: Request) -> Response:
     who = await principal(request)
-    page = await write(request, sessions.list_sessions, who, active=_flag(request, "active"),
+    page = await in_thread(request, sessions.list_sessions, who, active=_flag(request, "active"),
                        limit=_limit(request), cursor=request.query_params.get("next"))
     return JSON({"organization_id": who.project_id, "sessions": [views.session(r) for r in page.sessions],
                  "next": page.next})
@@ -163,19 +163,19 @@ async def list_sessions(request: Request) -> Response:
 
 async def get_session(request: Request) -> Response:
     who = await principal(request)
-    return JSON(views.session(await write(request, sessions.get, who, request.path_params["sid"])))
+    return JSON(views.session(await in_thread(request, sessions.get, who, request.path_params["sid"])))
 
 
 async def end_session(request: Request) -> Response:
     who = await principal(request)
-    return JSON(views.session(await write(request, sessions.end, who, request.path_params["sid"])))
+    return JSON(views.session(await in_thread(request, sessions.end, who, request.path_params["sid"])))
 
 
 async def session_jobs(request: Request) -> Response:
     who = await principal(request)
     sid = request.path_params["sid"]
-    await write(request, sessions.get, who, sid)  # 404 for unknown sessions
-    page = await write(request, jobs.list_jobs, who, limit=request.query_params.get("limit"),
+    await in_thread(request, sessions.get, who, sid)  # 404 for unknown sessions
+    page = await in_thread(request, jobs.list_jobs, who, limit=request.query_params.get("limit"),
                        cursor=request.query_params.get("next"), status=request.query_params.get("status"),
                        session_id=sid)
     return JSON({"jobs": [views.job(r, detail=False) for r in page.jobs], "next": page.next})
