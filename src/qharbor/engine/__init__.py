@@ -44,9 +44,8 @@ from typing import Any
 
 import numpy as np
 
-from . import debias, gpu, kernels, noise, statevector
+from . import debias, gpu, noise, statevector
 from .circuit import GATES, ONE_QUBIT, TWO_QUBIT, Circuit, Gate
-from .fusion import fuse, gate_ops
 from .errors import SimulationError, SimulationTimeout, TooComplex
 
 __all__ = [
@@ -151,19 +150,9 @@ def evolve(re: np.ndarray, im: np.ndarray, gates: list[Gate] | tuple[Gate, ...],
     """Apply ``gates`` in place to the state (``re``, ``im``) — :func:`statevector.run`'s
     loop, from a given state instead of |0...0> (the noise module continues shared
     ideal prefixes with it). CPU only; ``deadline`` as in ``statevector.run``."""
-    n = re.size.bit_length() - 1
-    if deadline is not None and time.monotonic() > deadline:
-        raise SimulationTimeout("the simulation ran past this job's time limit")
-    if not gates:
-        return
     tick = statevector._checker(deadline)
-    if n <= statevector.SMALL_QUBITS:
-        for start in range(0, len(gates), statevector._SEGMENT):
-            tick()
-            kernels.run_encoded(re, im, statevector.encode(gates[start:start + statevector._SEGMENT]))
-        return
-    for op in fuse((op for g in gates for op in gate_ops(g)), statevector.FUSE_QUBITS, tick):
-        statevector._apply(re, im, op)
+    tick()
+    statevector.evolve(re, im, gates, tick)
 
 
 def _draw(re: np.ndarray, im: np.ndarray, flips: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -1,14 +1,20 @@
 """Compiled in-place kernels: apply a small (controlled) unitary to a statevector.
 
-The state is held split into real and imaginary arrays (structure of arrays):
-with the amplitudes a gate mixes lying in contiguous runs, the innermost loops are
-plain multiply-adds over unit-stride float arrays, which LLVM vectorises (AVX2 /
-AVX-512) without any complex-number shuffles.
+The state is held split into real and imaginary arrays (structure of arrays), so
+the arithmetic is plain float multiply-adds that LLVM vectorises (AVX2 / AVX-512)
+without complex-number shuffles.
 
-Every kernel is compiled twice from one body: ``parallel`` (threads over blocks of
-the state, for wide registers) and ``serial`` (no thread start-up, for the small
-circuits that dominate many-circuit jobs). Both are compiled lazily on first use
-and cached on disk (``cache=True``), so worker start-up stays fast.
+* **Lane kernels** (``LANE_KERNELS``): every fused one- or two-qubit block. The state
+  is walked in chunks of eight amplitudes (qubits 0-2 vary within a chunk); targets
+  above the chunk pick which chunks mix, targets inside it permute lanes, and one
+  kernel is compiled per shape so the permutation is a constant shuffle.
+* **General kernel** (``apply_parallel``/``apply_serial``): wider or controlled
+  blocks, through a small buffer per contiguous run.
+* **Diagonal kernel** (``diag_parallel``): one elementwise multiply by a table.
+* **Interpreter** (``run_encoded``): whole small circuits in one serial call.
+
+Kernels are compiled lazily and cached on disk (``cache=True``), so worker start-up
+stays fast after the first.
 """
 
 from __future__ import annotations
@@ -16,10 +22,16 @@ from __future__ import annotations
 import types
 
 import numba
+import numba.core.config
 import numpy as np
 from numba import prange
 
 from . import gates
+
+# numba leaves LLVM's SLP vectoriser off by default; the lane kernels need it to turn
+# their constant lane permutations into vector shuffles (5-10x on targets 0-2). It is
+# read at each compilation, so setting it here covers every kernel of this module.
+numba.core.config.SLP_VECTORIZE = 1
 
 #: Longest contiguous run handled per inner loop (fits L1 with 16 rows of buffers).
 _CHUNK = 256
@@ -71,8 +83,6 @@ def _apply_body(re, im, pos, offs, cmask, mre, mim):  # pragma: no cover - compi
 
 _jit = numba.njit(fastmath=True, cache=True, nogil=True)
 _inline = numba.njit(fastmath=True, cache=True, nogil=True, inline="always")
-#: Free-index elements per thread task in the one- and two-qubit kernels.
-_SPAN = 4096
 
 
 @_inline
@@ -82,83 +92,124 @@ def _deposit(o, pos):  # pragma: no cover - compiled
     return o
 
 
-@_inline
-def _mix1(re, im, i, o1, m):  # pragma: no cover - compiled
-    ar, ai, br, bi = re[i], im[i], re[i + o1], im[i + o1]
-    re[i] = m[0] * ar - m[1] * ai + m[2] * br - m[3] * bi
-    im[i] = m[0] * ai + m[1] * ar + m[2] * bi + m[3] * br
-    re[i + o1] = m[4] * ar - m[5] * ai + m[6] * br - m[7] * bi
-    im[i + o1] = m[4] * ai + m[5] * ar + m[6] * bi + m[7] * br
+#: Amplitudes per chunk in the lane kernels: qubits 0-2 vary within a chunk.
+LANES = 8
+_L = tuple(np.uint64(i) for i in range(LANES))
+_LANES = np.uint64(LANES)
 
 
 @_inline
-def _row(m, c, xr0, xi0, xr1, xi1, xr2, xi2, xr3, xi3):  # pragma: no cover - compiled
-    yr = (m[c] * xr0 - m[c + 1] * xi0 + m[c + 2] * xr1 - m[c + 3] * xi1
-          + m[c + 4] * xr2 - m[c + 5] * xi2 + m[c + 6] * xr3 - m[c + 7] * xi3)
-    yi = (m[c] * xi0 + m[c + 1] * xr0 + m[c + 2] * xi1 + m[c + 3] * xr1
-          + m[c + 4] * xi2 + m[c + 5] * xr2 + m[c + 6] * xi3 + m[c + 7] * xr3)
-    return yr, yi
+def _chunk(a, b):  # pragma: no cover - compiled
+    """The chunk at ``b`` as a tuple: read whole before any lane is written back."""
+    return (a[b], a[b + _L[1]], a[b + _L[2]], a[b + _L[3]],
+            a[b + _L[4]], a[b + _L[5]], a[b + _L[6]], a[b + _L[7]])
 
 
 @_inline
-def _mix2(re, im, i, o1, o2, o3, m):  # pragma: no cover - compiled
-    xr0, xi0, xr1, xi1 = re[i], im[i], re[i + o1], im[i + o1]
-    xr2, xi2, xr3, xi3 = re[i + o2], im[i + o2], re[i + o3], im[i + o3]
-    r0, j0 = _row(m, 0, xr0, xi0, xr1, xi1, xr2, xi2, xr3, xi3)
-    r1, j1 = _row(m, 8, xr0, xi0, xr1, xi1, xr2, xi2, xr3, xi3)
-    r2, j2 = _row(m, 16, xr0, xi0, xr1, xi1, xr2, xi2, xr3, xi3)
-    r3, j3 = _row(m, 24, xr0, xi0, xr1, xi1, xr2, xi2, xr3, xi3)
-    re[i], im[i], re[i + o1], im[i + o1] = r0, j0, r1, j1
-    re[i + o2], im[i + o2], re[i + o3], im[i + o3] = r2, j2, r3, j3
+def _base(c, hpos):  # pragma: no cover - compiled
+    """Index of the first amplitude of the ``c``-th chunk group (zeros at ``hpos``)."""
+    f = np.int64(c)
+    for p in hpos:
+        f = ((f >> p) << (p + 1)) | (f & ((1 << p) - 1))
+    return np.uint64(f << 3)
 
 
-def _small_body(re, im, pos, offs, cmask, m):  # pragma: no cover - compiled
-    """One- or two-target kernel (``m``: the matrix as interleaved re/im, row-major).
+@_inline
+def _re(cr, ci, r, j, xr, xi, k):  # pragma: no cover - compiled
+    return cr[r, j] * xr[k] - ci[r, j] * xi[k]
 
-    The free index splits into ``lo`` (below the lowest special bit: contiguous),
-    ``mid`` (up to the next one: stride ``2*R``) and the rest; the longer of the two
-    inner loops is made innermost so it vectorises even for targets on qubits 0-2.
+
+@_inline
+def _im(cr, ci, r, j, xr, xi, k):  # pragma: no cover - compiled
+    return cr[r, j] * xi[k] + ci[r, j] * xr[k]
+
+
+def _lanes(low: tuple[int, ...], high: int):
+    """The lane kernel for a one- or two-qubit block with targets on the chunk bits
+    ``low`` (lane masks, at most two) and on ``high`` (0-2) qubits above them.
+
+    Output chunk ``h`` lane ``j`` is ``sum(c[row, j] * x[hc][j ^ s])`` over the source
+    chunks ``hc`` and the subsets ``s`` of ``low``, ``row = (h * nh + hc) * ns + s``
+    (tables from ``statevector.lane_tables``). The masks are compile-time constants
+    (closure cells), so after LLVM unrolls the eight-lane loops every ``j ^ s`` is a
+    constant and the SLP vectoriser turns the lane permutation into a vector shuffle:
+    targets on qubits 0-2 then cost what others do, instead of scalar loops over
+    runs of one, two or four amplitudes. One output per loop keeps each loop small
+    enough for LLVM to unroll.
     """
-    two = offs.shape[0] == 4
-    o1 = offs[1]
-    o2 = offs[2] if two else 0
-    o3 = offs[3] if two else 0
-    total = re.shape[0] >> pos.shape[0]
-    p0 = pos[0]
-    R = 1 << p0
-    M = (1 << (pos[1] - p0 - 1)) if pos.shape[0] > 1 else total // R
-    # A task is at most one contiguous run when runs are vector-long: LLVM hoists its
-    # runtime alias check out of the loops of a task, and over several runs the
-    # interleaved read and write ranges overlap, which would send every run down the
-    # scalar fallback (5x slower).
-    span = min(total, _SPAN) if R < 8 else min(total, _SPAN, R)
-    step = np.uint64(2 * R)
-    u1, u2, u3 = np.uint64(o1), np.uint64(o2), np.uint64(o3)
-    for t in prange(total // span):
-        s = t * span
-        nlo = min(R, span)
-        nmid = min(M, span // nlo)
-        nhi = span // (nlo * nmid)
-        for h in range(nhi):
-            # Unsigned indices: numba then skips its negative-index wraparound test,
-            # which would otherwise keep LLVM from vectorising the inner loop.
-            base = np.uint64(_deposit(s + h * nlo * nmid, pos) | cmask)
-            if nlo >= 8 or nlo >= nmid:
-                for mid in range(np.uint64(nmid)):
-                    b = base + mid * step
-                    for lo in range(np.uint64(nlo)):
-                        if two:
-                            _mix2(re, im, b + lo, u1, u2, u3, m)
-                        else:
-                            _mix1(re, im, b + lo, u1, m)
-            else:
-                for lo in range(np.uint64(nlo)):
-                    b = base + lo
-                    for mid in range(np.uint64(nmid)):
-                        if two:
-                            _mix2(re, im, b + mid * step, u1, u2, u3, m)
-                        else:
-                            _mix1(re, im, b + mid * step, u1, m)
+    b0 = np.uint64(low[0] if low else 0)
+    b1 = np.uint64(low[1] if len(low) > 1 else 0)
+
+    if high == 0 and len(low) == 1:
+        def kernel(re, im, hpos, o1, o2, cr, ci):  # pragma: no cover - compiled
+            for c in prange(re.shape[0] >> 3):
+                b = _base(c, hpos)
+                xr = _chunk(re, b)
+                xi = _chunk(im, b)
+                for j in range(_LANES):
+                    re[b + j] = _re(cr, ci, 0, j, xr, xi, j) + _re(cr, ci, 1, j, xr, xi, j ^ b0)
+                for j in range(_LANES):
+                    im[b + j] = _im(cr, ci, 0, j, xr, xi, j) + _im(cr, ci, 1, j, xr, xi, j ^ b0)
+    elif high == 0:
+        def kernel(re, im, hpos, o1, o2, cr, ci):  # pragma: no cover - compiled
+            for c in prange(re.shape[0] >> 3):
+                b = _base(c, hpos)
+                xr = _chunk(re, b)
+                xi = _chunk(im, b)
+                for j in range(_LANES):
+                    re[b + j] = (_re(cr, ci, 0, j, xr, xi, j) + _re(cr, ci, 1, j, xr, xi, j ^ b0)
+                                 + _re(cr, ci, 2, j, xr, xi, j ^ b1) + _re(cr, ci, 3, j, xr, xi, j ^ b0 ^ b1))
+                for j in range(_LANES):
+                    im[b + j] = (_im(cr, ci, 0, j, xr, xi, j) + _im(cr, ci, 1, j, xr, xi, j ^ b0)
+                                 + _im(cr, ci, 2, j, xr, xi, j ^ b1) + _im(cr, ci, 3, j, xr, xi, j ^ b0 ^ b1))
+    elif high == 1:
+        ns = 1 << len(low)  # 1: no chunk bit (two chunks, two terms); 2: one chunk bit
+
+        def kernel(re, im, hpos, o1, o2, cr, ci):  # pragma: no cover - compiled
+            for c in prange(re.shape[0] >> 4):
+                b = _base(c, hpos)
+                d = b + o1
+                xr = _chunk(re, b)
+                xi = _chunk(im, b)
+                yr = _chunk(re, d)
+                yi = _chunk(im, d)
+                for h in range(2):
+                    o = b if h == 0 else d
+                    r = h * 2 * ns
+                    if ns == 1:
+                        for j in range(_LANES):
+                            re[o + j] = _re(cr, ci, r, j, xr, xi, j) + _re(cr, ci, r + 1, j, yr, yi, j)
+                        for j in range(_LANES):
+                            im[o + j] = _im(cr, ci, r, j, xr, xi, j) + _im(cr, ci, r + 1, j, yr, yi, j)
+                    else:
+                        for j in range(_LANES):
+                            re[o + j] = (_re(cr, ci, r, j, xr, xi, j) + _re(cr, ci, r + 1, j, xr, xi, j ^ b0)
+                                         + _re(cr, ci, r + 2, j, yr, yi, j) + _re(cr, ci, r + 3, j, yr, yi, j ^ b0))
+                        for j in range(_LANES):
+                            im[o + j] = (_im(cr, ci, r, j, xr, xi, j) + _im(cr, ci, r + 1, j, xr, xi, j ^ b0)
+                                         + _im(cr, ci, r + 2, j, yr, yi, j) + _im(cr, ci, r + 3, j, yr, yi, j ^ b0))
+    else:
+        def kernel(re, im, hpos, o1, o2, cr, ci):  # pragma: no cover - compiled
+            for c in prange(re.shape[0] >> 5):
+                b = _base(c, hpos)
+                x0r = _chunk(re, b)
+                x0i = _chunk(im, b)
+                x1r = _chunk(re, b + o1)
+                x1i = _chunk(im, b + o1)
+                x2r = _chunk(re, b + o2)
+                x2i = _chunk(im, b + o2)
+                x3r = _chunk(re, b + o1 + o2)
+                x3i = _chunk(im, b + o1 + o2)
+                for h in range(4):
+                    o = b + (o1 if h & 1 else np.uint64(0)) + (o2 if h & 2 else np.uint64(0))
+                    r = 4 * h
+                    for j in range(_LANES):
+                        re[o + j] = (_re(cr, ci, r, j, x0r, x0i, j) + _re(cr, ci, r + 1, j, x1r, x1i, j)
+                                     + _re(cr, ci, r + 2, j, x2r, x2i, j) + _re(cr, ci, r + 3, j, x3r, x3i, j))
+                    for j in range(_LANES):
+                        im[o + j] = (_im(cr, ci, r, j, x0r, x0i, j) + _im(cr, ci, r + 1, j, x1r, x1i, j)
+                                     + _im(cr, ci, r + 2, j, x2r, x2i, j) + _im(cr, ci, r + 3, j, x3r, x3i, j))
+    return _par(kernel)
 
 
 def _diag_body(re, im, hpos, tr, ti):  # pragma: no cover - compiled
@@ -196,9 +247,15 @@ def _variant(fn, suffix):
 _par = numba.njit(parallel=True, fastmath=True, cache=True, nogil=True)
 apply_parallel = _par(_variant(_apply_body, "_parallel"))
 apply_serial = _jit(_apply_body)
-small_parallel = _par(_variant(_small_body, "_parallel"))
-small_serial = _jit(_small_body)
 diag_parallel = _par(_variant(_diag_body, "_parallel"))
+
+#: The lane kernel of every one- and two-qubit block shape, keyed by (chunk-bit
+#: masks, number of higher qubits); see :func:`_lanes`.
+LANE_KERNELS = {
+    (low, high): _lanes(low, high)
+    for low, high in [((1,), 0), ((2,), 0), ((4,), 0), ((1, 2), 0), ((1, 4), 0), ((2, 4), 0),
+                      ((1,), 1), ((2,), 1), ((4,), 1), ((), 1), ((), 2)]
+}
 
 
 @numba.njit(cache=True, nogil=True)
@@ -311,15 +368,3 @@ def run_encoded(re, im, buf):  # pragma: no cover - compiled
             gates.fill(code, a, b, c, m2)
             for q in range(nt):  # one-qubit gates broadcast over their targets
                 _one(re, im, int(buf[t0 + q]), cmask, m2)
-
-
-@numba.njit(cache=True, nogil=True)
-def _interleave(m, dtype):  # pragma: no cover - compiled
-    """A complex matrix as the flat re/im row-major array the small kernels take."""
-    dim = m.shape[0]
-    out = np.empty(2 * dim * dim, dtype=dtype)
-    for r in range(dim):
-        for c in range(dim):
-            out[2 * (r * dim + c)] = m[r, c].real
-            out[2 * (r * dim + c) + 1] = m[r, c].imag
-    return out

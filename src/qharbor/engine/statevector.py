@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 
@@ -55,11 +55,6 @@ def encode(gates: list[Gate] | tuple[Gate, ...]) -> np.ndarray:
     return np.frombuffer(array("d", buf), dtype=np.float64)
 
 
-def _ops(circuit: Circuit) -> Iterator[Op]:
-    for gate in circuit.gates:
-        yield from gate_ops(gate)
-
-
 def _diagonal_table(op: Diagonal, n: int, dtype: type) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``hpos`` and the (rows, lanes) tables of ``kernels.diag_parallel`` for ``op``."""
     w = min(DIAG_LANE_BITS, n)
@@ -80,20 +75,65 @@ def _diagonal_table(op: Diagonal, n: int, dtype: type) -> tuple[np.ndarray, np.n
             np.ascontiguousarray(table.real, dtype=dtype), np.ascontiguousarray(table.imag, dtype=dtype))
 
 
+_LANE_BITS = kernels.LANES.bit_length() - 1
+_LANE = np.arange(kernels.LANES)
+_NO_OFFSET = np.uint64(0)
+
+
+def lane_tables(targets: tuple[int, ...], m: np.ndarray, dtype: type) -> tuple:
+    """The lane kernel for an uncontrolled block of one or two ``targets`` and its
+    arguments: ``(kernel, hpos, o1, o2, cr, ci)`` (see ``kernels._lanes``)."""
+    low = sorted(t for t in targets if t < _LANE_BITS)
+    high = sorted(t for t in targets if t >= _LANE_BITS)
+    masks = tuple(1 << t for t in low)
+    subsets = [0]
+    for b in masks:
+        subsets += [s | b for s in subsets]
+    nh, k = 1 << len(high), len(targets)
+
+    def row(hbits: np.ndarray, lane: np.ndarray) -> np.ndarray:
+        r = np.zeros(np.broadcast_shapes(hbits.shape, lane.shape), dtype=np.int64)
+        for i, t in enumerate(targets):
+            bit = (lane >> t) & 1 if t < _LANE_BITS else (hbits >> high.index(t)) & 1
+            r |= bit << (k - 1 - i)
+        return r
+
+    h = np.arange(nh).reshape(-1, 1, 1, 1)
+    hc = np.arange(nh).reshape(1, -1, 1, 1)
+    s = np.array(subsets).reshape(1, 1, -1, 1)
+    table = m[row(h, _LANE), row(hc, _LANE ^ s)].reshape(-1, kernels.LANES)
+    offsets = [np.uint64(1 << t) for t in high] + [_NO_OFFSET, _NO_OFFSET]
+    return (kernels.LANE_KERNELS[masks, len(high)], np.array([t - _LANE_BITS for t in high], dtype=np.int64),
+            offsets[0], offsets[1], np.ascontiguousarray(table.real, dtype), np.ascontiguousarray(table.imag, dtype))
+
+
 def _apply(re: np.ndarray, im: np.ndarray, op: Op | Diagonal) -> None:
     if isinstance(op, Diagonal):
         kernels.diag_parallel(re, im, *_diagonal_table(op, re.shape[0].bit_length() - 1, re.dtype))
         return
+    if not op.controls and len(op.targets) <= 2 and re.shape[0] >= 4 * kernels.LANES:
+        kernel, *args = lane_tables(op.targets, op.matrix, re.dtype)
+        kernel(re, im, *args)
+        return
     pos, offs, cmask = kernels.layout(np.array(op.targets, dtype=np.int64),
                                       np.array(op.controls, dtype=np.int64))
-    m = op.matrix
-    if len(op.targets) <= 2:
-        flat = np.ascontiguousarray(m, dtype=np.complex64 if re.dtype == np.float32 else np.complex128)
-        kernels.small_parallel(re, im, pos, offs, cmask, flat.view(re.dtype).ravel())
-    else:
-        mre = np.ascontiguousarray(m.real, dtype=re.dtype)
-        mim = np.ascontiguousarray(m.imag, dtype=re.dtype)
-        kernels.apply_parallel(re, im, pos, offs, cmask, mre, mim)
+    mre = np.ascontiguousarray(op.matrix.real, dtype=re.dtype)
+    mim = np.ascontiguousarray(op.matrix.imag, dtype=re.dtype)
+    kernels.apply_parallel(re, im, pos, offs, cmask, mre, mim)
+
+
+def evolve(re: np.ndarray, im: np.ndarray, gates: list[Gate] | tuple[Gate, ...], tick: Callable[[], None]) -> None:
+    """Apply ``gates`` in place: small registers through the interpreter, wide ones
+    fused; ``tick`` (the time-limit check) runs between segments and blocks."""
+    if re.shape[0] <= 1 << SMALL_QUBITS:
+        for start in range(0, len(gates), _SEGMENT):
+            tick()
+            kernels.run_encoded(re, im, encode(gates[start:start + _SEGMENT]))
+        return
+    ops = (op for gate in gates for op in gate_ops(gate))
+    for op in fuse(group_diagonals(ops, FUSE_QUBITS), FUSE_QUBITS, tick):
+        tick()
+        _apply(re, im, op)
 
 
 def run(circuit: Circuit, deadline: float | None = None, precision: str = "double") -> tuple[np.ndarray, np.ndarray]:
@@ -102,19 +142,9 @@ def run(circuit: Circuit, deadline: float | None = None, precision: str = "doubl
     ``deadline`` is a ``time.monotonic()`` instant after which the run stops with
     :class:`SimulationTimeout`; it is checked between segments and fused blocks.
     """
-    n = circuit.qubits
     dtype = PRECISIONS[precision]
-    re = np.zeros(1 << n, dtype=dtype)
-    im = np.zeros(1 << n, dtype=dtype)
+    re = np.zeros(1 << circuit.qubits, dtype=dtype)
+    im = np.zeros(1 << circuit.qubits, dtype=dtype)
     re[0] = 1.0
-    tick = _checker(deadline)
-    if n <= SMALL_QUBITS:
-        for start in range(0, len(circuit.gates), _SEGMENT):
-            tick()
-            kernels.run_encoded(re, im, encode(circuit.gates[start:start + _SEGMENT]))
-        return re, im
-    for op in fuse(group_diagonals(_ops(circuit), FUSE_QUBITS), FUSE_QUBITS, tick):
-        tick()
-        _apply(re, im, op)
+    evolve(re, im, circuit.gates, _checker(deadline))
     return re, im
-
