@@ -116,11 +116,26 @@ def absorb_controls(op: Op) -> Op:
     return Op(op.controls + op.targets, full)
 
 
+#: Row order of a two-qubit matrix with its two qubits swapped.
+_SWAPPED = np.array([0, 2, 1, 3])
+
+
 def embed(m: np.ndarray, qubits: tuple[int, ...], into: tuple[int, ...]) -> np.ndarray:
     """``m`` (on ``qubits``) as a matrix on the superset ``into``, identity elsewhere."""
     if qubits == into:
         return m
     n, k = len(into), len(qubits)
+    if n == 2:  # the common cases of two-qubit fusion, without kron's generality
+        if k == 2:
+            return m[_SWAPPED][:, _SWAPPED]
+        out = np.zeros((4, 4), dtype=np.complex128)
+        if qubits[0] == into[0]:  # kron(m, I)
+            out[0::2, 0::2] = m
+            out[1::2, 1::2] = m
+        else:  # kron(I, m)
+            out[:2, :2] = m
+            out[2:, 2:] = m
+        return out
     order = qubits + tuple(q for q in into if q not in qubits)
     full = np.kron(m, np.eye(1 << (n - k))) if n > k else m
     perm = [order.index(q) for q in into]

@@ -7,6 +7,7 @@ the index being qubit q (IonQ's convention: qubit 0 is the least-significant bit
 
 from __future__ import annotations
 
+import functools
 import time
 from array import array
 from collections.abc import Callable
@@ -80,9 +81,10 @@ _LANE = np.arange(kernels.LANES)
 _NO_OFFSET = np.uint64(0)
 
 
-def lane_tables(targets: tuple[int, ...], m: np.ndarray, dtype: type) -> tuple:
-    """The lane kernel for an uncontrolled block of one or two ``targets`` and its
-    arguments: ``(kernel, hpos, o1, o2, cr, ci)`` (see ``kernels._lanes``)."""
+@functools.lru_cache(maxsize=4096)
+def _lane_layout(targets: tuple[int, ...]) -> tuple:
+    """What a lane kernel needs of a block's ``targets`` alone: the kernel, its chunk
+    offsets, and the (row, column) of the block's matrix behind each table entry."""
     low = sorted(t for t in targets if t < _LANE_BITS)
     high = sorted(t for t in targets if t >= _LANE_BITS)
     masks = tuple(1 << t for t in low)
@@ -101,10 +103,18 @@ def lane_tables(targets: tuple[int, ...], m: np.ndarray, dtype: type) -> tuple:
     h = np.arange(nh).reshape(-1, 1, 1, 1)
     hc = np.arange(nh).reshape(1, -1, 1, 1)
     s = np.array(subsets).reshape(1, 1, -1, 1)
-    table = m[row(h, _LANE), row(hc, _LANE ^ s)].reshape(-1, kernels.LANES)
+    rows, cols = (a.reshape(-1, kernels.LANES) for a in np.broadcast_arrays(row(h, _LANE), row(hc, _LANE ^ s)))
     offsets = [np.uint64(1 << t) for t in high] + [_NO_OFFSET, _NO_OFFSET]
-    return (kernels.LANE_KERNELS[masks, len(high)], np.array([t - _LANE_BITS for t in high], dtype=np.int64),
-            offsets[0], offsets[1], np.ascontiguousarray(table.real, dtype), np.ascontiguousarray(table.imag, dtype))
+    hpos = np.array([t - _LANE_BITS for t in high], dtype=np.int64)
+    return kernels.LANE_KERNELS[masks, len(high)], hpos, offsets[0], offsets[1], rows, cols
+
+
+def lane_tables(targets: tuple[int, ...], m: np.ndarray, dtype: type) -> tuple:
+    """The lane kernel for an uncontrolled block of one or two ``targets`` and its
+    arguments: ``(kernel, hpos, o1, o2, cr, ci)`` (see ``kernels._lanes``)."""
+    kernel, hpos, o1, o2, rows, cols = _lane_layout(targets)
+    table = m[rows, cols]
+    return kernel, hpos, o1, o2, np.ascontiguousarray(table.real, dtype), np.ascontiguousarray(table.imag, dtype)
 
 
 def _apply(re: np.ndarray, im: np.ndarray, op: Op | Diagonal) -> None:
