@@ -308,6 +308,8 @@ def _options(body: dict[str, Any], p: Problems) -> _Options:
     settings = body.get("settings") or {}
     if not isinstance(settings, dict):
         p.add("settings", "must be an object")
+    else:
+        _check_mitigation(settings.get("error_mitigation"), p)
     noise = body.get("noise")
     if noise is not None:
         if not isinstance(noise, dict):
@@ -324,6 +326,18 @@ def _options(body: dict[str, Any], p: Problems) -> _Options:
     metadata = body.get("metadata")
     _validate_metadata(metadata, p)
     return _Options(backend, name, shots, dry_run, session_id, settings, noise, metadata)
+
+
+def _check_mitigation(mitigation: Any, p: Problems) -> None:
+    """``settings.error_mitigation``: the spec's booleans (a typo must not silently mean the default)."""
+    if mitigation is None:
+        return
+    if not isinstance(mitigation, dict):
+        p.add("settings.error_mitigation", 'must be an object, e.g. {"debiasing": true}')
+        return
+    for flag in ("debiasing", "symmetry_verification"):
+        if mitigation.get(flag) is not None and not isinstance(mitigation[flag], bool):
+            p.add(f"settings.error_mitigation.{flag}", "must be true or false")
 
 
 def _program(program: Any, job_type: Any, limit: int, name: str | None, p: Problems) -> list[CircuitProgram]:
