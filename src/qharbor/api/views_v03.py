@@ -91,7 +91,7 @@ def filtered(view: dict[str, Any], include: str | None, exclude: str | None) -> 
 def backend(b: Backend, started_at: float, characterization_id: str | None) -> dict[str, Any]:
     view: dict[str, Any] = {
         "backend": b.name,
-        "status": "available",
+        "status": b.status,
         "qubits": b.qubits,
         "average_queue_time": 0,
         "last_updated": epoch(started_at),

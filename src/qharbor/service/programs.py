@@ -284,10 +284,7 @@ class _Options:
 
 
 def _options(body: dict[str, Any], p: Problems) -> _Options:
-    backend_name = body.get("backend")
-    backend = backends.resolve(backend_name) if isinstance(backend_name, str) else None
-    if backend is None:
-        p.add("backend", f"unknown backend {backend_name!r} (known: {', '.join(backends.BACKENDS)})")
+    backend = backends.for_new_work(body.get("backend"), p)
     shots = body.get("shots", DEFAULT_SHOTS)
     if shots is None:
         shots = DEFAULT_SHOTS
