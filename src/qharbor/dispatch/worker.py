@@ -114,7 +114,7 @@ def execute(engine: Engine, job: Any, worker_id: str, settings: Settings) -> Non
                     emulated_ms += estimates.circuit_ms(job["backend"], circuit, job["shots"])
                     result, variants = _qpu_run(job, target_id, i, circuit, model, qpu, options)
                     if variants is not None:
-                        documents[target_id] = {"debiasing": orjson.dumps(variants).decode()}
+                        documents[target_id] = {results.DEBIASING: orjson.dumps(variants).decode()}
                 documents.setdefault(target_id, {})["probabilities"] = orjson.dumps(result).decode()
         with engine.begin() as conn:
             # An emulated QPU reports the time the machine would take (gates, readout, reset per shot).
