@@ -47,19 +47,11 @@ def _systematics(backend: str, model: sim.noise.NoiseModel) -> sim.debias.System
                                   qpu.readout_error)
 
 
-def _debiasing_setting(job: Any) -> bool | None:
-    raw = job.get("settings")
-    mitigation = (orjson.loads(raw) or {}).get("error_mitigation") if raw else None
-    value = mitigation.get("debiasing") if isinstance(mitigation, dict) else None
-    return value if isinstance(value, bool) else None
-
-
 def _qpu_run(job: Any, target_id: str, position: int, circuit: sim.Circuit, model: sim.noise.NoiseModel,
              qpu: characterizations.Characterization, options: dict[str, Any]
              ) -> tuple[dict[str, float], dict[str, Any] | None]:
     """One circuit on an emulated QPU: (averaged count/shots map, the debiasing record or None)."""
-    native = any(g.name in ("gpi", "gpi2", "ms") for g in circuit.gates)
-    on = sim.debias.enabled(_debiasing_setting(job), job["shots"], native)
+    on = bool(job["debiasing"])  # decided at submission (service/programs.py)
     runs = sim.debias.run(circuit, _systematics(job["backend"], model), qpu.qubits, job["shots"],
                           job["seed"] or 0, position, variants=sim.debias.VARIANTS if on else 1, **options)
     histograms = [h for _, h in runs]

@@ -124,6 +124,7 @@ def _insert(conn: Connection, who: Principal, request: JobRequest) -> str:
         "dry_run": request.dry_run,
         "shots": request.shots,
         "seed": request.seed,
+        "debiasing": request.debiasing,
         "noise": _dumps(request.noise),
         "settings": _dumps(request.settings),
         "status": "submitted",

@@ -63,6 +63,7 @@ class JobRequest:
     settings: dict[str, Any]
     metadata: Any  # exactly as submitted (dict or None)
     seed: int  # noise.seed when given, else drawn here: results can always be reproduced
+    debiasing: bool  # runs debiased: IonQ's defaults and limits, decided here once (engine/debias.py)
     circuits: list[CircuitProgram] = field(default_factory=list)
     registers: dict[str, Any] | None = None  # a client's register map, stored and echoed (v0.3)
     #: For ionq.qasm3.v1: the translated program (``circuits`` then holds its gates, for stats).
@@ -428,10 +429,20 @@ def _request(job_type: str, o: _Options, circuits: list[CircuitProgram],
         settings=o.settings,
         metadata=o.metadata,
         seed=noise["seed"] if noise and noise.get("seed") is not None else secrets.randbelow(2**31),
+        debiasing=_debiasing(o, circuits),
         circuits=circuits,
         registers=registers,
         qasm3=compiled,
     )
+
+
+def _debiasing(o: _Options, circuits: list[CircuitProgram]) -> bool:
+    """Emulated QPUs only; a job counts as native when all its circuits do."""
+    assert o.backend is not None
+    if not o.backend.name.startswith("qpu.") or not circuits:
+        return False
+    setting = (o.settings.get("error_mitigation") or {}).get("debiasing") if isinstance(o.settings, dict) else None
+    return engine.debias.enabled(setting, o.shots, all(engine.debias.native(c.circuit) for c in circuits))
 
 
 def parse_job(body: Any) -> JobRequest:
