@@ -429,17 +429,18 @@ def _request(job_type: str, o: _Options, circuits: list[CircuitProgram],
         settings=o.settings,
         metadata=o.metadata,
         seed=noise["seed"] if noise and noise.get("seed") is not None else secrets.randbelow(2**31),
-        debiasing=_debiasing(o, circuits),
+        debiasing=_debiasing(o, circuits, compiled),
         circuits=circuits,
         registers=registers,
         qasm3=compiled,
     )
 
 
-def _debiasing(o: _Options, circuits: list[CircuitProgram]) -> bool:
-    """Emulated QPUs only; a job counts as native when all its circuits do."""
+def _debiasing(o: _Options, circuits: list[CircuitProgram], compiled: qasm3.Qasm3Program | None) -> bool:
+    """Emulated QPUs only; a job counts as native when all its circuits do; an OpenQASM 3
+    program only when static (``qasm3_results``: dynamic programs run their ideal statistics)."""
     assert o.backend is not None
-    if not o.backend.name.startswith("qpu.") or not circuits:
+    if not o.backend.name.startswith("qpu.") or not circuits or (compiled is not None and not compiled.static):
         return False
     setting = (o.settings.get("error_mitigation") or {}).get("debiasing") if isinstance(o.settings, dict) else None
     return engine.debias.enabled(setting, o.shots, all(engine.debias.native(c.circuit) for c in circuits))
