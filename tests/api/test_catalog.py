@@ -58,3 +58,31 @@ def test_job_cost(api: httpx.Client) -> None:
 def test_cirq_calibration_path(api: httpx.Client) -> None:
     current = api.get("/calibrations/current").json()
     assert current["target"] == "qpu.aria-1" and "." in current["date"] and current["qubits"] == 25
+
+
+def test_harmony_is_listed_as_retired_and_takes_no_new_work(server: Server, api: httpx.Client, key: str) -> None:
+    """IonQ retired Harmony in 2024: the spec's backend status ``retired``; its record stays readable,
+    but jobs, clones, sessions and estimates naming it are refused, naming the field, at both versions."""
+    with httpx.Client(base_url=server.url) as anon:
+        listed = {b["backend"]: b for b in anon.get("/v0.4/backends").json()}
+        harmony = listed.pop("qpu.harmony")
+        assert harmony["status"] == "retired" and harmony["qubits"] == 11
+        assert harmony["supported_error_mitigations"] == []
+        assert {b["status"] for b in listed.values()} == {"available"}
+        assert anon.get("/v0.4/backends/qpu.harmony").json() == harmony
+        assert {b["backend"]: b["status"] for b in anon.get("/v0.3/backends").json()}["qpu.harmony"] == "retired"
+        [record] = anon.get("/v0.4/backends/qpu.harmony/characterizations").json()["characterizations"]
+        assert record["qubits"] == 11
+    done = wait_for(api, api.post("/jobs", json=bell()).json()["id"])
+    refused = [
+        api.post("/jobs", json=bell(backend="qpu.harmony")),
+        api.post(f"/jobs/{done['id']}/clone", json={"backend": "qpu.harmony"}),
+        api.post("/sessions", json={"backend": "qpu.harmony"}),
+        api.get("/jobs/estimate", params={"backend": "qpu.harmony"}),
+    ]
+    for r in refused:
+        assert r.status_code == 400 and r.json()["validation"]["keys"] == ["backend"], r.text
+        assert "retired" in r.json()["message"] and "qpu.aria-1" in r.json()["message"]
+    with httpx.Client(base_url=server.url + "/v0.3", headers={"Authorization": f"apiKey {key}"}) as v3:
+        r = v3.post("/jobs", json={"target": "qpu.harmony", "input": {"qubits": 1, "circuit": []}})
+    assert r.status_code == 400 and r.json()["validation"]["keys"] == ["target"] and "retired" in r.json()["message"]

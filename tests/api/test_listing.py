@@ -77,3 +77,26 @@ def test_last_page_next_is_null_but_absent_for_cirq(server: Server, key: str) ->
         page = cirq.request("GET", "/jobs", content=json.dumps({"limit": 1000}),
                             headers={"Content-Type": "application/json"}).json()
         assert "next" not in page and len(page["jobs"]) == 1
+
+
+def test_list_entries_are_the_jobs_as_read_one_by_one(api: httpx.Client) -> None:
+    """A listed job carries the same fields as ``GET /jobs/{id}`` (``output`` with a debiased run's
+    variants included) except ``child_job_ids``, which the spec's list entry (``BaseJob``) lacks."""
+    ones = {"gateset": "qis", "qubits": 3, "circuit": [{"gate": "x", "targets": [0, 1, 2]}]}
+    multi = {"type": "ionq.multi-circuit.v1", "backend": "qpu.aria-1", "shots": 600,
+             "input": {"gateset": "qis", "circuits": [{"circuit": [{"gate": "x", "target": 0}]}]}}
+    bodies = [bell(backend="qpu.aria-1", shots=600, input=ones), bell(backend="qpu.aria-1", shots=100, input=ones),
+              bell(), multi]
+    ids = [wait_for(api, api.post("/jobs", json=b).json()["id"])["id"] for b in bodies]
+    page = api.get("/jobs").json()
+    assert_valid(page, "GetJobsResponse")
+    listed = {j["id"]: j for j in page["jobs"]}
+    for job_id in ids:
+        single = api.get(f"/jobs/{job_id}").json()
+        assert listed[job_id] == {k: v for k, v in single.items() if k != "child_job_ids"}
+    debiased = listed[ids[0]]["output"]["error_mitigation"]["debiasing"]
+    assert len(debiased["variants"]) == 4 and debiased["aggregation_method"] == "average"
+    assert listed[ids[1]]["output"] == {} and listed[ids[2]]["output"] == {}  # < 500 shots; simulator
+    child = api.get(f"/jobs/{ids[3]}").json()["child_job_ids"][0]
+    [entry] = api.get("/jobs", params={"parent_job_id": ids[3]}).json()["jobs"]
+    assert entry["output"] == api.get(f"/jobs/{child}").json()["output"] != {}  # per child, as in GET

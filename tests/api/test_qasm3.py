@@ -7,7 +7,7 @@ import pytest
 
 from spec import RESULT_FORMATS as FORMATS
 from spec import assert_valid
-from support import wait_for
+from support import Server, wait_for
 
 HEADER = 'OPENQASM 3.0;\ninclude "stdgates.inc";\n'
 
@@ -123,6 +123,48 @@ def test_emulated_qpu_answers_with_counts(api: httpx.Client) -> None:
     probabilities = api.get(f"/jobs/{job['id']}/results/probabilities").json()
     histogram = api.get(f"/jobs/{job['id']}/results/histogram").json()
     assert {k: p * 64 for k, p in probabilities.items()} == histogram
+
+
+def test_static_programs_run_under_the_noise_model(api: httpx.Client) -> None:
+    """A static program under a noise model runs the same trajectories as a JSON circuit: noisy
+    shots leave the ideal outcomes, and the same seed gives the same histogram."""
+    ghz = "qubit[5] q;\nbit[5] c;\nh q[0];\n" + "".join(f"cx q[{i}], q[{i + 1}];\n" for i in range(4))
+    body = qasm3(ghz + "c = measure q;\n", shots=2000, noise={"model": "aria-1", "seed": 42})
+    job = run(api, body)
+    histogram = artifact(api, job, "ionq.result.histogram.json.v2")["histogram"]["registers"]["c"]
+    assert sum(histogram.values()) == 2000 and set(histogram) > {"00000", "11111"}
+    assert artifact(api, run(api, body), "ionq.result.histogram.json.v2")["histogram"]["registers"]["c"] == histogram
+    circuit = {"type": "ionq.circuit.v1", "backend": "simulator", "shots": 2000, "noise": {"model": "aria-1", "seed": 42},
+               "input": {"qubits": 5, "circuit": [{"gate": "h", "target": 0}] + [
+                   {"gate": "cnot", "control": i, "target": i + 1} for i in range(4)]}}
+    same = api.get(f"/jobs/{run(api, circuit)['id']}/results/histogram").json()
+    assert api.get(f"/jobs/{job['id']}/results/histogram").json() == same  # the same run as the JSON circuit
+
+
+def test_static_programs_are_debiased_on_an_emulated_qpu(api: httpx.Client, server: Server) -> None:
+    """On a QPU a static program gets the machine's systematics, readout and (QIS, ≥ 500 shots)
+    debiasing; variants are voted over per classical record, so ``sharpen`` returns the ideal
+    record — here q[1] (basis state 2) lands in record bit 2 (register b)."""
+    source = "qubit[3] q;\nbit[2] a;\nbit[1] b;\nx q[1];\nb[0] = measure q[1];\na[0] = measure q[0];\na[1] = measure q[2];\n"
+    job = run(api, qasm3(source, backend="qpu.aria-1", shots=1000))
+    variants = job["output"]["error_mitigation"]["debiasing"]["variants"]
+    assert len(variants) == 4 and sum(v["shots"] for v in variants) == 1000
+    averaged = api.get(f"/jobs/{job['id']}/results/probabilities").json()
+    assert len(averaged) > 1 and 0.9 < averaged["4"] < 1
+    sharp = {"sharpen": "true"}
+    assert api.get(f"/jobs/{job['id']}/results/probabilities", params=sharp).json() == {"4": 1.0}
+    v2 = api.get(f"/jobs/{job['id']}/artifacts/ionq.result.probabilities.json.v2", params=sharp).json()
+    assert v2["probabilities"]["registers"] == {"a": {"00": 1.0}, "b": {"1": 1.0}, "output_all": {"100": 1.0}}
+    histogram = api.get(f"/jobs/{job['id']}/results/histogram", params=sharp).json()
+    assert histogram == {"4": 1000}
+    # The machine's time, as for a JSON circuit: gates, readout and reset per shot.
+    assert job["execution_duration_ms"] == job["predicted_execution_duration_ms"] > 0
+    # Dynamic programs run their ideal statistics: no variants, and v0.3 reports debias off.
+    dynamic = run(api, qasm3("qubit[1] q;\nbit[2] c;\nx q[0];\nc[0] = measure q[0];\nreset q[0];\n"
+                             "c[1] = measure q[0];\n", backend="qpu.aria-1", shots=1000))
+    assert dynamic["output"] == {} and api.get(f"/jobs/{dynamic['id']}/results/histogram").json() == {"1": 1000}
+    v3 = httpx.get(f"{server.url}/v0.3/jobs/{dynamic['id']}", headers=api.headers)
+    assert v3.json()["error_mitigation"] == {"debias": False}
 
 
 def test_gate_definitions_modifiers_and_physical_qubits(api: httpx.Client) -> None:

@@ -149,6 +149,9 @@ def test_debiased_qpu_job_records_variants_and_sharpens(api: httpx.Client) -> No
     averaged = api.get(f"/jobs/{job['id']}/results/probabilities").json()
     assert sum(averaged.values()) == pytest.approx(1) and 0.9 < averaged["7"] < 1
     assert api.get(f"/jobs/{job['id']}/results/probabilities", params={"sharpen": "true"}).json() == {"7": 1.0}
+    assert api.get(f"/jobs/{job['id']}/results/probabilities", params={"sharpen": "False"}).json() == averaged
+    junk = api.get(f"/jobs/{job['id']}/results/probabilities", params={"sharpen": "yes"})
+    assert junk.status_code == 400 and junk.json()["validation"] == {"keys": ["sharpen"], "source": "query"}
     # Off: explicitly, below 500 shots, and always on the simulator.
     for change in ({"settings": {"error_mitigation": {"debiasing": False}}}, {"shots": 499},
                    {"backend": "simulator", "noise": {"model": "aria-1"}}):

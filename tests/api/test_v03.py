@@ -175,6 +175,32 @@ def test_debias_is_the_cores_debiasing_setting(server: Server, key: str, v3: htt
         assert v3.get(f"/jobs/{made4}").json()["error_mitigation"] == {"debias": True}
 
 
+def test_debias_echoes_the_effective_state(server: Server, key: str, v3: httpx.Client) -> None:
+    """IonQ's defaults and limits, applied at submission: on for QIS QPU jobs of ≥ 500 shots unless
+    turned off, off for native-gate jobs unless turned on, never below 500 shots or on the simulator.
+    The state shows from submission on (lists too), and is what the job runs: variants iff true."""
+    native = {"format": "ionq.circuit.v0", "gateset": "native", "qubits": 2,
+              "circuit": [{"gate": "ms", "targets": [0, 1], "phases": [0, 0]}]}
+    cases = [
+        (bell03(target="qpu.aria-1", shots=600), True),  # the QIS default
+        (bell03(target="qpu.aria-1", shots=600, error_mitigation={"debias": False}), False),
+        (bell03(target="qpu.aria-1", shots=499, error_mitigation={"debias": True}), False),  # cannot below 500
+        (bell03(target="simulator", shots=600, error_mitigation={"debias": True}), False),
+        (bell03(target="qpu.aria-1", shots=600, input=native), False),  # the native default
+        (bell03(target="qpu.aria-1", shots=600, input=native, error_mitigation={"debias": True}), True),
+    ]
+    ids = [v3.post("/jobs", json=body).json()["id"] for body, _ in cases]
+    expected = [on for _, on in cases]
+    assert [v3.get(f"/jobs/{i}").json()["error_mitigation"] for i in ids] == [{"debias": on} for on in expected]
+    listed = {j["id"]: j["error_mitigation"]["debias"] for j in v3.get("/jobs").json()["jobs"]}
+    assert [listed[i] for i in ids] == expected
+    with server.client(key) as v4:
+        ran = [bool(wait_for(v4, i)["output"]) for i in ids]  # output.error_mitigation iff debiased
+        assert ran == expected
+        made4 = v4.post("/jobs", json=bell(backend="qpu.forte-1", shots=800)).json()["id"]
+    assert v3.get(f"/jobs/{made4}").json()["error_mitigation"] == {"debias": True}
+
+
 # -- one core: either version reads, lists, cancels and deletes the other's jobs ----------
 
 def test_v04_jobs_through_v03(server: Server, key: str, v3: httpx.Client) -> None:
@@ -393,7 +419,8 @@ def test_backends_need_no_key_and_link_characterizations(server: Server, v3: htt
     names = [b["backend"] for b in backends]
     assert names[0] == "simulator" and "qpu.aria-1" in names
     for b in backends:
-        assert b["status"] == "available" and isinstance(b["last_updated"], int) and b["qubits"] > 0
+        assert b["status"] == ("retired" if b["backend"] == "qpu.harmony" else "available")
+        assert isinstance(b["last_updated"], int) and b["qubits"] > 0
         assert b["degraded"] is False and isinstance(b["average_queue_time"], int)
         url = b["characterization_url"]  # every backend, the ideal simulator included
         assert url.startswith("/characterizations/")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cirq
 import cirq_ionq
+import httpx
 import pytest
 
 from support import Server
@@ -70,3 +71,52 @@ def test_current_calibration(service: cirq_ionq.Service) -> None:
     calibration = service.get_current_calibration()
     assert calibration.num_qubits() == 25 and calibration.target() == "qpu.aria-1"
     assert len(calibration.connectivity()) == 25 * 24  # all-to-all, both orders
+
+
+def ghz(n: int) -> cirq.Circuit:
+    qs = cirq.LineQubit.range(n)
+    return cirq.Circuit(cirq.H(qs[0]), *(cirq.CNOT(a, b) for a, b in zip(qs, qs[1:])), cirq.measure(*qs, key="m"))
+
+
+def all_ones() -> cirq.Circuit:
+    """Ideally always 0b111; on an emulated QPU a few shots read otherwise."""
+    a, b, c = cirq.LineQubit.range(3)
+    return cirq.Circuit(cirq.X(a), cirq.X(c), cirq.CNOT(a, b), cirq.measure(a, b, c, key="m"))
+
+
+def test_noise_model_and_seed_on_the_simulator(service: cirq_ionq.Service, qharbor: Server, key: str) -> None:
+    noise = {"model": "aria-1", "seed": 42}
+    job = service.create_job(ghz(5), repetitions=2000, noise=noise)
+    probabilities = job.results().probabilities()
+    assert set(probabilities) > {0, 31}, "noise puts weight outside the two ideal outcomes"
+    assert all((p * 2000).is_integer() for p in probabilities.values())  # count / shots, like hardware
+    with qharbor.client(key) as api:
+        assert api.get(f"/jobs/{job.job_id()}").json()["noise"] == noise
+    again = service.create_job(ghz(5), repetitions=2000, noise=noise).results().probabilities()
+    assert again == probabilities  # the same seed: the same histogram
+    other = service.create_job(ghz(5), repetitions=2000, noise={"model": "aria-1", "seed": 43})
+    assert other.results().probabilities() != probabilities
+    ideal = service.create_job(ghz(5), repetitions=2000, noise={"model": "ideal"}).results().probabilities()
+    assert ideal == pytest.approx({0: 0.5, 31: 0.5})
+
+
+def test_error_mitigation_and_sharpen_on_an_emulated_qpu(service: cirq_ionq.Service, qharbor: Server,
+                                                          key: str) -> None:
+    job = service.create_job(all_ones(), repetitions=1000, target="qpu.aria-1",
+                             error_mitigation={"debiasing": True})
+    averaged = job.results().counts(key="m")
+    assert sum(averaged.values()) == 1000 and len(averaged) > 1 and averaged.most_common(1)[0][0] == 7
+    assert job.results(sharpen=True).counts(key="m") == {7: 1000}  # each variant votes for 0b111
+    with qharbor.client(key) as api:
+        ran = api.get(f"/jobs/{job.job_id()}").json()
+    assert ran["settings"]["error_mitigation"] == {"debiasing": True}
+    assert len(ran["output"]["error_mitigation"]["debiasing"]["variants"]) == 4
+    sharpened = service.run(all_ones(), repetitions=1000, target="qpu.aria-1", sharpen=True)
+    assert sharpened.histogram(key="m") == {7: 1000}  # QIS with 1000 shots: debiased by default
+
+    plain = service.create_job(all_ones(), repetitions=1000, target="qpu.aria-1",
+                               error_mitigation={"debiasing": False})
+    counts = plain.results().counts(key="m")
+    assert len(counts) > 1 and plain.results(sharpen=True).counts(key="m") == counts
+    with qharbor.client(key) as api:
+        assert api.get(f"/jobs/{plain.job_id()}").json()["output"] == {}

@@ -64,3 +64,45 @@ def test_batch_of_tapes(key: str) -> None:
         tapes.append(qml.tape.QuantumScript(ops, [qml.probs(wires=[0])], shots=50))
     results = qml.execute(tapes, dev)
     np.testing.assert_allclose(np.array(results), [[1, 0], [0, 1]], atol=1e-9)
+
+
+def _ghz_probs(dev) -> np.ndarray:  # type: ignore[no-untyped-def]
+    @qml.set_shots(2000)
+    @qml.qnode(dev)
+    def ghz():  # type: ignore[no-untyped-def]
+        qml.Hadamard(0)
+        for q in range(4):
+            qml.CNOT([q, q + 1])
+        return qml.probs(wires=range(5))
+
+    return ghz()
+
+
+def test_noise_model_and_seed(key: str) -> None:
+    noisy = _ghz_probs(qml.device("ionq.simulator", wires=5, api_key=key, noise_model="aria-1", noise_seed=42))
+    assert np.count_nonzero(noisy) > 2 and noisy[0] + noisy[31] < 1, "noise puts weight outside 0 and 31"
+    np.testing.assert_array_equal(np.rint(noisy * 2000), noisy * 2000)  # count / shots, like hardware
+    again = _ghz_probs(qml.device("ionq.simulator", wires=5, api_key=key, noise_model="aria-1", noise_seed=42))
+    np.testing.assert_array_equal(again, noisy)  # the same seed: the same histogram
+    other = _ghz_probs(qml.device("ionq.simulator", wires=5, api_key=key, noise_model="aria-1", noise_seed=43))
+    assert not np.array_equal(other, noisy)
+
+
+@pytest.mark.parametrize("sharpen", [False, True])
+def test_error_mitigation_and_sharpen_on_an_emulated_qpu(key: str, sharpen: bool) -> None:
+    dev = qml.device("ionq.qpu", backend="aria-1", wires=3, api_key=key,
+                     error_mitigation={"debiasing": True}, sharpen=sharpen)
+
+    @qml.set_shots(1000)
+    @qml.qnode(dev)
+    def ones():  # type: ignore[no-untyped-def]
+        qml.PauliX(0)
+        qml.PauliX(2)
+        qml.CNOT([0, 1])
+        return qml.probs(wires=range(3))
+
+    probs = ones()
+    if sharpen:  # each debiasing variant votes for 0b111
+        np.testing.assert_array_equal(probs, [0, 0, 0, 0, 0, 0, 0, 1])
+    else:  # the variants' average: mostly 0b111, with readout and gate errors elsewhere
+        assert 0.9 < probs[7] < 1 and np.count_nonzero(probs) > 1

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 
+import httpx
 import pytest
 from qiskit import QuantumCircuit
-from qiskit_ionq import IonQProvider
+from qiskit_ionq import ErrorMitigation, IonQProvider
 
 
 @pytest.fixture
@@ -22,6 +23,29 @@ def bell() -> QuantumCircuit:
     qc.cx(0, 1)
     qc.measure([0, 1], [0, 1])
     return qc
+
+
+def ghz(n: int) -> QuantumCircuit:
+    qc = QuantumCircuit(n, n, name="ghz")
+    qc.h(0)
+    for q in range(n - 1):
+        qc.cx(q, q + 1)
+    qc.measure(range(n), range(n))
+    return qc
+
+
+def all_ones() -> QuantumCircuit:
+    """Ideally always ``111``; on an emulated QPU a few shots read otherwise."""
+    qc = QuantumCircuit(3, 3, name="ones")
+    qc.x([0, 2])
+    qc.cx(0, 1)
+    qc.measure(range(3), range(3))
+    return qc
+
+
+def stored(base_url: str, key: str, job_id: str) -> dict:
+    """The job as the server reports it (what the client sent, and what it ran)."""
+    return httpx.get(f"{base_url}/jobs/{job_id}", headers={"Authorization": f"apiKey {key}"}).json()
 
 
 def test_bell_counts_on_the_ideal_simulator(provider: IonQProvider) -> None:
@@ -164,3 +188,41 @@ def test_a_twenty_qubit_job_is_done_by_the_first_poll(provider: IonQProvider) ->
     counts = backend.run(qc, shots=100).get_counts()
     assert time.monotonic() - start < 4.5
     assert set(counts) <= {"0" * 20, "1" * 20}
+
+
+def test_noise_model_and_seed_on_the_simulator(provider: IonQProvider, base_url: str, key: str) -> None:
+    """``noise_model`` (backend option or run kwarg); the noise seed is the backend's ``sampler_seed``
+    option (qiskit-ionq 1.1.1 has no ``noise_seed``: it sends ``noise.seed = options.sampler_seed``)."""
+    backend = provider.get_backend("ionq_simulator")
+    backend.set_options(noise_model="aria-1", sampler_seed=42)
+    job = backend.run(ghz(5), shots=2000)
+    counts = job.get_counts()
+    assert sum(counts.values()) == 2000
+    assert set(counts) > {"00000", "11111"}, "noise puts shots outside the two ideal outcomes"
+    assert stored(base_url, key, job.job_id())["noise"] == {"model": "aria-1", "seed": 42}
+    assert backend.run(ghz(5), shots=2000).get_counts() == counts  # the same seed: the same histogram
+    backend.set_options(sampler_seed=43)
+    assert backend.run(ghz(5), shots=2000).get_counts() != counts
+    harmony = backend.run(ghz(5), shots=2000, noise_model="harmony")
+    assert stored(base_url, key, harmony.job_id())["noise"] == {"model": "harmony", "seed": 43}
+    worse = harmony.get_counts()  # harmony's errors are ~3x aria-1's
+    assert worse["00000"] + worse["11111"] < counts["00000"] + counts["11111"]
+
+
+def test_error_mitigation_and_sharpen_on_an_emulated_qpu(provider: IonQProvider, base_url: str, key: str) -> None:
+    backend = provider.get_backend("ionq_qpu.aria-1")
+    job = backend.run(all_ones(), shots=1000, error_mitigation=ErrorMitigation.DEBIASING)
+    averaged = job.get_counts()
+    assert sum(averaged.values()) == 1000 and len(averaged) > 1 and max(averaged, key=averaged.get) == "111"
+    assert job.result(sharpen=True).get_counts() == {"111": 1000}  # each variant votes for 111
+    assert job.result(sharpen=False).get_counts() == averaged
+    ran = stored(base_url, key, job.job_id())
+    assert ran["settings"]["error_mitigation"] == {"debiasing": True}
+    variants = ran["output"]["error_mitigation"]["debiasing"]["variants"]
+    assert len(variants) == 4 and sum(v["shots"] for v in variants) == 1000
+
+    plain = backend.run(all_ones(), shots=1000, error_mitigation=ErrorMitigation.NO_DEBIASING)
+    counts = plain.get_counts()
+    assert len(counts) > 1 and plain.result(sharpen=True).get_counts() == counts  # nothing to vote over
+    ran = stored(base_url, key, plain.job_id())
+    assert ran["settings"]["error_mitigation"] == {"debiasing": False} and ran["output"] == {}

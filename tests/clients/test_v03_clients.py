@@ -77,6 +77,21 @@ def test_qiskit_qpu_backend(qiskit_v03: Path, qharbor: Server, key: str, tmp_pat
     assert sum(counts.values()) == 100 and counts.get("00", 0) + counts.get("11", 0) >= 90
 
 
+def test_qiskit_error_mitigation_and_sharpen(qiskit_v03: Path, qharbor: Server, key: str, tmp_path: Path) -> None:
+    """``error_mitigation=ErrorMitigation.DEBIASING`` (v0.3's top-level ``{"debias": true}``) on an
+    emulated QPU, ``result(sharpen=True)``; the job reports the state it ran with at both versions."""
+    out = qiskit(qiskit_v03, "debias", qharbor, key, tmp_path)
+    on, off = out["DEBIASING"], out["NO_DEBIASING"]
+    assert len(on["averaged"]) > 1 and max(on["averaged"], key=on["averaged"].get) == "111"
+    assert on["sharpened"] == {"111": 1000}  # each variant votes for 111
+    assert len(off["averaged"]) > 1 and off["sharpened"] == off["averaged"]  # nothing to vote over
+    with v04(qharbor, key) as api, httpx.Client(base_url=qharbor.url + "/v0.3",
+                                               headers={"Authorization": f"apiKey {key}"}) as v3:
+        for run, debias in ((on, True), (off, False)):
+            assert v3.get(f"/jobs/{run['id']}").json()["error_mitigation"] == {"debias": debias}
+            assert bool(api.get(f"/jobs/{run['id']}").json()["output"]) is debias
+
+
 def test_qiskit_cancel(qiskit_v03: Path, idle_qharbor: Server, tmp_path: Path) -> None:
     key = create_key(idle_qharbor.storage)
     out = qiskit(qiskit_v03, "cancel", idle_qharbor, key, tmp_path)

@@ -108,6 +108,14 @@ async def principal(request: Request) -> Principal:
     return who
 
 
+_FLAGS = {"true": True, "1": True, "false": False, "0": False, "": False}
+
+
 def sharpen(request: Request) -> bool:
-    """The ``sharpen`` query flag of a results read (``true``/``1``, any case)."""
-    return request.query_params.get("sharpen", "").strip().lower() in ("true", "1")
+    """The ``sharpen`` query flag of a results read: ``true``/``1`` or ``false``/``0``, any case
+    (requests sends Python's ``True``); anything else is a 400, not a silent average."""
+    raw = request.query_params.get("sharpen", "")
+    value = _FLAGS.get(raw.strip().lower())
+    if value is None:
+        raise ApiError(400, f"sharpen must be true or false (got {raw!r})", ["sharpen"], "query")
+    return value

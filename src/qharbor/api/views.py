@@ -173,12 +173,12 @@ def characterization(c: Characterization) -> dict[str, Any]:
 def backend(b: Backend, started_at: float) -> dict[str, Any]:
     return {
         "backend": b.name,
-        "status": "available",
+        "status": b.status,
         "qubits": b.qubits,
         "average_queue_time": 0,
         "last_updated": iso(started_at),
         "degraded": False,
         "supported_gates": sorted(QIS_GATES),
         "supported_native_gates": sorted(NATIVE_GATES - {"nop"}),
-        "supported_error_mitigations": ["debiasing"] if b.name.startswith("qpu.") else [],
+        "supported_error_mitigations": ["debiasing"] if b.name.startswith("qpu.") and not b.retired else [],
     }

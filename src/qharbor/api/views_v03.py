@@ -3,7 +3,7 @@
 ionq-v0.3-notes.md §4, §8, §12: ``backend``→``target``, ``started``→``running``, times as
 integer epoch seconds (``request``/``start``/``response``), ``execution_time`` (ms), counts
 at top level, ``children``, ``results_url``, ``failure.error``, ``error_mitigation.debias``
-from ``settings.error_mitigation.debiasing``, and any submitted ``registers`` echoed.
+(whether the job runs debiased, decided at submission), and any submitted ``registers`` echoed.
 """
 
 from __future__ import annotations
@@ -34,13 +34,6 @@ def status(core_status: str) -> str:
     return _STATUS.get(core_status, core_status)
 
 
-def _debias(settings: str | None) -> bool:
-    if not settings or "error_mitigation" not in settings:
-        return False
-    mitigation = orjson.loads(settings).get("error_mitigation")
-    return isinstance(mitigation, dict) and mitigation.get("debiasing") is True
-
-
 def job(record: JobRecord, *, detail: bool = True) -> dict[str, Any]:
     row = record.row
     view: dict[str, Any] = {
@@ -52,7 +45,8 @@ def job(record: JobRecord, *, detail: bool = True) -> dict[str, Any]:
         "qubits": row["qubits"],
         "circuits": row["circuits"],
         "gate_counts": _raw(row["gate_counts"]),
-        "error_mitigation": {"debias": _debias(row["settings"])},
+        # The effective state, as IonQ reports it: defaults and limits applied (not just what was asked).
+        "error_mitigation": {"debias": bool(row["debiasing"])},
         "request": epoch(row["submitted_at"]),
         "execution_time": row["execution_duration_ms"],
     }
@@ -91,7 +85,7 @@ def filtered(view: dict[str, Any], include: str | None, exclude: str | None) -> 
 def backend(b: Backend, started_at: float, characterization_id: str | None) -> dict[str, Any]:
     view: dict[str, Any] = {
         "backend": b.name,
-        "status": "available",
+        "status": b.status,
         "qubits": b.qubits,
         "average_queue_time": 0,
         "last_updated": epoch(started_at),

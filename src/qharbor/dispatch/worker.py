@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -21,7 +22,7 @@ from sqlalchemy import Engine
 
 from .. import engine as sim
 from ..service import characterizations, estimates, qasm3, qasm3_results, results
-from ..service.programs import decode_circuit, noise_model
+from ..service.programs import decode_circuit, noise_model, qasm3_circuit
 from ..settings import Settings
 from ..store import queue
 from ..store.db import Database, reading
@@ -47,24 +48,34 @@ def _systematics(backend: str, model: sim.noise.NoiseModel) -> sim.debias.System
                                   qpu.readout_error)
 
 
-def _debiasing_setting(job: Any) -> bool | None:
-    raw = job.get("settings")
-    mitigation = (orjson.loads(raw) or {}).get("error_mitigation") if raw else None
-    value = mitigation.get("debiasing") if isinstance(mitigation, dict) else None
-    return value if isinstance(value, bool) else None
+Histogram = dict[str, int]
 
 
-def _qpu_run(job: Any, target_id: str, position: int, circuit: sim.Circuit, model: sim.noise.NoiseModel,
-             qpu: characterizations.Characterization, options: dict[str, Any]
-             ) -> tuple[dict[str, float], dict[str, Any] | None]:
-    """One circuit on an emulated QPU: (averaged count/shots map, the debiasing record or None)."""
-    native = any(g.name in ("gpi", "gpi2", "ms") for g in circuit.gates)
-    on = sim.debias.enabled(_debiasing_setting(job), job["shots"], native)
-    runs = sim.debias.run(circuit, _systematics(job["backend"], model), qpu.qubits, job["shots"],
-                          job["seed"] or 0, position, variants=sim.debias.VARIANTS if on else 1, **options)
-    histograms = [h for _, h in runs]
+def _same(histogram: Histogram) -> Histogram:
+    return histogram
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _noisy(job: Any, target_id: str, position: int, circuit: sim.Circuit, model: sim.noise.NoiseModel,
+           qpu: characterizations.Characterization | None, options: dict[str, Any],
+           relabel: Callable[[Histogram], Histogram] = _same) -> dict[str, str]:
+    """One circuit under a noise model, like hardware (count/shots): on the simulator one
+    trajectory per shot; on an emulated QPU with its systematic errors, readout and, if the
+    job is debiased, as variants (engine/debias.py). The documents to store; ``relabel``
+    maps each histogram's outcomes (an OpenQASM 3 program's basis states to its records)."""
+    shots, seed = job["shots"], job["seed"] or 0
+    if qpu is None:
+        counts = relabel(sim.noisy_counts(circuit, model, shots, seed, position, **options))
+        return {"probabilities": _dumps(results.sampled_probabilities(counts, shots))}
+    on = bool(job["debiasing"])  # decided at submission (service/programs.py)
+    runs = sim.debias.run(circuit, _systematics(job["backend"], model), qpu.qubits, shots, seed, position,
+                          variants=sim.debias.VARIANTS if on else 1, **options)
+    histograms = [relabel(h) for _, h in runs]
     if not on:
-        return results.sampled_probabilities(histograms[0], job["shots"]), None
+        return {"probabilities": _dumps(results.sampled_probabilities(histograms[0], shots))}
     record = {
         "variants": [{"variant_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"qharbor:{target_id}:{v}")),
                       "qubit_map": qubit_map, "shots": sum(h.values())}
@@ -72,7 +83,7 @@ def _qpu_run(job: Any, target_id: str, position: int, circuit: sim.Circuit, mode
         "aggregation_method": "average",
         "histograms": histograms,
     }
-    return sim.debias.average(histograms), record
+    return {"probabilities": _dumps(sim.debias.average(histograms)), results.DEBIASING: _dumps(record)}
 
 
 def execute(engine: Engine, job: Any, worker_id: str, settings: Settings) -> None:
@@ -97,25 +108,28 @@ def execute(engine: Engine, job: Any, worker_id: str, settings: Settings) -> Non
                         if not queue.still_running(conn, job_id, worker_id):
                             return
                 remaining = max(settings.job_time_limit_s - (time.monotonic() - started), 0.0)
-                if job["type"] == qasm3.JOB_TYPE:  # OpenQASM 3: per-register results (noise: statistics only)
-                    documents[target_id] = qasm3_results.run(
-                        program, shots=job["shots"], seed=job["seed"] or 0, sampled=model is not None,
-                        time_limit_s=remaining, max_entries=settings.max_result_entries)
-                    continue
-                circuit = decode_circuit(program)
                 options = {"time_limit_s": remaining, "precision": settings.engine_precision,
                            "memory_budget": memory_budget(settings)}
-                if model is None:  # the ideal simulator: exact probabilities
-                    result = sim.probabilities(sim.simulate(circuit, **options), settings.max_result_entries)
-                elif qpu is None:  # noisy simulator, like hardware: count / shots, one trajectory per shot
-                    counts = sim.noisy_counts(circuit, model, job["shots"], job["seed"] or 0, i, **options)
-                    result = results.sampled_probabilities(counts, job["shots"])
-                else:  # an emulated QPU: its systematic errors, readout, and debiasing (engine/debias.py)
+                if job["type"] == qasm3.JOB_TYPE:  # OpenQASM 3: per-register results (qasm3_results)
+                    compiled = qasm3.decode(program)
+                    circuit = qasm3_circuit(None, compiled).circuit  # its gates, as in stats.gate_counts
+                    fixed = qasm3_results.static(compiled) if model is not None else None
+                else:
+                    circuit, fixed = decode_circuit(program), None
+                if qpu is not None:
                     emulated_ms += estimates.circuit_ms(job["backend"], circuit, job["shots"])
-                    result, variants = _qpu_run(job, target_id, i, circuit, model, qpu, options)
-                    if variants is not None:
-                        documents[target_id] = {"debiasing": orjson.dumps(variants).decode()}
-                documents.setdefault(target_id, {})["probabilities"] = orjson.dumps(result).decode()
+                if job["type"] == qasm3.JOB_TYPE and fixed is None:  # ideal, or dynamic: ideal statistics
+                    documents[target_id] = qasm3_results.run(
+                        compiled, shots=job["shots"], seed=job["seed"] or 0, sampled=model is not None,
+                        time_limit_s=remaining, max_entries=settings.max_result_entries)
+                elif fixed is not None:  # a static OpenQASM 3 program under noise: as a circuit
+                    documents[target_id] = {qasm3_results.LAYOUT: fixed.layout, **_noisy(
+                        job, target_id, i, fixed.circuit, model, qpu, options, fixed.recorded)}
+                elif model is None:  # the ideal simulator: exact probabilities
+                    result = sim.probabilities(sim.simulate(circuit, **options), settings.max_result_entries)
+                    documents[target_id] = {"probabilities": _dumps(result)}
+                else:
+                    documents[target_id] = _noisy(job, target_id, i, circuit, model, qpu, options)
         with engine.begin() as conn:
             # An emulated QPU reports the time the machine would take (gates, readout, reset per shot).
             queue.complete(conn, job_id, worker_id, documents, emulated_ms if qpu else elapsed_ms())

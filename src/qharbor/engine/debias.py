@@ -55,12 +55,22 @@ WEAK_PAIR_FACTOR = 3.0
 READOUT_ASYMMETRY = (0.5, 1.5)
 
 
+#: Gates only IonQ's native gateset has (its ``zz`` reads as QIS ``zz`` once translated).
+NATIVE_ONLY = frozenset({"gpi", "gpi2", "ms"})
+
+
 def enabled(setting: bool | None, shots: int, native: bool) -> bool:
     """IonQ's rule: never below ``MIN_SHOTS``; else as asked, by default on for QIS jobs
     and off for native-gate jobs."""
     if shots < MIN_SHOTS:
         return False
     return (not native) if setting is None else bool(setting)
+
+
+def native(circuit: Circuit) -> bool:
+    """Whether a circuit counts as a native-gate job for :func:`enabled`: it uses a gate only
+    the native gateset has (a native circuit of ``zz`` gates alone counts as QIS)."""
+    return any(g.name in NATIVE_ONLY for g in circuit.gates)
 
 
 @dataclass(frozen=True)

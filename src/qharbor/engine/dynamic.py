@@ -153,11 +153,16 @@ def split_deferred(ops: tuple[Op, ...]) -> tuple[list[Op], list[Measure]]:
     return kept, [m for m in deferred if m.bit is not None]
 
 
-def _is_static(ops: list[Op]) -> bool:
-    return all(isinstance(op, Gate) for op in ops)
+def static_part(program: Program) -> tuple[Circuit, list[Measure]] | None:
+    """A program with nothing dynamic left once its final measurements are deferred, as one
+    circuit plus the measurements that read its final state; None for a dynamic program."""
+    kept, deferred = split_deferred(program.ops)
+    if not all(isinstance(op, Gate) for op in kept):
+        return None
+    return Circuit(program.qubits, tuple(op for op in kept if isinstance(op, Gate))), deferred
 
 
-def _records(indices: np.ndarray, deferred: list[Measure], clbits: int, base: int = 0) -> np.ndarray:
+def records(indices: np.ndarray, deferred: list[Measure], clbits: int, base: int = 0) -> np.ndarray:
     """The classical record of each basis-state index after the deferred measurements."""
     if clbits <= 62:
         rec = np.full(indices.shape, base, dtype=np.int64)
@@ -187,17 +192,17 @@ def outcomes(
     """
     from . import simulate  # the package's entry point (late: this module is imported by it)
 
-    kept, deferred = split_deferred(program.ops)
-    if _is_static(kept):
-        circuit = Circuit(program.qubits, tuple(op for op in kept if isinstance(op, Gate)))
+    static = static_part(program)
+    if static is not None:
+        circuit, deferred = static
         probs = simulate(circuit, time_limit_s=time_limit_s)
         nonzero = np.flatnonzero(probs > 1e-12)
-        records = _records(nonzero, deferred, program.clbits)
-        keys, inverse = np.unique(records, return_inverse=True)
+        keys, inverse = np.unique(records(nonzero, deferred, program.clbits), return_inverse=True)
         weights = np.bincount(inverse.reshape(-1), weights=probs[nonzero])
         if len(keys) > max_entries:
             raise TooComplex(f"the result has {len(keys)} non-zero outcomes, more than the {max_entries} allowed")
         return {int(k): float(w) for k, w in zip(keys.tolist(), weights.tolist())}, True
+    kept, deferred = split_deferred(program.ops)
     histogram = _branch(program.qubits, program.clbits, kept, deferred, shots, rng, time_limit_s)
     if len(histogram) > max_entries:
         raise TooComplex(f"the result has {len(histogram)} distinct outcomes, more than the {max_entries} allowed")
@@ -331,7 +336,7 @@ def _branch(
             probs = (state.real**2 + state.imag**2).reshape(-1)
             drawn = rng.multinomial(count, probs / probs.sum())
             hit = np.flatnonzero(drawn)
-            for rec, c in zip(_records(hit, deferred, clbits, record).tolist(), drawn[hit].tolist()):
+            for rec, c in zip(records(hit, deferred, clbits, record).tolist(), drawn[hit].tolist()):
                 histogram[int(rec)] = histogram.get(int(rec), 0) + int(c)
         else:
             histogram[record] = histogram.get(record, 0) + count

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .. import engine
+from .problems import Problems
 
 
 @dataclass(frozen=True)
@@ -12,6 +14,14 @@ class Backend:
     name: str
     qubits: int
     description: str
+    #: When IonQ retired the machine (its backend is still listed, with its characterization,
+    #: as ``status: "retired"``, but takes no new jobs, sessions or estimates).
+    retired: str | None = None
+
+    @property
+    def status(self) -> str:
+        """The spec's backend status: ``available`` or ``retired``."""
+        return "retired" if self.retired else "available"
 
 
 #: ``simulator`` runs circuits exactly; the ``qpu.*`` names accept the same programs,
@@ -24,6 +34,7 @@ BACKENDS: dict[str, Backend] = {
         Backend("qpu.aria-2", 25, "emulated IonQ Aria 2"),
         Backend("qpu.forte-1", 36, "emulated IonQ Forte 1"),
         Backend("qpu.forte-enterprise-1", 36, "emulated IonQ Forte Enterprise 1"),
+        Backend("qpu.harmony", 11, "IonQ Harmony", retired="2024"),
     )
 }
 
@@ -40,3 +51,16 @@ def resolve(name: str) -> Backend | None:
     if name.startswith("ionq_"):
         name = name[len("ionq_") :]
     return BACKENDS.get(name)
+
+
+def for_new_work(name: Any, p: Problems) -> Backend | None:
+    """The backend a new job, session or estimate names; an unknown or retired one is a
+    problem named ``backend`` (the same rule everywhere work is started)."""
+    found = resolve(name) if isinstance(name, str) else None
+    open_ = ", ".join(b.name for b in BACKENDS.values() if not b.retired)
+    if found is None:
+        p.add("backend", f"unknown backend {name!r} (known: {open_})")
+    elif found.retired:
+        p.add("backend", f"{found.name} was retired in {found.retired} and takes no new jobs (available: {open_})")
+        return None
+    return found

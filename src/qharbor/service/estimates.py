@@ -51,9 +51,7 @@ def circuit_ms(backend: str, circuit: Circuit, shots: int) -> int:
 def estimate(who: Principal, query: dict[str, str]) -> dict[str, Any]:
     """Both response shapes clients read: ionq-core's (spec overlay) and qiskit-ionq's older one."""
     p = Problems("query")
-    found = backends.resolve(query.get("backend", ""))
-    if found is None:
-        p.add("backend", f"unknown backend {query.get('backend')!r} (known: {', '.join(backends.BACKENDS)})")
+    found = backends.for_new_work(query.get("backend", ""), p)
     qubits = _int(query.get("qubits"), "qubits", 25, 1, 64, p)
     shots = _int(query.get("shots"), "shots", 1000, 1, 1_000_000, p)
     gates_1q = _int(query.get("1q_gates"), "1q_gates", 0, 0, 10_000_000, p)

@@ -124,6 +124,7 @@ def _insert(conn: Connection, who: Principal, request: JobRequest) -> str:
         "dry_run": request.dry_run,
         "shots": request.shots,
         "seed": request.seed,
+        "debiasing": request.debiasing,
         "noise": _dumps(request.noise),
         "settings": _dumps(request.settings),
         "status": "submitted",
@@ -183,17 +184,20 @@ def get(db: Database, who: Principal, job_id: str) -> JobRecord:
     if row is None:
         raise JobNotFound(job_id)
     kids = job_store.children(db, job_id) if row["type"] == "ionq.multi-circuit.v1" else None
-    return JobRecord(row, kids, _output(db, row))
+    debiasing = job_store.result(db, job_id, results.DEBIASING) if _may_be_debiased(row) else None
+    return JobRecord(row, kids, _output(debiasing))
 
 
-def _output(db: Database, row: Mapping[str, Any]) -> dict[str, Any] | None:
-    """``output.error_mitigation`` of a finished, debiased circuit on an emulated QPU."""
-    if not str(row["backend"]).startswith("qpu.") or row["status"] != "completed":
+def _may_be_debiased(row: Mapping[str, Any]) -> bool:
+    return str(row["backend"]).startswith("qpu.") and row["status"] == "completed"
+
+
+def _output(debiasing: str | None) -> dict[str, Any] | None:
+    """``output.error_mitigation`` of a finished, debiased circuit on an emulated QPU (one
+    rendering for ``GET /jobs/{id}`` and job lists)."""
+    if debiasing is None:
         return None
-    document = job_store.result(db, row["id"], "debiasing")
-    if document is None:
-        return None
-    record = orjson.loads(document)
+    record = orjson.loads(debiasing)
     return {"error_mitigation": {"debiasing": {"variants": record["variants"],
                                                "aggregation_method": record["aggregation_method"]}}}
 
@@ -262,9 +266,11 @@ def list_jobs(
             session_id=session_id,
             submitter_id=submitter_id,
         )
-    more = len(rows) > size
-    rows = rows[:size]
-    return JobPage([JobRecord(r) for r in rows], _encode_cursor(rows[-1]["seq"]) if more else None)
+        more = len(rows) > size
+        rows = rows[:size]
+        debiased = job_store.documents(conn, [r["id"] for r in rows if _may_be_debiased(r)], results.DEBIASING)
+    records = [JobRecord(r, output=_output(debiased.get(r["id"]))) for r in rows]
+    return JobPage(records, _encode_cursor(rows[-1]["seq"]) if more else None)
 
 
 def cancel(db: Database, who: Principal, ids: list[str]) -> list[str]:
@@ -306,7 +312,7 @@ def result(db: Database, who: Principal, job_id: str, fmt: str = results.PROBABI
         if document is None:  # deleted in between
             raise JobNotFound(job_id)
         if sharpen and row["backend"].startswith("qpu."):
-            document = _sharpened(document, job_store.result(db, job_id, "debiasing"))
+            document = _sharpened(document, job_store.result(db, job_id, results.DEBIASING))
         if fmt == results.PROBABILITIES_V1:
             return document.encode()
         if row["type"] == qasm3.JOB_TYPE:
@@ -321,7 +327,7 @@ def result(db: Database, who: Principal, job_id: str, fmt: str = results.PROBABI
     if any(doc is None for _, doc in parts):
         raise JobNotFound(job_id)
     if sharpen and row["backend"].startswith("qpu."):
-        votes = dict(job_store.child_results(db, job_id, "debiasing"))
+        votes = dict(job_store.child_results(db, job_id, results.DEBIASING))
         parts = [(k, _sharpened(doc, votes.get(k))) for k, doc in parts]  # type: ignore[arg-type]
     if fmt in (results.PROBABILITIES_V1, results.AGGREGATE_V1):
         # Assembled as text: the stored maps are already JSON, in the order the circuits came.

@@ -63,6 +63,7 @@ class JobRequest:
     settings: dict[str, Any]
     metadata: Any  # exactly as submitted (dict or None)
     seed: int  # noise.seed when given, else drawn here: results can always be reproduced
+    debiasing: bool  # runs debiased: IonQ's defaults and limits, decided here once (engine/debias.py)
     circuits: list[CircuitProgram] = field(default_factory=list)
     registers: dict[str, Any] | None = None  # a client's register map, stored and echoed (v0.3)
     #: For ionq.qasm3.v1: the translated program (``circuits`` then holds its gates, for stats).
@@ -284,10 +285,7 @@ class _Options:
 
 
 def _options(body: dict[str, Any], p: Problems) -> _Options:
-    backend_name = body.get("backend")
-    backend = backends.resolve(backend_name) if isinstance(backend_name, str) else None
-    if backend is None:
-        p.add("backend", f"unknown backend {backend_name!r} (known: {', '.join(backends.BACKENDS)})")
+    backend = backends.for_new_work(body.get("backend"), p)
     shots = body.get("shots", DEFAULT_SHOTS)
     if shots is None:
         shots = DEFAULT_SHOTS
@@ -308,6 +306,8 @@ def _options(body: dict[str, Any], p: Problems) -> _Options:
     settings = body.get("settings") or {}
     if not isinstance(settings, dict):
         p.add("settings", "must be an object")
+    else:
+        _check_mitigation(settings.get("error_mitigation"), p)
     noise = body.get("noise")
     if noise is not None:
         if not isinstance(noise, dict):
@@ -324,6 +324,18 @@ def _options(body: dict[str, Any], p: Problems) -> _Options:
     metadata = body.get("metadata")
     _validate_metadata(metadata, p)
     return _Options(backend, name, shots, dry_run, session_id, settings, noise, metadata)
+
+
+def _check_mitigation(mitigation: Any, p: Problems) -> None:
+    """``settings.error_mitigation``: the spec's booleans (a typo must not silently mean the default)."""
+    if mitigation is None:
+        return
+    if not isinstance(mitigation, dict):
+        p.add("settings.error_mitigation", 'must be an object, e.g. {"debiasing": true}')
+        return
+    for flag in ("debiasing", "symmetry_verification"):
+        if mitigation.get(flag) is not None and not isinstance(mitigation[flag], bool):
+            p.add(f"settings.error_mitigation.{flag}", "must be true or false")
 
 
 def _program(program: Any, job_type: Any, limit: int, name: str | None, p: Problems) -> list[CircuitProgram]:
@@ -417,10 +429,21 @@ def _request(job_type: str, o: _Options, circuits: list[CircuitProgram],
         settings=o.settings,
         metadata=o.metadata,
         seed=noise["seed"] if noise and noise.get("seed") is not None else secrets.randbelow(2**31),
+        debiasing=_debiasing(o, circuits, compiled),
         circuits=circuits,
         registers=registers,
         qasm3=compiled,
     )
+
+
+def _debiasing(o: _Options, circuits: list[CircuitProgram], compiled: qasm3.Qasm3Program | None) -> bool:
+    """Emulated QPUs only; a job counts as native when all its circuits do; an OpenQASM 3
+    program only when static (``qasm3_results``: dynamic programs run their ideal statistics)."""
+    assert o.backend is not None
+    if not o.backend.name.startswith("qpu.") or not circuits or (compiled is not None and not compiled.static):
+        return False
+    setting = (o.settings.get("error_mitigation") or {}).get("debiasing") if isinstance(o.settings, dict) else None
+    return engine.debias.enabled(setting, o.shots, all(engine.debias.native(c.circuit) for c in circuits))
 
 
 def parse_job(body: Any) -> JobRequest:

@@ -46,7 +46,7 @@ from typing import Any
 import orjson
 
 from .. import engine
-from ..engine.dynamic import Condition, IfElse, Measure, Op, Program, Reset
+from ..engine.dynamic import Condition, IfElse, Measure, Op, Program, Reset, static_part
 
 JOB_TYPE = "ionq.qasm3.v1"
 MAX_SOURCE_CHARS = 1_000_000  # the reference parser takes ~15 s for this much
@@ -71,6 +71,12 @@ class Qasm3Program:
     @property
     def qubits(self) -> int:
         return self.program.qubits
+
+    @property
+    def static(self) -> bool:
+        """No mid-circuit measurement, reset or feed-forward: one circuit, measured at its end
+        (so it can run under noise, and on an emulated QPU debiased, like a JSON circuit)."""
+        return static_part(self.program) is not None
 
     def gates(self) -> list[engine.Gate]:
         found: list[engine.Gate] = []

@@ -11,6 +11,13 @@ A finished qasm3 job stores two documents:
 * ``registers`` (:data:`LAYOUT`): ``{"registers": [[name, size], ...], "clbits": n,
   "sampled": bool}``, what is needed to split a record into registers.
 
+Under a noise model (a noisy simulator, an emulated QPU) a *static* program — nothing
+dynamic left once its final measurements are deferred — runs as one circuit through the
+same noisy paths as ``ionq.circuit.v1`` (trajectories; on a QPU its systematics, readout
+and debiasing), its histograms relabelled from basis states to records (:class:`Static`).
+A dynamic program there runs ideally, sampled with ``shots``: noise is not modelled
+between mid-circuit measurements.
+
 Every format is derived from those two with the job's seed (the same functions as
 :mod:`.results`), so reads are reproducible and nothing per-shot is stored: v1
 formats key the whole record (decimal, like ``ionq.circuit.v1`` keys basis
@@ -20,12 +27,13 @@ per-shot arrays list bit 0 first) plus ``output_all``, the whole record.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import orjson
 
-from ..engine import dynamic
+from ..engine import Circuit, dynamic
 from . import qasm3, results
 
 LAYOUT = "registers"
@@ -33,10 +41,9 @@ LAYOUT = "registers"
 _BRANCH_STREAM = 0x0A53
 
 
-def run(program_text: str, *, shots: int, seed: int, sampled: bool, time_limit_s: float | None,
+def run(compiled: qasm3.Qasm3Program, *, shots: int, seed: int, sampled: bool, time_limit_s: float | None,
         max_entries: int) -> dict[str, str]:
-    """Simulate a stored qasm3 program; returns the documents to store for the job."""
-    compiled = qasm3.decode(program_text)
+    """Simulate a program ideally (``sampled``: as ``shots`` outcomes); the documents to store."""
     rng = np.random.default_rng([seed, _BRANCH_STREAM])
     distribution, exact = dynamic.outcomes(
         compiled.program, shots, rng, time_limit_s=time_limit_s, max_entries=max_entries)
@@ -44,8 +51,42 @@ def run(program_text: str, *, shots: int, seed: int, sampled: bool, time_limit_s
     if exact and sampled:
         histogram = results.counts(probabilities, shots, seed, 0)
         probabilities = results.sampled_probabilities(histogram, shots)
-    layout = {"registers": compiled.registers, "clbits": compiled.program.clbits, "sampled": not exact}
-    return {"probabilities": orjson.dumps(probabilities).decode(), LAYOUT: orjson.dumps(layout).decode()}
+    return {"probabilities": orjson.dumps(probabilities).decode(), LAYOUT: _layout(compiled, not exact)}
+
+
+def _layout(compiled: qasm3.Qasm3Program, sampled: bool) -> str:
+    return orjson.dumps({"registers": compiled.registers, "clbits": compiled.program.clbits,
+                         "sampled": sampled}).decode()
+
+
+@dataclass(frozen=True)
+class Static:
+    """A static program as one circuit, for the noisy paths: its measurements read the
+    circuit's final state, so a histogram of basis states maps onto one of records."""
+
+    circuit: Circuit
+    deferred: list[dynamic.Measure]
+    clbits: int
+    layout: str  # the LAYOUT document to store with the results
+
+    def recorded(self, histogram: dict[str, int]) -> dict[str, int]:
+        """A basis-state histogram (decimal keys, as the engine returns) as a record histogram."""
+        if not histogram:
+            return {}
+        keys = dynamic.records(np.array([int(k) for k in histogram], dtype=np.int64), self.deferred, self.clbits)
+        out: dict[int, int] = {}
+        for record, count in zip(keys.tolist(), histogram.values()):
+            out[int(record)] = out.get(int(record), 0) + count
+        return {str(r): out[r] for r in sorted(out)}
+
+
+def static(compiled: qasm3.Qasm3Program) -> Static | None:
+    """The program as a :class:`Static`, or None when it is dynamic."""
+    found = dynamic.static_part(compiled.program)
+    if found is None:
+        return None
+    circuit, deferred = found
+    return Static(circuit, deferred, compiled.program.clbits, _layout(compiled, True))
 
 
 def _split(record: int, layout: dict[str, Any]) -> dict[str, tuple[int, int]]:

@@ -34,6 +34,9 @@ CIRCUIT_FORMATS = {
 }
 #: Formats a multi-circuit parent offers (per-circuit maps nested by child id).
 PARENT_FORMATS = {PROBABILITIES_V1: "probabilities", AGGREGATE_V1: None}
+#: The second document of a debiased run on an emulated QPU: its variants (the job's
+#: ``output.error_mitigation``) and their histograms (what ``sharpen=true`` votes over).
+DEBIASING = "debiasing"
 #: The register every qubit of a JSON circuit belongs to.
 REGISTER = "output_all"
 

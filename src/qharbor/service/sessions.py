@@ -43,9 +43,7 @@ def create(db: Database, who: Principal, body: Any) -> RowMapping:
     if not isinstance(body, dict):
         p.add("body", "the request body must be a JSON object with a 'backend'")
         p.raise_if_any()
-    backend = backends.resolve(body.get("backend")) if isinstance(body.get("backend"), str) else None
-    if backend is None:
-        p.add("backend", f"unknown backend {body.get('backend')!r} (known: {', '.join(backends.BACKENDS)})")
+    backend = backends.for_new_work(body.get("backend"), p)
     settings = body.get("settings") or {}
     if not isinstance(settings, dict):
         p.add("settings", "must be an object")

@@ -67,6 +67,15 @@ def result(db: Database, job_id: str, kind: str) -> str | None:
     return found[0]["data"] if found else None
 
 
+def documents(conn: Connection, job_ids: Sequence[str], kind: str) -> dict[str, str]:
+    """One kind of result document for many jobs at once (``{job_id: JSON text}``; a page of a list)."""
+    if not job_ids:
+        return {}
+    stmt = select(results.c.job_id, results.c.data).where(results.c.job_id.in_(list(job_ids)),
+                                                          results.c.kind == kind)
+    return {job_id: data for job_id, data in conn.execute(stmt).tuples()}
+
+
 def child_widths(db: Database, parent_id: str) -> list[int]:
     """Each child's qubit count, in submission order."""
     return [row["qubits"] for row in db.rows(_CHILD_WIDTHS, parent_id=parent_id)]

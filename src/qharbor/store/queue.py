@@ -106,7 +106,7 @@ def claim(conn: Connection, worker_id: str) -> RowMapping | None:
         .values(status="started", worker_id=worker_id, started_at=now, attempts=jobs.c.attempts + 1)
         .returning(
             jobs.c.id, jobs.c.type, jobs.c.program, jobs.c.dry_run, jobs.c.shots, jobs.c.noise,
-            jobs.c.attempts, jobs.c.backend, jobs.c.seed, jobs.c.settings,
+            jobs.c.attempts, jobs.c.backend, jobs.c.seed, jobs.c.debiasing,
         )
     )
     job = conn.execute(stmt).mappings().first()

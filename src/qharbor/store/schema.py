@@ -69,6 +69,8 @@ jobs = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("seed", BigInteger),  # sampling seed: noise.seed, or one drawn at submission
     Column("registers", Text),  # JSON or NULL: client register maps (v0.3 ``registers``), echoed back
+    # Whether the job runs debiased (IonQ's defaults and limits, applied once at submission).
+    Column("debiasing", Boolean, nullable=False, default=False),
 )
 Index("jobs_project_seq", jobs.c.project_id, jobs.c.seq)
 Index("jobs_parent", jobs.c.parent_id, jobs.c.position)

@@ -12,7 +12,7 @@ import sys
 import warnings
 
 from qiskit import QuantumCircuit
-from qiskit_ionq import IonQProvider
+from qiskit_ionq import ErrorMitigation, IonQProvider
 from qiskit_ionq.exceptions import IonQAPIError
 
 
@@ -54,6 +54,20 @@ def main(flow: str, url: str, key: str) -> dict:
         qpu = provider.get_backend("ionq_qpu.aria-1")
         job = qpu.run(bell(), shots=100)
         return {"id": job.job_id(), "counts": {k: int(v) for k, v in job.get_counts().items()}}
+    if flow == "debias":  # error_mitigation on a QPU, then the results averaged and sharpened
+        ones = QuantumCircuit(3, 3, name="ones")
+        ones.x([0, 2])
+        ones.cx(0, 1)
+        ones.measure([0, 1, 2], [0, 1, 2])
+        out = {}
+        for mitigation in ("DEBIASING", "NO_DEBIASING"):
+            job = provider.get_backend("ionq_qpu.aria-1").run(
+                ones, shots=1000, error_mitigation=getattr(ErrorMitigation, mitigation))
+            averaged = job.get_counts()
+            sharpened = job.result(sharpen=True).get_counts()
+            out[mitigation] = {"id": job.job_id(), "averaged": {k: int(v) for k, v in averaged.items()},
+                               "sharpened": {k: int(v) for k, v in sharpened.items()}}
+        return out
     if flow == "cancel":  # against a server without workers: the job is still queued
         job = simulator.run(bell(), shots=10)
         job.cancel()
