@@ -8,6 +8,7 @@ as an n-axis tensor.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pytest
 from scipy.stats import unitary_group
@@ -48,3 +49,14 @@ def test_lane_kernel_matches_a_dense_product(shape: tuple, precision: str, atol:
     assert kernel is kernels.LANE_KERNELS[shape]
     kernel(re, im, *args)
     np.testing.assert_allclose(re + 1j * im, dense(state, targets, m), atol=atol)
+
+
+@pytest.mark.parametrize("precision", ["double", "single"])
+def test_warm_up_prepares_every_lane_kernel(precision: str) -> None:
+    """A worker's warm-up leaves no lane kernel to compile during a job."""
+    from qharbor import engine
+
+    engine.warm_up(precision)
+    dtype = statevector.PRECISIONS[precision]
+    for shape, kernel in kernels.LANE_KERNELS.items():
+        assert any(sig[0].dtype == numba.from_dtype(dtype) for sig in kernel.signatures), shape

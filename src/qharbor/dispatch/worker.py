@@ -171,13 +171,10 @@ class Worker:
             except Exception:  # the database may be briefly unavailable; keep trying
                 log.exception("heartbeat failed")
 
-    @staticmethod
-    def _warm_up() -> None:
+    def _warm_up(self) -> None:
         """Load (or, on a fresh install, compile) the engine's kernels before taking jobs,
         so the first job does not pay for it against its time limit."""
-        for n in (2, 14):  # the small-circuit path and the fused, parallel path
-            gates = (sim.Gate("h", (0,)), sim.Gate("x", (n - 1,), (0,)), sim.Gate("rz", (1,), (), (0.1,)))
-            sim.simulate(sim.Circuit(n, gates))
+        sim.warm_up(self.settings.engine_precision)
 
     def run(self) -> None:
         self._warm_up()

@@ -68,6 +68,7 @@ __all__ = [
     "probabilities",
     "sample",
     "simulate",
+    "warm_up",
 ]
 
 #: Widest register the dense simulator accepts (8 GiB of double-precision amplitudes).
@@ -143,6 +144,11 @@ def simulate(
     np.multiply(im, im, out=im)
     re += im
     return re
+
+
+def warm_up(precision: str = "double") -> None:
+    """Load or compile every CPU kernel a run at ``precision`` may use (worker start-up)."""
+    statevector.warm_up(precision)
 
 
 def evolve(re: np.ndarray, im: np.ndarray, gates: list[Gate] | tuple[Gate, ...],

@@ -117,6 +117,18 @@ def lane_tables(targets: tuple[int, ...], m: np.ndarray, dtype: type) -> tuple:
     return kernel, hpos, o1, o2, np.ascontiguousarray(table.real, dtype), np.ascontiguousarray(table.imag, dtype)
 
 
+def warm_up(precision: str) -> None:
+    """Load (on a fresh install: compile, ~1 s each) every wide-register kernel for
+    ``precision`` by running it once on a tiny state, so no job pays for it."""
+    dtype = PRECISIONS[precision]
+    re, im = np.zeros(64, dtype=dtype), np.zeros(64, dtype=dtype)
+    for targets in [(0,), (1,), (2,), (1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2), (3,), (4, 3)]:
+        _apply(re, im, Op(targets, np.eye(1 << len(targets))))
+    _apply(re, im, Op((4, 3, 0), np.eye(8)))
+    _apply(re, im, Diagonal((0, 5), np.ones(4)))
+    kernels.run_encoded(re, im, encode([Gate("h", (0,)), Gate("x", (1,), (0,))]))
+
+
 def _apply(re: np.ndarray, im: np.ndarray, op: Op | Diagonal) -> None:
     if isinstance(op, Diagonal):
         kernels.diag_parallel(re, im, *_diagonal_table(op, re.shape[0].bit_length() - 1, re.dtype))
