@@ -7,7 +7,7 @@ import pytest
 
 from spec import RESULT_FORMATS as FORMATS
 from spec import assert_valid
-from support import bell, wait_for
+from support import Server, bell, wait_for
 
 
 
@@ -49,6 +49,56 @@ def test_a_seed_reproduces_the_histogram(api: httpx.Client) -> None:
     first, second = _done(api, seeded), _done(api, seeded)
     a, b = (api.get(f"/jobs/{j['id']}/results/histogram").json() for j in (first, second))
     assert a == b and sum(a.values()) == 1000
+
+
+def _ghz5(**fields: object) -> dict:
+    body = bell(shots=2000, **fields)
+    body["input"] = {"gateset": "qis", "qubits": 5, "circuit": [{"gate": "h", "target": 0}] + [
+        {"gate": "cnot", "control": q, "target": q + 1} for q in range(4)]}
+    return body
+
+
+def _clone(api: httpx.Client, job_id: str, overrides: dict) -> dict:
+    r = api.post(f"/jobs/{job_id}/clone", json=overrides)
+    assert r.status_code == 201, r.text
+    return wait_for(api, r.json()["id"])
+
+
+def _outcomes(api: httpx.Client, job: dict) -> tuple[dict, list]:
+    return (api.get(f"/jobs/{job['id']}/results/histogram").json(),
+            api.get(f"/jobs/{job['id']}/results/shots").json())
+
+
+@pytest.mark.parametrize("fields", [{"noise": {"model": "aria-1"}},
+                                    {"noise": {"model": "aria-1", "seed": None}},
+                                    {"backend": "qpu.aria-1"}, {}],
+                         ids=["noisy", "noisy-null-seed", "emulated-qpu", "ideal"])
+def test_a_job_without_a_seed_shows_the_one_it_used_and_replays_with_it(
+        server: Server, key: str, api: httpx.Client, fields: dict) -> None:
+    """The effective seed is the job's ``noise.seed`` (both versions); sending that ``noise`` back with
+    the same program gives the identical histogram and shot list; a clone keeps it too."""
+    body = _ghz5(**fields)
+    job = _done(api, body)
+    assert_valid(job, "SingleCircuitJob")
+    noise = job["noise"]
+    model = "aria-1" if fields else "ideal"  # on qpu.aria-1 the machine's own model
+    assert noise.keys() == {"model", "seed"} and noise["model"] == model
+    assert isinstance(noise["seed"], int) and 1 <= noise["seed"] < 2**31
+    with httpx.Client(base_url=server.url + "/v0.3", headers={"Authorization": f"apiKey {key}"}) as v3:
+        assert v3.get(f"/jobs/{job['id']}").json()["noise"] == noise
+    assert api.get("/jobs", params={"ids": job["id"]}).json()["jobs"][0]["noise"] == noise
+    first = _outcomes(api, job)
+    assert sum(first[0].values()) == 2000
+
+    replay = _done(api, {**body, "noise": noise})
+    assert replay["noise"] == noise and _outcomes(api, replay) == first
+    clone = _clone(api, job["id"], {"name": "again"})
+    assert clone["noise"] == noise and _outcomes(api, clone) == first
+
+    other = _clone(api, job["id"], {"noise": {"model": model, "seed": noise["seed"] ^ 1}})
+    assert other["noise"] == {"model": model, "seed": noise["seed"] ^ 1} and _outcomes(api, other) != first
+    fresh = _done(api, body)
+    assert fresh["noise"]["seed"] != noise["seed"]  # each unseeded submission draws its own
 
 
 def test_emulated_qpu_answers_with_shot_statistics(api: httpx.Client) -> None:

@@ -82,7 +82,8 @@ def test_create_then_read_in_v03_shapes(v3: httpx.Client) -> None:
 
     job = wait_for(v3, created["id"])
     assert job["status"] == "completed" and job["target"] == "simulator" and job["name"] == "bell"
-    assert job["metadata"] == meta and job["shots"] == 100 and job["noise"] == {"model": "ideal"}
+    assert job["metadata"] == meta and job["shots"] == 100
+    assert job["noise"]["model"] == "ideal" and 1 <= job["noise"]["seed"] < 2**31  # the seed drawn for it
     assert job["registers"] == {"meas_mapped": [0, 1]}
     assert job["qubits"] == 2 and job["circuits"] == 1 and job["gate_counts"] == {"1q": 1, "2q": 1}
     assert job["error_mitigation"] == {"debias": False}

@@ -209,6 +209,23 @@ def test_noise_model_and_seed_on_the_simulator(provider: IonQProvider, base_url:
     assert worse["00000"] + worse["11111"] < counts["00000"] + counts["11111"]
 
 
+def test_a_run_without_a_seed_replays_from_the_seed_it_reports(provider: IonQProvider, base_url: str,
+                                                                 key: str) -> None:
+    """Without ``sampler_seed`` qiskit-ionq sends ``noise.seed: null``; the job reports the seed it
+    drew as ``noise.seed``, and running again with ``sampler_seed`` set to it gives the same counts."""
+    backend = provider.get_backend("ionq_simulator")
+    backend.set_options(noise_model="aria-1")
+    first = backend.run(ghz(5), shots=2000)
+    counts = first.get_counts()
+    seed = stored(base_url, key, first.job_id())["noise"]["seed"]
+    assert isinstance(seed, int) and 1 <= seed < 2**31
+    assert backend.retrieve_job(first.job_id()).get_counts() == counts  # the client reads the job back
+    backend.set_options(sampler_seed=seed)
+    again = backend.run(ghz(5), shots=2000)
+    assert stored(base_url, key, again.job_id())["noise"] == {"model": "aria-1", "seed": seed}
+    assert again.get_counts() == counts
+
+
 def test_error_mitigation_and_sharpen_on_an_emulated_qpu(provider: IonQProvider, base_url: str, key: str) -> None:
     backend = provider.get_backend("ionq_qpu.aria-1")
     job = backend.run(all_ones(), shots=1000, error_mitigation=ErrorMitigation.DEBIASING)

@@ -10,7 +10,7 @@ import orjson
 from ..service.backends import Backend
 from ..service import estimates, sessions
 from ..service.characterizations import Characterization
-from ..service.jobs import JobRecord
+from ..service.jobs import JobRecord, effective_noise
 from ..service.programs import NATIVE_GATES, QIS_GATES
 from ..service.results import CIRCUIT_FORMATS, PARENT_FORMATS
 
@@ -97,8 +97,7 @@ def job(record: JobRecord, *, detail: bool = True) -> dict[str, Any]:
         },
         "results": results(row),
     }
-    if row["noise"] is not None:
-        view["noise"] = _raw(row["noise"])
+    view["noise"] = effective_noise(row)  # with the seed it ran with, so it can be replayed
     if detail:
         view["child_job_ids"] = record.child_ids
     return view

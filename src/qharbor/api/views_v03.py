@@ -3,7 +3,8 @@
 ionq-v0.3-notes.md §4, §8, §12: ``backend``→``target``, ``started``→``running``, times as
 integer epoch seconds (``request``/``start``/``response``), ``execution_time`` (ms), counts
 at top level, ``children``, ``results_url``, ``failure.error``, ``error_mitigation.debias``
-(whether the job runs debiased, decided at submission), and any submitted ``registers`` echoed.
+(whether the job runs debiased, decided at submission), ``noise`` with the seed it ran with (as
+v0.4), and any submitted ``registers`` echoed.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import orjson
 
 from ..service.backends import Backend
 from ..service.characterizations import Characterization
-from ..service.jobs import JobRecord
+from ..service.jobs import JobRecord, effective_noise
 
 PREFIX = "/v0.3"
 _STATUS = {"started": "running"}
@@ -53,8 +54,7 @@ def job(record: JobRecord, *, detail: bool = True) -> dict[str, Any]:
     # Absent rather than null where old clients test for presence (cirq: metadata, failure).
     if row["job_metadata"] is not None:
         view["metadata"] = _raw(row["job_metadata"])
-    if row["noise"] is not None:
-        view["noise"] = _raw(row["noise"])
+    view["noise"] = effective_noise(row)  # with the seed it ran with, so it can be replayed
     if row["started_at"] is not None:
         view["start"] = epoch(row["started_at"])
     if row["completed_at"] is not None:

@@ -66,7 +66,7 @@ def _noisy(job: Any, target_id: str, position: int, circuit: sim.Circuit, model:
     trajectory per shot; on an emulated QPU with its systematic errors, readout and, if the
     job is debiased, as variants (engine/debias.py). The documents to store; ``relabel``
     maps each histogram's outcomes (an OpenQASM 3 program's basis states to its records)."""
-    shots, seed = job["shots"], job["seed"] or 0
+    shots, seed = job["shots"], results.seed_of(job)
     if qpu is None:
         counts = relabel(sim.noisy_counts(circuit, model, shots, seed, position, **options))
         return {"probabilities": _dumps(results.sampled_probabilities(counts, shots))}
@@ -120,7 +120,7 @@ def execute(engine: Engine, job: Any, worker_id: str, settings: Settings) -> Non
                     emulated_ms += estimates.circuit_ms(job["backend"], circuit, job["shots"])
                 if job["type"] == qasm3.JOB_TYPE and fixed is None:  # ideal, or dynamic: ideal statistics
                     documents[target_id] = qasm3_results.run(
-                        compiled, shots=job["shots"], seed=job["seed"] or 0, sampled=model is not None,
+                        compiled, shots=job["shots"], seed=results.seed_of(job), sampled=model is not None,
                         time_limit_s=remaining, max_entries=settings.max_result_entries)
                 elif fixed is not None:  # a static OpenQASM 3 program under noise: as a circuit
                     documents[target_id] = {qasm3_results.LAYOUT: fixed.layout, **_noisy(

@@ -106,7 +106,7 @@ def clone(db: Database, who: Principal, job_id: str, overrides: Any, *, move: bo
             "noise": orjson.loads(row["noise"]) if row["noise"] else None,
             "metadata": orjson.loads(row["job_metadata"]) if row["job_metadata"] else None,
         }
-        request = parse_clone(options, overrides, row["type"], circuits, compiled)
+        request = parse_clone(options, overrides, row["type"], circuits, compiled, seed=results.seed_of(row))
         new_id = _insert(conn, who, request)
         if move:
             job_store.remove(conn, who.project_id, [job_id])
@@ -207,6 +207,19 @@ def _sharpened(document: str, debiasing: str | None) -> str:
     if debiasing is None:  # not debiased: sharpening has nothing to vote over
         return document
     return orjson.dumps(engine.debias.sharpen(orjson.loads(debiasing)["histograms"])).decode()
+
+
+def effective_noise(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The job's ``noise`` as it ran, at both API versions: the model, and the seed even when
+    none was sent, so resubmitting the program with this object replays the job exactly.
+
+    On ``qpu.*`` (where a submitted model is ignored) the model is the machine's own."""
+    if row["noise"] is not None:
+        name = orjson.loads(row["noise"])["model"]
+    else:
+        model = noise_model(row["backend"], None)
+        name = model.name if model is not None else "ideal"
+    return {"model": name, "seed": results.seed_of(row)}
 
 
 def exists(db: Database, who: Principal, job_id: str) -> bool:
@@ -320,8 +333,8 @@ def result(db: Database, who: Principal, job_id: str, fmt: str = results.PROBABI
             if layout is None:
                 raise JobNotFound(job_id)
             return orjson.dumps(qasm3_results.render(
-                fmt, orjson.loads(document), orjson.loads(layout), shots=row["shots"], seed=row["seed"] or 0,
-                sampled=is_sampled(row)))
+                fmt, orjson.loads(document), orjson.loads(layout), shots=row["shots"],
+                seed=results.seed_of(row), sampled=is_sampled(row)))
         return orjson.dumps(_render(row, fmt, document, row["qubits"], 0))
     parts = job_store.child_results(db, job_id, "probabilities")
     if any(doc is None for _, doc in parts):
@@ -337,5 +350,5 @@ def result(db: Database, who: Principal, job_id: str, fmt: str = results.PROBABI
 
 
 def _render(row: Mapping[str, Any], fmt: str, document: str, qubits: int, position: int) -> Any:
-    return results.render(fmt, orjson.loads(document), shots=row["shots"], seed=row["seed"] or 0,
+    return results.render(fmt, orjson.loads(document), shots=row["shots"], seed=results.seed_of(row),
                           qubits=qubits, sampled=is_sampled(row), position=position)

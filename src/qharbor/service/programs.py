@@ -62,7 +62,7 @@ class JobRequest:
     noise: dict[str, Any] | None
     settings: dict[str, Any]
     metadata: Any  # exactly as submitted (dict or None)
-    seed: int  # noise.seed when given, else drawn here: results can always be reproduced
+    seed: int  # noise.seed when given, else a clone's source's, else drawn (see draw_seed)
     debiasing: bool  # runs debiased: IonQ's defaults and limits, decided here once (engine/debias.py)
     circuits: list[CircuitProgram] = field(default_factory=list)
     registers: dict[str, Any] | None = None  # a client's register map, stored and echoed (v0.3)
@@ -413,10 +413,21 @@ def qasm3_circuit(name: str | None, compiled: qasm3.Qasm3Program) -> CircuitProg
     return CircuitProgram(name, circuit, gate_counts(circuit))
 
 
+def draw_seed() -> int:
+    """A fresh seed for a job submitted without ``noise.seed``. It is stored and shown as the
+    job's ``noise.seed`` so the job can be replayed; drawn from 1..2^31-1 because that is what
+    every client can send back (pennylane-ionq refuses 0)."""
+    return 1 + secrets.randbelow(2**31 - 1)
+
+
 def _request(job_type: str, o: _Options, circuits: list[CircuitProgram],
-             registers: dict[str, Any] | None = None, compiled: qasm3.Qasm3Program | None = None) -> JobRequest:
+             registers: dict[str, Any] | None = None, compiled: qasm3.Qasm3Program | None = None,
+             seed: int | None = None) -> JobRequest:
+    """``seed``: the one to keep when ``noise.seed`` is not given (a clone replays its source)."""
     assert o.backend is not None
     noise = o.noise
+    if noise and noise.get("seed") is not None:
+        seed = noise["seed"]
     return JobRequest(
         type=job_type,
         backend=o.backend.name,
@@ -428,7 +439,7 @@ def _request(job_type: str, o: _Options, circuits: list[CircuitProgram],
         noise=(noise or {"model": "ideal"}) if o.backend.name == "simulator" else None,
         settings=o.settings,
         metadata=o.metadata,
-        seed=noise["seed"] if noise and noise.get("seed") is not None else secrets.randbelow(2**31),
+        seed=draw_seed() if seed is None else seed,
         debiasing=_debiasing(o, circuits, compiled),
         circuits=circuits,
         registers=registers,
@@ -486,8 +497,10 @@ def _check_noise_cap(options: _Options, circuits: list[CircuitProgram], p: Probl
 
 
 def parse_clone(source: dict[str, Any], overrides: Any, job_type: str, circuits: list[CircuitProgram],
-                compiled: qasm3.Qasm3Program | None = None) -> JobRequest:
-    """A new job running ``circuits`` again: the source's options, with ``overrides`` applied."""
+                compiled: qasm3.Qasm3Program | None = None, *, seed: int) -> JobRequest:
+    """A new job running ``circuits`` again: the source's options, with ``overrides`` applied.
+
+    It keeps the source's effective ``seed`` (a replay) unless the overrides give ``noise.seed``."""
     p = Problems()
     if overrides is not None and not isinstance(overrides, dict):
         p.add("body", "the request body must be a JSON object of fields to change")
@@ -499,7 +512,7 @@ def parse_clone(source: dict[str, Any], overrides: Any, job_type: str, circuits:
             p.add("backend", f"the job needs {widest} qubits; {options.backend.name} has {options.backend.qubits}")
     _check_noise_cap(options, circuits, p)
     p.raise_if_any()
-    return _request(job_type, options, circuits, compiled=compiled)
+    return _request(job_type, options, circuits, compiled=compiled, seed=seed)
 
 
 def _registers(item: dict[str, Any]) -> dict[str, Any] | None:

@@ -11,6 +11,7 @@ arrays list bit 0 first.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,12 @@ PARENT_FORMATS = {PROBABILITIES_V1: "probabilities", AGGREGATE_V1: None}
 DEBIASING = "debiasing"
 #: The register every qubit of a JSON circuit belongs to.
 REGISTER = "output_all"
+
+
+def seed_of(job: Mapping[str, Any]) -> int:
+    """The seed a stored job's results are drawn with: its ``noise.seed``, else the one drawn at
+    submission (rows from before seeds were recorded use 0)."""
+    return job["seed"] or 0
 
 
 def _rng(seed: int, position: int) -> np.random.Generator:
