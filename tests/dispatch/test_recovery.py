@@ -15,9 +15,10 @@ from support import QHARBOR, Server, bell, create_key, wait_for
 pytestmark = pytest.mark.timeout(300)
 
 
-def slow_job(qubits: int = 22, rounds: int = 14) -> dict:
+def slow_job(qubits: int = 22, rounds: int = 24) -> dict:
     """A few seconds of simulation that ends in |0...0>: ladders of cnots up and back down,
-    which gate fusion cannot collapse (neighbouring cnots share one qubit only)."""
+    which gate fusion cannot collapse (neighbouring cnots share one qubit only). It must
+    outlast the 2 s long poll of ``GET /jobs/{id}``, or ``wait_for`` never sees it started."""
     ladder = [{"gate": "cnot", "control": q, "target": q + 1} for q in range(qubits - 1)]
     gates = (ladder + ladder[::-1]) * rounds
     body = bell()

@@ -85,13 +85,6 @@ _jit = numba.njit(fastmath=True, cache=True, nogil=True)
 _inline = numba.njit(fastmath=True, cache=True, nogil=True, inline="always")
 
 
-@_inline
-def _deposit(o, pos):  # pragma: no cover - compiled
-    for p in pos:
-        o = ((o >> p) << (p + 1)) | (o & ((1 << p) - 1))
-    return o
-
-
 #: Amplitudes per chunk in the lane kernels: qubits 0-2 vary within a chunk.
 LANES = 8
 _L = tuple(np.uint64(i) for i in range(LANES))
