@@ -45,6 +45,8 @@ DIAG_HIGH = 8
 
 def _diagonal(op: Op) -> np.ndarray | None:
     m = op.matrix
+    if m.shape[0] == 2:  # the common case, without two counting passes
+        return np.diagonal(m) if m[0, 1] == 0 and m[1, 0] == 0 else None
     d = np.diagonal(m)
     return d if np.count_nonzero(m) == np.count_nonzero(d) else None
 
@@ -85,7 +87,8 @@ def group_diagonals(ops: Iterable[Op], max_size: int) -> Iterator[Op | Diagonal]
     for op in ops:
         d = _diagonal(op)
         if d is None:
-            yield from flush()
+            if run:
+                yield from flush()
             yield op
             continue
         touched = set(op.targets) | set(op.controls)
@@ -186,7 +189,8 @@ def fuse(ops: Iterable[Op | Diagonal], max_size: int, tick: Callable[[], None] |
             yield from close(qubits)
             yield op
             continue
-        op = absorb_controls(op)
+        if op.controls:
+            op = absorb_controls(op)
         touching: list[Op] = []
         for q in qubits:
             b = blocks.get(q)
