@@ -25,11 +25,21 @@ per machine):
 * **Asymmetric readout**: a measured 1 reads 0 with probability 1.5·e and a 0 reads
   1 with 0.5·e, e the published SPAM error (the average stays e).
 
-Without debiasing, logical qubit q runs on physical qubit q. With it, the job runs
-as ``VARIANTS`` variants, each on a random (seeded) assignment of logical to
-physical qubits; each variant's outcomes are read back in logical order. Gate
-decomposition variants are not emulated (the systematic errors here do not depend
-on the decomposition).
+Without debiasing, logical qubit q runs on physical qubit q, in the plain frame.
+With it, the job runs as ``VARIANTS`` variants, each on a random (seeded) assignment
+of logical to physical qubits; each variant's outcomes are read back in logical
+order. The gate-decomposition variants are emulated as *frames*: a variant may run
+Z-conjugated on a subset S of its physical qubits, each gate g realised as
+Z_S·g·Z_S (for native gates, the same gates with their phases shifted by half a
+turn). Logically it is the same circuit, and Z commutes with the final Z-basis
+measurement, so outcomes need no flip; but the physical systematics act in the
+logical frame conjugated: over-rotation on a qubit of S becomes
+Z·rx(ε)·Z = rx(−ε), and the weak pair's xx(δ) becomes xx(−δ) when exactly one of
+its two qubits is in S (Z⊗Z leaves it). The depolarizing channel (Pauli, symmetric)
+and readout are unchanged. Variants come in pairs on one assignment, with frames S
+(seeded) and its complement, so every qubit's over-rotation has opposite signs in
+the two and cancels between them at first order — which reassignment alone does not
+do: it only moves each logical qubit's bias to other physical qubits.
 """
 
 from __future__ import annotations
@@ -100,11 +110,13 @@ def systematics(backend: str, qubits: int, model: NoiseModel, error_1q: float, e
                                                      model.max_qubits))
 
 
-def placed(circuit: Circuit, s: Systematics, qubit_map: list[int]) -> tuple[Circuit, frozenset[int]]:
+def placed(circuit: Circuit, s: Systematics, qubit_map: list[int],
+           frame: frozenset[int] = frozenset()) -> tuple[Circuit, frozenset[int]]:
     """The circuit with the systematic errors of its placement (logical q on physical
-    ``qubit_map[q]``) inserted, and the indices of those inserted gates (which get no
-    depolarizing channel of their own)."""
+    ``qubit_map[q]``, Z-conjugated on the physical qubits in ``frame``) inserted, and the
+    indices of those inserted gates (which get no depolarizing channel of their own)."""
     weak = frozenset(s.weak_pair)
+    sign = [-1 if p in frame else 1 for p in qubit_map]  # per logical qubit: its host's frame
     sites: dict[int, list[tuple[int, ...]]] = {}
     for index, qs in error_sites(circuit):
         sites.setdefault(index, []).append(qs)
@@ -116,18 +128,34 @@ def placed(circuit: Circuit, s: Systematics, qubit_map: list[int]) -> tuple[Circ
             for qs in sites.get(index, []):
                 if len(qs) == 2 and frozenset(qubit_map[q] for q in qs) == weak:
                     exempt.add(len(gates))
-                    gates.append(Gate("xx", qs, (), (s.weak_angle,)))
+                    gates.append(Gate("xx", qs, (), (sign[qs[0]] * sign[qs[1]] * s.weak_angle,)))
         for q in gate.controls + gate.targets:
             eps = s.over_rotation[qubit_map[q]]
             if eps:
                 exempt.add(len(gates))
-                gates.append(Gate("rx", (q,), (), (eps,)))
+                gates.append(Gate("rx", (q,), (), (sign[q] * eps,)))
     return Circuit(circuit.qubits, tuple(gates)), frozenset(exempt)
 
 
 def qubit_maps(qubits: int, machine_qubits: int, variants: int, rng: np.random.Generator) -> list[list[int]]:
     """``variants`` random assignments of the logical qubits to distinct physical ones."""
     return [rng.choice(machine_qubits, size=qubits, replace=False).tolist() for _ in range(variants)]
+
+
+def layouts(qubits: int, machine_qubits: int, variants: int,
+            rng: np.random.Generator) -> list[tuple[list[int], frozenset[int]]]:
+    """``variants`` (qubit map, frame) pairs: consecutive variants share a random assignment
+    and run in complementary frames (a seeded half, on average, of its physical qubits, and
+    the rest), so their over-rotations cancel at first order; an odd last one runs alone."""
+    out: list[tuple[list[int], frozenset[int]]] = []
+    while len(out) < variants:
+        qubit_map = rng.choice(machine_qubits, size=qubits, replace=False).tolist()
+        flipped = rng.random(qubits) < 0.5
+        frame = frozenset(p for p, f in zip(qubit_map, flipped.tolist()) if f)
+        out.append((qubit_map, frame))
+        if len(out) < variants:
+            out.append((qubit_map, frozenset(qubit_map) - frame))
+    return out
 
 
 def split(shots: int, variants: int) -> list[int]:
@@ -175,18 +203,36 @@ def sharpen(histograms: list[dict[str, int]]) -> dict[str, float]:
 
 
 def run(circuit: Circuit, s: Systematics, machine_qubits: int, shots: int, seed: int, stream: int = 0,
-        variants: int = 1, **options: object) -> list[tuple[list[int], dict[str, int]]]:
+        variants: int = 1, frames: bool = True, **options: object) -> list[tuple[list[int], dict[str, int]]]:
     """Run ``circuit`` on the emulated machine: ``variants == 1`` in the default layout
-    (logical q on physical q), else as that many debiasing variants. Each variant's
-    (qubit map, histogram in logical bit order) after noise and readout; seeded."""
+    (logical q on physical q, plain frame), else as that many debiasing variants
+    (:func:`layouts`; ``frames=False``: assignments only, no frames, as before frames
+    were emulated). Each variant's (qubit map, histogram in logical bit order) after
+    noise and readout; seeded. :func:`frames_of` gives each one's frame."""
     from . import noisy_counts  # the package's entry point (imported late: it imports this module)
 
     rng = np.random.default_rng([seed, stream, 0x646562])
-    maps = ([list(range(circuit.qubits))] if variants == 1
-            else qubit_maps(circuit.qubits, machine_qubits, variants, rng))
+    plan = _plan(circuit.qubits, machine_qubits, variants, frames, rng)
     out = []
-    for v, (qubit_map, n) in enumerate(zip(maps, split(shots, len(maps)))):
-        noisy, exempt = placed(circuit, s, qubit_map)
+    for v, ((qubit_map, frame), n) in enumerate(zip(plan, split(shots, len(plan)))):
+        noisy, exempt = placed(circuit, s, qubit_map, frame)
         counts = noisy_counts(noisy, s.model, n, seed, stream * 64 + v, exempt=exempt, **options)  # type: ignore[arg-type]
         out.append((qubit_map, readout(counts, circuit.qubits, s, qubit_map, rng)))
     return out
+
+
+def frames_of(qubits: int, machine_qubits: int, seed: int, stream: int = 0, variants: int = 1,
+              frames: bool = True) -> list[list[int]]:
+    """Each variant's frame (its Z-conjugated physical qubits, sorted) when :func:`run` runs
+    with the same arguments — to record beside the qubit maps."""
+    rng = np.random.default_rng([seed, stream, 0x646562])
+    return [sorted(f) for _, f in _plan(qubits, machine_qubits, variants, frames, rng)]
+
+
+def _plan(qubits: int, machine_qubits: int, variants: int, frames: bool,
+          rng: np.random.Generator) -> list[tuple[list[int], frozenset[int]]]:
+    if variants == 1:
+        return [(list(range(qubits)), frozenset())]
+    if not frames:
+        return [(m, frozenset()) for m in qubit_maps(qubits, machine_qubits, variants, rng)]
+    return layouts(qubits, machine_qubits, variants, rng)
