@@ -9,6 +9,17 @@ import pytest
 from support import Postgres, Server, postgres_available
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_kernels() -> None:
+    """Compile the engine's kernels once, here, into numba's on-disk cache. Otherwise each
+    server's workers compile them at start-up (~20 s on a fresh checkout), and servers that
+    tests stop sooner never save them, so every later server pays again."""
+    from qharbor import engine
+
+    for precision in engine.PRECISIONS:
+        engine.warm_up(precision)
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Postgres]:
     reason = postgres_available()

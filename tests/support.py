@@ -115,6 +115,11 @@ class Server:
                 time.sleep(0.1)
         else:
             raise RuntimeError("server did not become healthy:\n" + "".join(self.output))
+        while "".join(self.output).count(" ready\n") < self.workers:  # warmed up, taking jobs
+            if time.monotonic() > deadline + 60:
+                raise RuntimeError("workers did not become ready:\n" + "".join(self.output))
+            time.sleep(0.05)
+            self._drain()
         self._drain()
         printed = re.search(r"Created the first API key.*\n\s+(\S+)", "".join(self.output))
         if printed:

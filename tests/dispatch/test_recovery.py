@@ -15,7 +15,7 @@ from support import QHARBOR, Server, bell, create_key, wait_for
 pytestmark = pytest.mark.timeout(300)
 
 
-def slow_job(qubits: int = 22, rounds: int = 24) -> dict:
+def slow_job(qubits: int = 24, rounds: int = 12) -> dict:
     """A few seconds of simulation that ends in |0...0>: ladders of cnots up and back down,
     which gate fusion cannot collapse (neighbouring cnots share one qubit only). It must
     outlast the 2 s long poll of ``GET /jobs/{id}``, or ``wait_for`` never sees it started."""
@@ -130,7 +130,7 @@ def test_lifecycle_shows_ready_while_waiting_for_a_busy_worker(storage: list[str
     try:
         with srv.client() as api:
             # Long enough for a heartbeat (every 2 s) to admit the waiting job even on a loaded machine.
-            slow = api.post("/jobs", json=slow_job(rounds=40)).json()["id"]
+            slow = api.post("/jobs", json=slow_job(rounds=16)).json()["id"]
             wait_for(api, slow, ("started",))
             waiting = api.post("/jobs", json=bell()).json()["id"]
             seen = [wait_for(api, waiting, ("ready", "started", "completed"))["status"]]
