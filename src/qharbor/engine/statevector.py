@@ -119,13 +119,15 @@ def lane_tables(targets: tuple[int, ...], m: np.ndarray, dtype: type) -> tuple:
 
 def warm_up(precision: str) -> None:
     """Load (on a fresh install: compile, ~1 s each) every wide-register kernel for
-    ``precision`` by running it once on a tiny state, so no job pays for it."""
+    ``precision`` by running it once on a tiny state, so no job pays for it. The blocks
+    are complex as in real runs: a real matrix's ``.imag`` is read-only, and numba
+    compiles a separate specialisation for read-only arrays."""
     dtype = PRECISIONS[precision]
     re, im = np.zeros(64, dtype=dtype), np.zeros(64, dtype=dtype)
     for targets in [(0,), (1,), (2,), (1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2), (3,), (4, 3)]:
-        _apply(re, im, Op(targets, np.eye(1 << len(targets))))
-    _apply(re, im, Op((4, 3, 0), np.eye(8)))
-    _apply(re, im, Diagonal((0, 5), np.ones(4)))
+        _apply(re, im, Op(targets, np.eye(1 << len(targets), dtype=np.complex128)))
+    _apply(re, im, Op((4, 3, 0), np.eye(8, dtype=np.complex128)))
+    _apply(re, im, Diagonal((0, 5), np.ones(4, dtype=np.complex128)))
     kernels.run_encoded(re, im, encode([Gate("h", (0,)), Gate("x", (1,), (0,))]))
 
 
