@@ -8,7 +8,6 @@ as an n-axis tensor.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 import pytest
 from scipy.stats import unitary_group
