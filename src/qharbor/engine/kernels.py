@@ -133,31 +133,27 @@ def _lanes(low: tuple[int, ...], high: int):
     b0 = np.uint64(low[0] if low else 0)
     b1 = np.uint64(low[1] if len(low) > 1 else 0)
 
-    if high == 0 and len(low) == 1:
-        def kernel(re, im, hpos, o1, o2, cr, ci):  # pragma: no cover - compiled
-            for c in prange(re.shape[0] >> 3):
-                b = _base(c, hpos)
-                xr = _chunk(re, b)
-                xi = _chunk(im, b)
-                for j in range(_LANES):
-                    re[b + j] = _re(cr, ci, 0, j, xr, xi, j) + _re(cr, ci, 1, j, xr, xi, j ^ b0)
-                for j in range(_LANES):
-                    im[b + j] = _im(cr, ci, 0, j, xr, xi, j) + _im(cr, ci, 1, j, xr, xi, j ^ b0)
-    elif high == 0:
-        def kernel(re, im, hpos, o1, o2, cr, ci):  # pragma: no cover - compiled
-            for c in prange(re.shape[0] >> 3):
-                b = _base(c, hpos)
-                xr = _chunk(re, b)
-                xi = _chunk(im, b)
-                for j in range(_LANES):
-                    re[b + j] = (_re(cr, ci, 0, j, xr, xi, j) + _re(cr, ci, 1, j, xr, xi, j ^ b0)
-                                 + _re(cr, ci, 2, j, xr, xi, j ^ b1) + _re(cr, ci, 3, j, xr, xi, j ^ b0 ^ b1))
-                for j in range(_LANES):
-                    im[b + j] = (_im(cr, ci, 0, j, xr, xi, j) + _im(cr, ci, 1, j, xr, xi, j ^ b0)
-                                 + _im(cr, ci, 2, j, xr, xi, j ^ b1) + _im(cr, ci, 3, j, xr, xi, j ^ b0 ^ b1))
-    elif high == 1:
-        ns = 1 << len(low)  # 1: no chunk bit (two chunks, two terms); 2: one chunk bit
+    ns = 1 << len(low)  # terms per source chunk: the subsets of the chunk bits
 
+    if high == 0:
+        def kernel(re, im, hpos, o1, o2, cr, ci):  # pragma: no cover - compiled
+            for c in prange(re.shape[0] >> 3):
+                b = _base(c, hpos)
+                xr = _chunk(re, b)
+                xi = _chunk(im, b)
+                if ns == 2:
+                    for j in range(_LANES):
+                        re[b + j] = _re(cr, ci, 0, j, xr, xi, j) + _re(cr, ci, 1, j, xr, xi, j ^ b0)
+                    for j in range(_LANES):
+                        im[b + j] = _im(cr, ci, 0, j, xr, xi, j) + _im(cr, ci, 1, j, xr, xi, j ^ b0)
+                else:
+                    for j in range(_LANES):
+                        re[b + j] = (_re(cr, ci, 0, j, xr, xi, j) + _re(cr, ci, 1, j, xr, xi, j ^ b0)
+                                     + _re(cr, ci, 2, j, xr, xi, j ^ b1) + _re(cr, ci, 3, j, xr, xi, j ^ b0 ^ b1))
+                    for j in range(_LANES):
+                        im[b + j] = (_im(cr, ci, 0, j, xr, xi, j) + _im(cr, ci, 1, j, xr, xi, j ^ b0)
+                                     + _im(cr, ci, 2, j, xr, xi, j ^ b1) + _im(cr, ci, 3, j, xr, xi, j ^ b0 ^ b1))
+    elif high == 1:  # ns 1: no chunk bit (two chunks, two terms); 2: one chunk bit
         def kernel(re, im, hpos, o1, o2, cr, ci):  # pragma: no cover - compiled
             for c in prange(re.shape[0] >> 4):
                 b = _base(c, hpos)
