@@ -189,7 +189,9 @@ def get(db: Database, who: Principal, job_id: str) -> JobRecord:
 
 
 def _may_be_debiased(row: Mapping[str, Any]) -> bool:
-    return str(row["backend"]).startswith("qpu.") and row["status"] == "completed"
+    """Whether a debiasing record may exist: the job was set to run debiased (decided at
+    submission, so no lookup for the rest) and has finished."""
+    return bool(row["debiasing"]) and row["status"] == "completed"
 
 
 def _output(debiasing: str | None) -> dict[str, Any] | None:
