@@ -1,7 +1,7 @@
 """Each lane-kernel shape applies its block exactly as a dense matrix-vector product.
 
 The lane kernels (``kernels.LANE_KERNELS``) are compiled per shape — which targets
-fall inside an eight-amplitude chunk and how many lie above it — so every shape is
+fall inside a sixteen-amplitude chunk and how many lie above it — so every shape is
 checked on its own, at both precisions, against ``numpy.einsum`` on the state seen
 as an n-axis tensor.
 """
@@ -16,9 +16,11 @@ from qharbor.engine import kernels, statevector
 
 N = 9
 #: One target set per shape: (chunk-bit masks, qubits above the chunk).
-SHAPES = {((1,), 0): (0,), ((2,), 0): (1,), ((4,), 0): (2,), ((1, 2), 0): (1, 0), ((1, 4), 0): (0, 2),
-          ((2, 4), 0): (2, 1), ((1,), 1): (7, 0), ((2,), 1): (1, 3), ((4,), 1): (2, 8), ((), 1): (5,),
-          ((), 2): (8, 3)}
+SHAPES = {((1,), 0): (0,), ((2,), 0): (1,), ((4,), 0): (2,), ((8,), 0): (3,),
+          ((1, 2), 0): (1, 0), ((1, 4), 0): (0, 2), ((1, 8), 0): (3, 0), ((2, 4), 0): (2, 1),
+          ((2, 8), 0): (1, 3), ((4, 8), 0): (3, 2),
+          ((1,), 1): (7, 0), ((2,), 1): (1, 4), ((4,), 1): (2, 8), ((8,), 1): (6, 3),
+          ((), 1): (5,), ((), 2): (8, 4)}
 
 
 def dense(state: np.ndarray, targets: tuple[int, ...], m: np.ndarray) -> np.ndarray:

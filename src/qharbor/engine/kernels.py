@@ -5,9 +5,10 @@ the arithmetic is plain float multiply-adds that LLVM vectorises (AVX2 / AVX-512
 without complex-number shuffles.
 
 * **Lane kernels** (``LANE_KERNELS``): every fused one- or two-qubit block. The state
-  is walked in chunks of eight amplitudes (qubits 0-2 vary within a chunk); targets
-  above the chunk pick which chunks mix, targets inside it permute lanes, and one
-  kernel is compiled per shape so the permutation is a constant shuffle.
+  is walked in chunks of sixteen amplitudes (qubits 0-3 vary within a chunk, a full
+  AVX-512 register in single precision); targets above the chunk pick which chunks
+  mix, targets inside it permute lanes, and one kernel is compiled per shape so the
+  permutation is a constant shuffle.
 * **General kernel** (``apply_parallel``/``apply_serial``): wider or controlled
   blocks, through a small buffer per contiguous run.
 * **Diagonal kernel** (``diag_parallel``): one elementwise multiply by a table.
@@ -29,7 +30,7 @@ from numba import prange
 from . import gates
 
 # numba leaves LLVM's SLP vectoriser off by default; the lane kernels need it to turn
-# their constant lane permutations into vector shuffles (5-10x on targets 0-2). It is
+# their constant lane permutations into vector shuffles (5-10x on targets 0-3). It is
 # read at each compilation, so setting it here covers every kernel of this module.
 numba.core.config.SLP_VECTORIZE = 1
 
@@ -85,15 +86,19 @@ _jit = numba.njit(fastmath=True, cache=True, nogil=True)
 _inline = numba.njit(fastmath=True, cache=True, nogil=True, inline="always")
 
 
-#: Amplitudes per chunk in the lane kernels: qubits 0-2 vary within a chunk.
-LANES = 8
-_L = tuple(np.uint64(i) for i in range(LANES))
-_LANES = np.uint64(LANES)
+#: Amplitudes per chunk in the lane kernels: qubits 0-3 vary within a chunk. A chunk is
+#: held as two eight-lane halves (tuples): LLVM fully unrolls an eight-lane loop but not a
+#: sixteen-lane one, and the two unrolled halves of a store are adjacent, so the SLP
+#: vectoriser still emits sixteen-wide (AVX-512) single-precision arithmetic.
+LANES = 16
+_HALF = np.uint64(8)
+_L = tuple(np.uint64(i) for i in range(8))
+_NONE = np.uint64(0)
 
 
 @_inline
 def _chunk(a, b):  # pragma: no cover - compiled
-    """The chunk at ``b`` as a tuple: read whole before any lane is written back."""
+    """The eight amplitudes at ``b`` as a tuple: read whole before any is written back."""
     return (a[b], a[b + _L[1]], a[b + _L[2]], a[b + _L[3]],
             a[b + _L[4]], a[b + _L[5]], a[b + _L[6]], a[b + _L[7]])
 
@@ -104,7 +109,7 @@ def _base(c, hpos):  # pragma: no cover - compiled
     f = np.int64(c)
     for p in hpos:
         f = ((f >> p) << (p + 1)) | (f & ((1 << p) - 1))
-    return np.uint64(f << 3)
+    return np.uint64(f << 4)
 
 
 @_inline
@@ -117,6 +122,48 @@ def _im(cr, ci, r, j, xr, xi, k):  # pragma: no cover - compiled
     return cr[r, j] * xi[k] + ci[r, j] * xr[k]
 
 
+@_inline
+def _col(lanes, h, j):  # pragma: no cover - compiled
+    """Table column of lane ``h + j``; tables of blocks with no target inside the chunk
+    are the same in every lane, and one broadcast column spares a load per multiply."""
+    return h + j if lanes else _NONE
+
+
+@_inline
+def _out(re, im, o, cr, ci, r, lanes, terms,
+         alr, ali, aur, aui, blr, bli, bur, bui, sb,
+         dlr, dli, dur, dui, sd, elr, eli, eur, eui, se):  # pragma: no cover - compiled
+    """Chunk ``o`` from ``terms`` (2 or 4) source chunks: lane ``j`` of each half is
+    ``c[r] a[j] + c[r+1] b[j^sb] (+ c[r+2] d[j^sd] + c[r+3] e[j^se])``, each source given
+    as its (lower, upper) halves as the output half sees them. The stores go real
+    lower, real upper, imaginary lower, imaginary upper, so the SLP vectoriser joins
+    each pair of halves into one sixteen-lane vector."""
+    for j in range(_HALF):
+        c = _col(lanes, _NONE, j)
+        v = _re(cr, ci, r, c, alr, ali, j) + _re(cr, ci, r + 1, c, blr, bli, j ^ sb)
+        if terms == 4:
+            v += _re(cr, ci, r + 2, c, dlr, dli, j ^ sd) + _re(cr, ci, r + 3, c, elr, eli, j ^ se)
+        re[o + j] = v
+    for j in range(_HALF):
+        c = _col(lanes, _HALF, j)
+        v = _re(cr, ci, r, c, aur, aui, j) + _re(cr, ci, r + 1, c, bur, bui, j ^ sb)
+        if terms == 4:
+            v += _re(cr, ci, r + 2, c, dur, dui, j ^ sd) + _re(cr, ci, r + 3, c, eur, eui, j ^ se)
+        re[o + _HALF + j] = v
+    for j in range(_HALF):
+        c = _col(lanes, _NONE, j)
+        v = _im(cr, ci, r, c, alr, ali, j) + _im(cr, ci, r + 1, c, blr, bli, j ^ sb)
+        if terms == 4:
+            v += _im(cr, ci, r + 2, c, dlr, dli, j ^ sd) + _im(cr, ci, r + 3, c, elr, eli, j ^ se)
+        im[o + j] = v
+    for j in range(_HALF):
+        c = _col(lanes, _HALF, j)
+        v = _im(cr, ci, r, c, aur, aui, j) + _im(cr, ci, r + 1, c, bur, bui, j ^ sb)
+        if terms == 4:
+            v += _im(cr, ci, r + 2, c, dur, dui, j ^ sd) + _im(cr, ci, r + 3, c, eur, eui, j ^ se)
+        im[o + _HALF + j] = v
+
+
 def _lanes(low: tuple[int, ...], high: int):
     """The lane kernel for a one- or two-qubit block with targets on the chunk bits
     ``low`` (lane masks, at most two) and on ``high`` (0-2) qubits above them.
@@ -124,80 +171,81 @@ def _lanes(low: tuple[int, ...], high: int):
     Output chunk ``h`` lane ``j`` is ``sum(c[row, j] * x[hc][j ^ s])`` over the source
     chunks ``hc`` and the subsets ``s`` of ``low``, ``row = (h * nh + hc) * ns + s``
     (tables from ``statevector.lane_tables``). The masks are compile-time constants
-    (closure cells), so after LLVM unrolls the eight-lane loops every ``j ^ s`` is a
-    constant and the SLP vectoriser turns the lane permutation into a vector shuffle:
-    targets on qubits 0-2 then cost what others do, instead of scalar loops over
-    runs of one, two or four amplitudes. One output per loop keeps each loop small
-    enough for LLVM to unroll.
+    (closure cells): ``s & 7`` permutes lanes inside a half, which after unrolling is a
+    constant vector shuffle; ``s & 8`` swaps the halves, which is a choice of tuple.
+    Targets on qubits 0-3 then cost what others do.
     """
-    b0 = np.uint64(low[0] if low else 0)
-    b1 = np.uint64(low[1] if len(low) > 1 else 0)
-
+    m0 = low[0] if low else 0
+    m1 = low[1] if len(low) > 1 else 0
     ns = 1 << len(low)  # terms per source chunk: the subsets of the chunk bits
+    lanes = bool(low)  # whether the table differs between lanes
+    # each subset's lane permutation inside a half, and whether it reads the other half
+    p0, p1, p01 = np.uint64(m0 & 7), np.uint64(m1 & 7), np.uint64((m0 ^ m1) & 7)
+    f0, f1, f01 = m0 >= 8, m1 >= 8, (m0 ^ m1) >= 8
 
     if high == 0:
         def kernel(re, im, hpos, o1, o2, cr, ci):  # pragma: no cover - compiled
-            for c in prange(re.shape[0] >> 3):
-                b = _base(c, hpos)
-                xr = _chunk(re, b)
-                xi = _chunk(im, b)
-                if ns == 2:
-                    for j in range(_LANES):
-                        re[b + j] = _re(cr, ci, 0, j, xr, xi, j) + _re(cr, ci, 1, j, xr, xi, j ^ b0)
-                    for j in range(_LANES):
-                        im[b + j] = _im(cr, ci, 0, j, xr, xi, j) + _im(cr, ci, 1, j, xr, xi, j ^ b0)
-                else:
-                    for j in range(_LANES):
-                        re[b + j] = (_re(cr, ci, 0, j, xr, xi, j) + _re(cr, ci, 1, j, xr, xi, j ^ b0)
-                                     + _re(cr, ci, 2, j, xr, xi, j ^ b1) + _re(cr, ci, 3, j, xr, xi, j ^ b0 ^ b1))
-                    for j in range(_LANES):
-                        im[b + j] = (_im(cr, ci, 0, j, xr, xi, j) + _im(cr, ci, 1, j, xr, xi, j ^ b0)
-                                     + _im(cr, ci, 2, j, xr, xi, j ^ b1) + _im(cr, ci, 3, j, xr, xi, j ^ b0 ^ b1))
-    elif high == 1:  # ns 1: no chunk bit (two chunks, two terms); 2: one chunk bit
-        def kernel(re, im, hpos, o1, o2, cr, ci):  # pragma: no cover - compiled
             for c in prange(re.shape[0] >> 4):
                 b = _base(c, hpos)
+                lr = _chunk(re, b)
+                li = _chunk(im, b)
+                ur = _chunk(re, b + _HALF)
+                ui = _chunk(im, b + _HALF)
+                _out(re, im, b, cr, ci, 0, lanes, ns, lr, li, ur, ui,
+                     ur if f0 else lr, ui if f0 else li, lr if f0 else ur, li if f0 else ui, p0,
+                     ur if f1 else lr, ui if f1 else li, lr if f1 else ur, li if f1 else ui, p1,
+                     ur if f01 else lr, ui if f01 else li, lr if f01 else ur, li if f01 else ui, p01)
+    elif high == 1:  # ns 1: no chunk bit (two chunks, two terms); 2: one chunk bit
+        def kernel(re, im, hpos, o1, o2, cr, ci):  # pragma: no cover - compiled
+            for c in prange(re.shape[0] >> 5):
+                b = _base(c, hpos)
                 d = b + o1
-                xr = _chunk(re, b)
-                xi = _chunk(im, b)
-                yr = _chunk(re, d)
-                yi = _chunk(im, d)
+                xlr = _chunk(re, b)
+                xli = _chunk(im, b)
+                xur = _chunk(re, b + _HALF)
+                xui = _chunk(im, b + _HALF)
+                ylr = _chunk(re, d)
+                yli = _chunk(im, d)
+                yur = _chunk(re, d + _HALF)
+                yui = _chunk(im, d + _HALF)
                 for h in range(2):
                     o = b if h == 0 else d
                     r = h * 2 * ns
                     if ns == 1:
-                        for j in range(_LANES):
-                            re[o + j] = _re(cr, ci, r, j, xr, xi, j) + _re(cr, ci, r + 1, j, yr, yi, j)
-                        for j in range(_LANES):
-                            im[o + j] = _im(cr, ci, r, j, xr, xi, j) + _im(cr, ci, r + 1, j, yr, yi, j)
+                        _out(re, im, o, cr, ci, r, lanes, 2, xlr, xli, xur, xui, ylr, yli, yur, yui, _NONE,
+                             xlr, xli, xur, xui, _NONE, xlr, xli, xur, xui, _NONE)
                     else:
-                        for j in range(_LANES):
-                            re[o + j] = (_re(cr, ci, r, j, xr, xi, j) + _re(cr, ci, r + 1, j, xr, xi, j ^ b0)
-                                         + _re(cr, ci, r + 2, j, yr, yi, j) + _re(cr, ci, r + 3, j, yr, yi, j ^ b0))
-                        for j in range(_LANES):
-                            im[o + j] = (_im(cr, ci, r, j, xr, xi, j) + _im(cr, ci, r + 1, j, xr, xi, j ^ b0)
-                                         + _im(cr, ci, r + 2, j, yr, yi, j) + _im(cr, ci, r + 3, j, yr, yi, j ^ b0))
+                        _out(re, im, o, cr, ci, r, lanes, 4, xlr, xli, xur, xui,
+                             xur if f0 else xlr, xui if f0 else xli, xlr if f0 else xur, xli if f0 else xui, p0,
+                             ylr, yli, yur, yui, _NONE,
+                             yur if f0 else ylr, yui if f0 else yli, ylr if f0 else yur, yli if f0 else yui, p0)
     else:
         def kernel(re, im, hpos, o1, o2, cr, ci):  # pragma: no cover - compiled
-            for c in prange(re.shape[0] >> 5):
+            for c in prange(re.shape[0] >> 6):
                 b = _base(c, hpos)
-                x0r = _chunk(re, b)
-                x0i = _chunk(im, b)
-                x1r = _chunk(re, b + o1)
-                x1i = _chunk(im, b + o1)
-                x2r = _chunk(re, b + o2)
-                x2i = _chunk(im, b + o2)
-                x3r = _chunk(re, b + o1 + o2)
-                x3i = _chunk(im, b + o1 + o2)
+                b1 = b + o1
+                b2 = b + o2
+                b3 = b1 + o2
+                l0r = _chunk(re, b)
+                l0i = _chunk(im, b)
+                u0r = _chunk(re, b + _HALF)
+                u0i = _chunk(im, b + _HALF)
+                l1r = _chunk(re, b1)
+                l1i = _chunk(im, b1)
+                u1r = _chunk(re, b1 + _HALF)
+                u1i = _chunk(im, b1 + _HALF)
+                l2r = _chunk(re, b2)
+                l2i = _chunk(im, b2)
+                u2r = _chunk(re, b2 + _HALF)
+                u2i = _chunk(im, b2 + _HALF)
+                l3r = _chunk(re, b3)
+                l3i = _chunk(im, b3)
+                u3r = _chunk(re, b3 + _HALF)
+                u3i = _chunk(im, b3 + _HALF)
                 for h in range(4):
-                    o = b + (o1 if h & 1 else np.uint64(0)) + (o2 if h & 2 else np.uint64(0))
-                    r = 4 * h
-                    for j in range(_LANES):
-                        re[o + j] = (_re(cr, ci, r, j, x0r, x0i, j) + _re(cr, ci, r + 1, j, x1r, x1i, j)
-                                     + _re(cr, ci, r + 2, j, x2r, x2i, j) + _re(cr, ci, r + 3, j, x3r, x3i, j))
-                    for j in range(_LANES):
-                        im[o + j] = (_im(cr, ci, r, j, x0r, x0i, j) + _im(cr, ci, r + 1, j, x1r, x1i, j)
-                                     + _im(cr, ci, r + 2, j, x2r, x2i, j) + _im(cr, ci, r + 3, j, x3r, x3i, j))
+                    o = b + (o1 if h & 1 else _NONE) + (o2 if h & 2 else _NONE)
+                    _out(re, im, o, cr, ci, 4 * h, lanes, 4, l0r, l0i, u0r, u0i, l1r, l1i, u1r, u1i, _NONE,
+                         l2r, l2i, u2r, u2i, _NONE, l3r, l3i, u3r, u3i, _NONE)
     return _par(kernel)
 
 
@@ -242,8 +290,9 @@ diag_parallel = _par(_variant(_diag_body, "_parallel"))
 #: masks, number of higher qubits); see :func:`_lanes`.
 LANE_KERNELS = {
     (low, high): _lanes(low, high)
-    for low, high in [((1,), 0), ((2,), 0), ((4,), 0), ((1, 2), 0), ((1, 4), 0), ((2, 4), 0),
-                      ((1,), 1), ((2,), 1), ((4,), 1), ((), 1), ((), 2)]
+    for low, high in [*(((m,), 0) for m in (1, 2, 4, 8)),
+                      *(((a, b), 0) for a, b in [(1, 2), (1, 4), (1, 8), (2, 4), (2, 8), (4, 8)]),
+                      *(((m,), 1) for m in (1, 2, 4, 8)), ((), 1), ((), 2)]
 }
 
 

@@ -124,9 +124,10 @@ def warm_up(precision: str) -> None:
     compiles a separate specialisation for read-only arrays."""
     dtype = PRECISIONS[precision]
     re, im = np.zeros(64, dtype=dtype), np.zeros(64, dtype=dtype)
-    for targets in [(0,), (1,), (2,), (1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2), (3,), (4, 3)]:
+    for targets in [(0,), (1,), (2,), (3,), (1, 0), (2, 0), (3, 0), (2, 1), (3, 1), (3, 2),
+                    (4, 0), (4, 1), (4, 2), (4, 3), (4,), (5, 4)]:
         _apply(re, im, Op(targets, np.eye(1 << len(targets), dtype=np.complex128)))
-    _apply(re, im, Op((4, 3, 0), np.eye(8, dtype=np.complex128)))
+    _apply(re, im, Op((5, 3, 0), np.eye(8, dtype=np.complex128)))
     _apply(re, im, Diagonal((0, 5), np.ones(4, dtype=np.complex128)))
     kernels.run_encoded(re, im, encode([Gate("h", (0,)), Gate("x", (1,), (0,))]))
 
