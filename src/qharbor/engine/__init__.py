@@ -18,11 +18,12 @@ How it is fast, and why:
   unitary in place, with the state split into real and imaginary arrays so the
   arithmetic is float multiply-adds the compiler vectorises. Fused blocks run on
   *lane kernels* that walk the state in chunks of sixteen amplitudes (one AVX-512
-  register of single-precision numbers): a target on qubits 0-3 permutes lanes within a chunk, and because each target layout has its
-  own compiled kernel that permutation is a constant vector shuffle — without it,
-  blocks on the lowest qubits (a third of all blocks in a random circuit) ran
-  scalar and cost 5-10x the others. Kernels are cached on disk and loaded by
-  :func:`warm_up` when a worker starts.
+  register of single-precision numbers): a target on qubits 0-3 permutes lanes
+  within a chunk, and because each target layout has its own compiled kernel that
+  permutation is a constant vector shuffle — without it, blocks on the lowest
+  qubits (a third of all blocks in a random circuit) ran scalar and cost 5-10x the
+  others. Kernels are cached on disk and loaded by :func:`warm_up` when a worker
+  starts.
 * **Both cores**: wide registers run the parallel kernel (threads over blocks of the
   state); registers of at most ``SMALL_QUBITS`` qubits run one serial compiled call
   per circuit instead, because for them thread start-up and per-gate Python would

@@ -164,8 +164,12 @@ def pack(closing: list[Op], max_size: int) -> list[Op]:
 
 
 def fuse(ops: Iterable[Op | Diagonal], max_size: int, tick: Callable[[], None] | None = None) -> Iterator[Op | Diagonal]:
-    """Yield fused ops equivalent, in order, to ``ops``; ``tick`` is called now and then."""
+    """Yield fused ops equivalent, in order, to ``ops``; ``tick`` is called now and then.
+
+    One-qubit gates wait as a 2x2 product per qubit and join the next block that takes
+    their qubit: a 2x2 product is far cheaper than growing an open block's matrix."""
     blocks: dict[int, Op] = {}  # qubit -> open block holding it
+    pending: dict[int, np.ndarray] = {}  # qubit -> one-qubit gates since its open block
 
     def close(qubits: Iterable[int]) -> Iterator[Op]:
         closing: list[Op] = []
@@ -177,34 +181,52 @@ def fuse(ops: Iterable[Op | Diagonal], max_size: int, tick: Callable[[], None] |
                 closing.append(block)
         yield from pack(closing, max_size)
 
+    def settle(qubits: Iterable[int]) -> None:
+        """Fold the waiting one-qubit gates on ``qubits`` into their open blocks."""
+        for q in qubits:
+            m = pending.pop(q, None)
+            if m is None:
+                continue
+            b = blocks.get(q)
+            merged = Op((q,), m) if b is None else Op(b.targets, embed(m, (q,), b.targets) @ b.matrix)
+            for t in merged.targets:
+                blocks[t] = merged
+
     for i, op in enumerate(ops):
         if tick is not None and i % 64 == 63:
             tick()
-        if isinstance(op, Diagonal):
-            yield from close(op.qubits)
-            yield op
-            continue
-        qubits = op.targets + op.controls
-        if len(qubits) > max_size:
+        if isinstance(op, Diagonal) or len(op.targets) + len(op.controls) > max_size:
+            qubits = op.qubits if isinstance(op, Diagonal) else op.targets + op.controls
+            settle(qubits)
             yield from close(qubits)
             yield op
             continue
-        if op.controls:
-            op = absorb_controls(op)
+        if len(op.targets) == 1 and not op.controls:
+            q = op.targets[0]
+            m = pending.get(q)
+            pending[q] = op.matrix if m is None else op.matrix @ m
+            continue
+        op = absorb_controls(op)
+        m = op.matrix
+        for q in op.targets:
+            p = pending.pop(q, None)
+            if p is not None:
+                m = m @ embed(p, (q,), op.targets)
         touching: list[Op] = []
-        for q in qubits:
+        for q in op.targets:
             b = blocks.get(q)
             if b is not None and all(b is not t for t in touching):
                 touching.append(b)
         union = tuple(dict.fromkeys([q for b in touching for q in b.targets] + list(op.targets)))
         if len(union) > max_size:
-            yield from close(qubits)
-            merged = op
+            yield from close(op.targets)
+            merged = Op(op.targets, m)
         else:
-            m = embed(op.matrix, op.targets, union)
+            m = embed(m, op.targets, union)
             for b in touching:  # disjoint blocks commute: their product order is free
                 m = m @ embed(b.matrix, b.targets, union)
             merged = Op(union, m)
         for q in merged.targets:
             blocks[q] = merged
+    settle(list(pending))
     yield from pack(list({id(b): b for b in blocks.values()}.values()), max_size)
