@@ -12,7 +12,7 @@ from qiskit_aer import AerSimulator
 from qiskit_aer.noise import depolarizing_error
 
 from qharbor import engine
-from qharbor.engine import Circuit, Gate
+from qharbor.engine import Circuit, Gate, dynamic
 from qharbor.engine.noise import MODELS, NoiseModel, conjugate, error_sites, plan
 
 SHOTS = 20_000
@@ -236,3 +236,32 @@ def test_clifford_tableau_support_matches_the_state_vector() -> None:
         expected = np.zeros(1 << n)
         expected[list(support)] = 1 / len(support)
         assert np.allclose(engine.simulate(circuit), expected, atol=1e-9)
+
+
+def test_dynamic_programs_take_the_same_channels() -> None:
+    """Shot branching under a noise model (forced here on a program that only measures at
+    the end, so the density-matrix reference applies) matches the exact noisy distribution."""
+    circuit, model = CASES["random5"], MODELS["harmony"]
+    program = dynamic.Program(5, 5, circuit.gates + tuple(dynamic.Measure(q, q) for q in range(5)))
+    weights, exact = dynamic.outcomes(program, SHOTS, np.random.default_rng(3), noise=model)
+    assert not exact and sum(round(w * SHOTS) for w in weights.values()) == SHOTS
+    reference = _reference(circuit, model, _qiskit_gate)
+    assert _tvd({str(k): round(w * SHOTS) for k, w in weights.items()}, reference) < _bound(reference)
+
+
+def test_gates_in_a_taken_branch_get_the_channel() -> None:
+    """x q0; c0 = measure q0; if (c0 == 1) x q1; c1 = measure q1 — with a one-qubit error
+    rate r, each x is flipped back with probability r/2 and the second x only runs when
+    the first one held, so record 0b11 has (1 - r/2)^2, 0b01 (1 - r/2) r/2, 0b00 r/2."""
+    r = 0.3
+    program = dynamic.Program(2, 2, (
+        Gate("x", (0,)), dynamic.Measure(0, 0),
+        dynamic.IfElse(dynamic.Condition((0,), "==", 1), (Gate("x", (1,)),)), dynamic.Measure(1, 1)))
+    model = NoiseModel("strong", r, 0.0, 29)
+    weights, _ = dynamic.outcomes(program, SHOTS, np.random.default_rng(8), noise=model)
+    flip = r / 2
+    expected = {3: (1 - flip) ** 2, 1: (1 - flip) * flip, 0: flip}
+    assert set(weights) == set(expected)
+    for record, p in expected.items():
+        assert abs(weights[record] - p) < 4 * math.sqrt(p * (1 - p) / SHOTS)
+    assert weights == dynamic.outcomes(program, SHOTS, np.random.default_rng(8), noise=model)[0]

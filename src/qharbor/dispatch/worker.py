@@ -118,10 +118,10 @@ def execute(engine: Engine, job: Any, worker_id: str, settings: Settings) -> Non
                     circuit, fixed = decode_circuit(program), None
                 if qpu is not None:
                     emulated_ms += estimates.circuit_ms(job["backend"], circuit, job["shots"])
-                if job["type"] == qasm3.JOB_TYPE and fixed is None:  # ideal, or dynamic: ideal statistics
+                if job["type"] == qasm3.JOB_TYPE and fixed is None:  # ideal, or dynamic: shot branching
                     documents[target_id] = qasm3_results.run(
                         compiled, shots=job["shots"], seed=results.seed_of(job), sampled=model is not None,
-                        time_limit_s=remaining, max_entries=settings.max_result_entries)
+                        time_limit_s=remaining, max_entries=settings.max_result_entries, noise=model)
                 elif fixed is not None:  # a static OpenQASM 3 program under noise: as a circuit
                     documents[target_id] = {qasm3_results.LAYOUT: fixed.layout, **_noisy(
                         job, target_id, i, fixed.circuit, model, qpu, options, fixed.recorded)}

@@ -24,6 +24,14 @@ How it runs:
    sampled histogram (``exact`` False). Everything is drawn from the caller's
    seeded generator in a fixed order, so a seed reproduces the result.
 
+4. *Under a noise model* (``noise``) every gate is followed by the model's
+   depolarizing channel on the same sites as circuit trajectories
+   (:func:`engine.noise.error_sites`): at each site a binomial number of the
+   branch's shots take an error, split evenly over the non-identity Paulis, and
+   each Pauli's shots continue as their own branch (run before the error-free
+   rest, so few states are held at once). Gates inside ``if``/``else`` bodies get
+   the channel when they run; static programs then also take this path.
+
 The statevector here is self-contained (it only asks :func:`engine.gates.matrix`
 for a gate's target unitary), so changes to the main simulator's kernels do not
 affect it.
@@ -42,6 +50,7 @@ from . import available_memory
 from . import gates as gate_matrices
 from .circuit import Circuit, Gate
 from .errors import SimulationTimeout, TooComplex
+from .noise import NoiseModel, error_probability, sites
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,15 +193,16 @@ def outcomes(
     *,
     time_limit_s: float | None = None,
     max_entries: int = 1 << 20,
+    noise: NoiseModel | None = None,
 ) -> tuple[dict[int, float], bool]:
     """The distribution of final classical records: ``({record: weight}, exact)``.
 
     ``exact`` True: weights are exact probabilities. False: they are ``count/shots``
-    of a seeded sample of ``shots`` runs.
+    of a seeded sample of ``shots`` runs (always so under ``noise``).
     """
     from . import simulate  # the package's entry point (late: this module is imported by it)
 
-    static = static_part(program)
+    static = static_part(program) if noise is None else None
     if static is not None:
         circuit, deferred = static
         probs = simulate(circuit, time_limit_s=time_limit_s)
@@ -203,7 +213,7 @@ def outcomes(
             raise TooComplex(f"the result has {len(keys)} non-zero outcomes, more than the {max_entries} allowed")
         return {int(k): float(w) for k, w in zip(keys.tolist(), weights.tolist())}, True
     kept, deferred = split_deferred(program.ops)
-    histogram = _branch(program.qubits, program.clbits, kept, deferred, shots, rng, time_limit_s)
+    histogram = _branch(program.qubits, program.clbits, kept, deferred, shots, rng, time_limit_s, noise)
     if len(histogram) > max_entries:
         raise TooComplex(f"the result has {len(histogram)} distinct outcomes, more than the {max_entries} allowed")
     return {k: c / shots for k, c in sorted(histogram.items())}, False
@@ -213,25 +223,29 @@ def outcomes(
 
 _JUMP_UNLESS = "jump-unless"
 _JUMP = "jump"
+_CHANNEL = "channel"
 
 
-def _linear(ops: list[Op] | tuple[Op, ...], code: list[tuple]) -> None:
-    """Flatten nested if/else into straight-line code with conditional jumps."""
+def _linear(ops: list[Op] | tuple[Op, ...], code: list[tuple], noisy: bool) -> None:
+    """Flatten nested if/else into straight-line code with conditional jumps; ``noisy``:
+    each gate is followed by one channel entry per error site."""
     for op in ops:
         if isinstance(op, IfElse):
             at = len(code)
             code.append((_JUMP_UNLESS, op.condition, None))
-            _linear(op.then, code)
+            _linear(op.then, code, noisy)
             if op.orelse:
                 skip = len(code)
                 code.append((_JUMP, None, None))
                 code[at] = (_JUMP_UNLESS, op.condition, len(code))
-                _linear(op.orelse, code)
+                _linear(op.orelse, code, noisy)
                 code[skip] = (_JUMP, None, len(code))
             else:
                 code[at] = (_JUMP_UNLESS, op.condition, len(code))
         else:
             code.append((op,))
+            if noisy and isinstance(op, Gate):
+                code += [(_CHANNEL, qubits, None) for qubits in sites(op)]
 
 
 def _apply(state: np.ndarray, n: int, gate: Gate) -> None:
@@ -270,9 +284,28 @@ def _project(state: np.ndarray, n: int, qubit: int, outcome: int, probability: f
     state *= 1 / math.sqrt(probability)
 
 
+#: The non-identity Paulis of one site, as (qubit position, gate name) lists.
+_SITE_PAULIS = {
+    1: [[(0, p)] for p in ("x", "y", "z")],
+    2: [[(i, ("x", "y", "z")[v - 1]) for i, v in enumerate(divmod(pair, 4)) if v] for pair in range(1, 16)],
+}
+
+
+def _errors(qubits: tuple[int, ...], count: int, model: NoiseModel,
+            rng: np.random.Generator) -> list[tuple[list[Gate], int]]:
+    """The depolarizing errors at one site among ``count`` shots: (Pauli gates, shots)
+    per distinct Pauli, as ``noise.shot_errors`` draws them for circuits."""
+    hits = int(rng.binomial(count, error_probability(model, qubits)))
+    if not hits:
+        return []
+    kinds = _SITE_PAULIS[len(qubits)]
+    split = rng.multinomial(hits, [1 / len(kinds)] * len(kinds)).tolist()
+    return [([Gate(p, (qubits[i],)) for i, p in kind], k) for kind, k in zip(kinds, split) if k]
+
+
 def _branch(
     n: int, clbits: int, ops: list[Op], deferred: list[Measure], shots: int,
-    rng: np.random.Generator, time_limit_s: float | None,
+    rng: np.random.Generator, time_limit_s: float | None, noise: NoiseModel | None = None,
 ) -> dict[int, int]:
     deadline = None if time_limit_s is None else time.monotonic() + time_limit_s
     state_bytes = 16 << n
@@ -280,7 +313,7 @@ def _branch(
     if 2 * state_bytes > budget:
         raise TooComplex(f"simulating {n} qubits with mid-circuit measurement needs more memory than this worker has")
     code: list[tuple] = []
-    _linear(ops, code)
+    _linear(ops, code, noise is not None)
     histogram: dict[int, int] = {}
     state = np.zeros((2,) * n, dtype=np.complex128)
     state[(0,) * n] = 1.0
@@ -299,6 +332,23 @@ def _branch(
             if item[0] == _JUMP_UNLESS:
                 pc = pc + 1 if item[1].holds(record) else item[2]
                 continue
+            if item[0] == _CHANNEL:  # the erring shots branch off and run first; the rest waits
+                pc += 1
+                errors = _errors(item[1], count, noise, rng)
+                if not errors:
+                    continue
+                if (len(stack) + len(errors) + 1) * state_bytes > budget:
+                    raise TooComplex("too many simultaneous error branches for this worker's memory")
+                rest = count - sum(k for _, k in errors)
+                if rest:
+                    stack.append((pc, state, record, rest))
+                for paulis, k in errors:
+                    erred = state.copy()
+                    for pauli in paulis:
+                        _apply(erred, n, pauli)
+                    stack.append((pc, erred, record, k))
+                count = 0  # all of this branch's shots are on the stack now
+                break
             op = item[0]
             pc += 1
             if isinstance(op, Gate):
@@ -331,6 +381,8 @@ def _branch(
                 if outcome and isinstance(op, Reset):
                     _apply(state, n, Gate("x", (op.qubit,)))
                 record = outcome_record[outcome]
+        if not count:  # split by an error channel
+            continue
         # A leaf: sample the deferred measurements from the final state.
         if deferred:
             probs = (state.real**2 + state.imag**2).reshape(-1)

@@ -71,19 +71,25 @@ MODELS: dict[str, NoiseModel] = {
 }
 
 
+def sites(gate: Gate) -> list[tuple[int, ...]]:
+    """The qubits of each channel application after ``gate``: one per target of a
+    broadcast one-qubit gate, else one per neighbouring pair of its qubits."""
+    if gate.name in ONE_QUBIT and not gate.controls:
+        return [(t,) for t in gate.targets]
+    qubits = gate.controls + gate.targets
+    return list(zip(qubits, qubits[1:]))
+
+
+def error_probability(model: NoiseModel, qubits: tuple[int, ...]) -> float:
+    """The chance that a site's depolarizing channel applies a non-identity Pauli."""
+    return 3 * model.r1 / 4 if len(qubits) == 1 else 15 * model.r2 / 16
+
+
 def error_sites(circuit: Circuit, exempt: frozenset[int] = frozenset()) -> list[tuple[int, tuple[int, ...]]]:
     """(gate index, qubits) of every channel application, in circuit order; gates whose
     index is in ``exempt`` (emulated systematic errors, ``debias.py``) get none."""
-    sites: list[tuple[int, tuple[int, ...]]] = []
-    for index, gate in enumerate(circuit.gates):
-        if index in exempt:
-            continue
-        qubits = gate.controls + gate.targets
-        if gate.name in ONE_QUBIT and not gate.controls:
-            sites += [(index, (t,)) for t in gate.targets]  # broadcast: one channel per target
-        else:
-            sites += [(index, (a, b)) for a, b in zip(qubits, qubits[1:])]
-    return sites
+    return [(index, qubits) for index, gate in enumerate(circuit.gates) if index not in exempt
+            for qubits in sites(gate)]
 
 
 def _with_errors(circuit: Circuit, errors: list[tuple[int, tuple[tuple[int, str], ...]]]) -> Circuit:
@@ -113,8 +119,7 @@ def shot_errors(circuit: Circuit, model: NoiseModel, shots: int, rng: np.random.
     sites = error_sites(circuit, exempt)
     patterns: dict[int, list[tuple[int, tuple[tuple[int, str], ...]]]] = defaultdict(list)
     for site, (index, qubits) in enumerate(sites):
-        p = 3 * model.r1 / 4 if len(qubits) == 1 else 15 * model.r2 / 16
-        hits = rng.binomial(shots, p)
+        hits = rng.binomial(shots, error_probability(model, qubits))
         if hits:
             for shot in rng.choice(shots, size=hits, replace=False):
                 patterns[int(shot)].append((index, _paulis(rng, qubits)))

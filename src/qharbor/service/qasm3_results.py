@@ -15,8 +15,9 @@ Under a noise model (a noisy simulator, an emulated QPU) a *static* program — 
 dynamic left once its final measurements are deferred — runs as one circuit through the
 same noisy paths as ``ionq.circuit.v1`` (trajectories; on a QPU its systematics, readout
 and debiasing), its histograms relabelled from basis states to records (:class:`Static`).
-A dynamic program there runs ideally, sampled with ``shots``: noise is not modelled
-between mid-circuit measurements.
+A dynamic program there runs by shot branching with the model's depolarizing channel
+after every gate (:mod:`qharbor.engine.dynamic`); an emulated QPU's systematic errors,
+readout errors and debiasing are not applied to it.
 
 Every format is derived from those two with the job's seed (the same functions as
 :mod:`.results`), so reads are reproducible and nothing per-shot is stored: v1
@@ -34,6 +35,7 @@ import numpy as np
 import orjson
 
 from ..engine import Circuit, dynamic
+from ..engine.noise import NoiseModel
 from . import qasm3, results
 
 LAYOUT = "registers"
@@ -42,11 +44,12 @@ _BRANCH_STREAM = 0x0A53
 
 
 def run(compiled: qasm3.Qasm3Program, *, shots: int, seed: int, sampled: bool, time_limit_s: float | None,
-        max_entries: int) -> dict[str, str]:
-    """Simulate a program ideally (``sampled``: as ``shots`` outcomes); the documents to store."""
+        max_entries: int, noise: NoiseModel | None = None) -> dict[str, str]:
+    """Simulate a program ideally or under ``noise`` (``sampled``: as ``shots`` outcomes);
+    the documents to store."""
     rng = np.random.default_rng([seed, _BRANCH_STREAM])
     distribution, exact = dynamic.outcomes(
-        compiled.program, shots, rng, time_limit_s=time_limit_s, max_entries=max_entries)
+        compiled.program, shots, rng, time_limit_s=time_limit_s, max_entries=max_entries, noise=noise)
     probabilities = {str(k): p for k, p in distribution.items()}
     if exact and sampled:
         histogram = results.counts(probabilities, shots, seed, 0)
