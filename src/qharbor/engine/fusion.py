@@ -52,19 +52,22 @@ def _diagonal(op: Op) -> np.ndarray | None:
 
 
 def _combine(run: list[tuple[Op, np.ndarray]], qubits: set[int]) -> Diagonal:
+    """One diagonal for a run: the table is held as a tensor with one axis per qubit, and
+    each op multiplies in its own few-qubit factor by broadcasting (one pass per op)."""
     order = tuple(sorted(qubits))
-    idx = np.arange(1 << len(order))
-    bit = {q: (idx >> b) & 1 for b, q in enumerate(order)}
-    values = np.ones(idx.shape[0], dtype=np.complex128)
+    m = len(order)
+    axis = {q: m - 1 - b for b, q in enumerate(order)}  # C order: the last axis is bit 0
+    table = np.ones((2,) * m, dtype=np.complex128)
     for op, d in run:
-        nt = len(op.targets)
-        row = sum(bit[t] << (nt - 1 - m) for m, t in enumerate(op.targets))
-        vals = d[row]
-        if op.controls:
-            on = np.logical_and.reduce([bit[c] == 1 for c in op.controls])
-            vals = np.where(on, vals, 1.0)
-        values *= vals
-    return Diagonal(order, values)
+        qs = op.controls + op.targets  # big-endian, as ``d`` is over the targets
+        factor = np.ones(1 << len(qs), dtype=np.complex128)
+        factor[-d.shape[0]:] = d  # the rows where every control is |1>
+        perm = sorted(range(len(qs)), key=lambda i: axis[qs[i]])
+        shape = [1] * m
+        for i in perm:
+            shape[axis[qs[i]]] = 2
+        table *= factor.reshape((2,) * len(qs)).transpose(perm).reshape(shape)
+    return Diagonal(order, table.reshape(-1))
 
 
 def group_diagonals(ops: Iterable[Op], max_size: int) -> Iterator[Op | Diagonal]:
