@@ -154,7 +154,7 @@ def simulate(
 
 def warm_up(precision: str = "double") -> None:
     """Load or compile every CPU kernel a run at ``precision`` may use (worker start-up)."""
-    statevector.warm_up(precision)
+    statevector.compile_kernels(precision)
 
 
 def evolve(re: np.ndarray, im: np.ndarray, gates: list[Gate] | tuple[Gate, ...],

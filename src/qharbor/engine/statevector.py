@@ -7,7 +7,12 @@ the index being qubit q (IonQ's convention: qubit 0 is the least-significant bit
 
 from __future__ import annotations
 
+import fcntl
 import functools
+import os
+import subprocess
+import sys
+import tempfile
 import time
 from array import array
 from collections.abc import Callable
@@ -117,19 +122,53 @@ def lane_tables(targets: tuple[int, ...], m: np.ndarray, dtype: type) -> tuple:
     return kernel, hpos, o1, o2, np.ascontiguousarray(table.real, dtype), np.ascontiguousarray(table.imag, dtype)
 
 
-def warm_up(precision: str) -> None:
-    """Load (on a fresh install: compile, ~1 s each) every wide-register kernel for
-    ``precision`` by running it once on a tiny state, so no job pays for it. The blocks
-    are complex as in real runs: a real matrix's ``.imag`` is read-only, and numba
-    compiles a separate specialisation for read-only arrays."""
+def _warm_up_steps(precision: str) -> list[Callable[[], None]]:
+    """One call per wide-register kernel on a tiny state. The blocks are complex as in
+    real runs: a real matrix's ``.imag`` is read-only, and numba compiles a separate
+    specialisation for read-only arrays."""
     dtype = PRECISIONS[precision]
     re, im = np.zeros(64, dtype=dtype), np.zeros(64, dtype=dtype)
-    for targets in [(0,), (1,), (2,), (3,), (1, 0), (2, 0), (3, 0), (2, 1), (3, 1), (3, 2),
-                    (4, 0), (4, 1), (4, 2), (4, 3), (4,), (5, 4)]:
-        _apply(re, im, Op(targets, np.eye(1 << len(targets), dtype=np.complex128)))
-    _apply(re, im, Op((5, 3, 0), np.eye(8, dtype=np.complex128)))
-    _apply(re, im, Diagonal((0, 5), np.ones(4, dtype=np.complex128)))
-    kernels.run_encoded(re, im, encode([Gate("h", (0,)), Gate("x", (1,), (0,))]))
+    ops: list[Op | Diagonal] = [
+        Op(targets, np.eye(1 << len(targets), dtype=np.complex128))
+        for targets in [(0,), (1,), (2,), (3,), (1, 0), (2, 0), (3, 0), (2, 1), (3, 1), (3, 2),
+                        (4, 0), (4, 1), (4, 2), (4, 3), (4,), (5, 4), (5, 3, 0)]]
+    ops.append(Diagonal((0, 5), np.ones(4, dtype=np.complex128)))
+    steps: list[Callable[[], None]] = [functools.partial(_apply, re, im, op) for op in ops]
+    steps.append(lambda: kernels.run_encoded(re, im, encode([Gate("h", (0,)), Gate("x", (1,), (0,))])))
+    return steps
+
+
+def warm_up(precision: str, share: tuple[int, int] = (0, 1)) -> None:
+    """Load every wide-register kernel for ``precision`` so no job pays for it (``share``
+    ``(i, n)``: only every n-th from the i-th, for :func:`compile_kernels`)."""
+    steps = _warm_up_steps(precision)
+    for step in steps[share[0]::share[1]]:
+        step()
+
+
+def compile_kernels(precision: str) -> None:
+    """:func:`warm_up`, the first compilation (a fresh install: ~35 s on one core) spread
+    over every core: subprocesses compile shares of the kernels into numba's disk cache,
+    then this process loads them. A file lock keeps workers that start together from
+    compiling the same kernels at once; the later ones then only load."""
+    lock = open(os.path.join(tempfile.gettempdir(), "qharbor-kernels.lock"), "a")  # noqa: SIM115
+    with lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        except OSError:  # a file system without locks: compile without coordination
+            pass
+        started = time.monotonic()
+        steps = _warm_up_steps(precision)
+        steps[0]()
+        helpers = (os.cpu_count() or 1) - 1
+        if time.monotonic() - started > 0.5 and helpers:  # compiled, not loaded: a cold cache
+            code = "import sys; from qharbor.engine import statevector as s; s.warm_up(sys.argv[1], (int(sys.argv[2]), int(sys.argv[3])))"
+            procs = [subprocess.Popen([sys.executable, "-c", code, precision, str(i), str(helpers + 1)])
+                     for i in range(1, helpers + 1)]
+            warm_up(precision, (0, helpers + 1))
+            for proc in procs:
+                proc.wait()  # a failed helper only costs time: this process compiles what is missing
+        warm_up(precision)
 
 
 def _apply(re: np.ndarray, im: np.ndarray, op: Op | Diagonal) -> None:
