@@ -7,6 +7,7 @@ the index being qubit q (IonQ's convention: qubit 0 is the least-significant bit
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import os
@@ -146,23 +147,28 @@ def warm_up(precision: str, share: tuple[int, int] = (0, 1)) -> None:
         step()
 
 
+#: Most subprocesses a cold compilation starts (each holds numba and LLVM in memory).
+_COMPILE_HELPERS = 3
+
+
 def compile_kernels(precision: str) -> None:
     """:func:`warm_up`, the first compilation (a fresh install: ~35 s on one core) spread
     over every core: subprocesses compile shares of the kernels into numba's disk cache,
     then this process loads them. A file lock keeps workers that start together from
     compiling the same kernels at once; the later ones then only load."""
-    lock = open(os.path.join(tempfile.gettempdir(), "qharbor-kernels.lock"), "a")  # noqa: SIM115
-    with lock:
-        try:
+    with contextlib.ExitStack() as stack:
+        try:  # another user's lock file, or a file system without locks: no coordination
+            lock = stack.enter_context(open(os.path.join(tempfile.gettempdir(), "qharbor-kernels.lock"), "a"))
             fcntl.flock(lock, fcntl.LOCK_EX)
-        except OSError:  # a file system without locks: compile without coordination
+        except OSError:
             pass
         started = time.monotonic()
         steps = _warm_up_steps(precision)
         steps[0]()
-        helpers = (os.cpu_count() or 1) - 1
+        helpers = min((os.cpu_count() or 1) - 1, _COMPILE_HELPERS)
         if time.monotonic() - started > 0.5 and helpers:  # compiled, not loaded: a cold cache
-            code = "import sys; from qharbor.engine import statevector as s; s.warm_up(sys.argv[1], (int(sys.argv[2]), int(sys.argv[3])))"
+            code = ("import sys; from qharbor.engine import statevector as s; "
+                    "s.warm_up(sys.argv[1], (int(sys.argv[2]), int(sys.argv[3])))")
             procs = [subprocess.Popen([sys.executable, "-c", code, precision, str(i), str(helpers + 1)])
                      for i in range(1, helpers + 1)]
             warm_up(precision, (0, helpers + 1))
