@@ -50,7 +50,7 @@ from . import available_memory
 from . import gates as gate_matrices
 from .circuit import Circuit, Gate
 from .errors import SimulationTimeout, TooComplex
-from .noise import NoiseModel, error_probability, sites
+from .noise import SITE_PAULIS, NoiseModel, error_probability, sites
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,13 +284,6 @@ def _project(state: np.ndarray, n: int, qubit: int, outcome: int, probability: f
     state *= 1 / math.sqrt(probability)
 
 
-#: The non-identity Paulis of one site, as (qubit position, gate name) lists.
-_SITE_PAULIS = {
-    1: [[(0, p)] for p in ("x", "y", "z")],
-    2: [[(i, ("x", "y", "z")[v - 1]) for i, v in enumerate(divmod(pair, 4)) if v] for pair in range(1, 16)],
-}
-
-
 def _errors(qubits: tuple[int, ...], count: int, model: NoiseModel,
             rng: np.random.Generator) -> list[tuple[list[Gate], int]]:
     """The depolarizing errors at one site among ``count`` shots: (Pauli gates, shots)
@@ -298,7 +291,7 @@ def _errors(qubits: tuple[int, ...], count: int, model: NoiseModel,
     hits = int(rng.binomial(count, error_probability(model, qubits)))
     if not hits:
         return []
-    kinds = _SITE_PAULIS[len(qubits)]
+    kinds = SITE_PAULIS[len(qubits)]
     split = rng.multinomial(hits, [1 / len(kinds)] * len(kinds)).tolist()
     return [([Gate(p, (qubits[i],)) for i, p in kind], k) for kind, k in zip(kinds, split) if k]
 

@@ -45,6 +45,12 @@ import numpy as np
 from .circuit import ONE_QUBIT, Circuit, Gate
 
 _PAULIS = ("x", "y", "z")
+#: The non-identity Paulis of a one- or two-qubit error site, as (position in the site,
+#: gate name) lists; a pair's 15 in base 4 (0 = I), its first qubit the high digit.
+SITE_PAULIS = {
+    1: [[(0, p)] for p in _PAULIS],
+    2: [[(i, _PAULIS[v - 1]) for i, v in enumerate(divmod(pair, 4)) if v] for pair in range(1, 16)],
+}
 
 
 @dataclass(frozen=True)
@@ -105,11 +111,8 @@ def _with_errors(circuit: Circuit, errors: list[tuple[int, tuple[tuple[int, str]
 
 
 def _paulis(rng: np.random.Generator, qubits: tuple[int, ...]) -> tuple[tuple[int, str], ...]:
-    if len(qubits) == 1:
-        return ((qubits[0], _PAULIS[rng.integers(3)]),)
-    pair = int(rng.integers(1, 16))  # 1..15: a non-identity Pauli pair, base 4 (0 = I)
-    first, second = divmod(pair, 4)
-    return tuple((q, _PAULIS[p - 1]) for q, p in ((qubits[0], first), (qubits[1], second)) if p)
+    kinds = SITE_PAULIS[len(qubits)]
+    return tuple((qubits[i], p) for i, p in kinds[rng.integers(len(kinds))])
 
 
 def shot_errors(circuit: Circuit, model: NoiseModel, shots: int, rng: np.random.Generator,
