@@ -130,6 +130,18 @@ def _col(lanes, h, j):  # pragma: no cover - compiled
 
 
 @_inline
+def _half(dst, o, f, cr, ci, r, h, lanes, terms,
+          ar, ai, br, bi, sb, dr, di, sd, er, ei, se):  # pragma: no cover - compiled
+    """One half (lanes ``h`` to ``h + 7``) of one part (``f``: ``_re`` or ``_im``) of a chunk."""
+    for j in range(_HALF):
+        c = _col(lanes, h, j)
+        v = f(cr, ci, r, c, ar, ai, j) + f(cr, ci, r + 1, c, br, bi, j ^ sb)
+        if terms == 4:
+            v += f(cr, ci, r + 2, c, dr, di, j ^ sd) + f(cr, ci, r + 3, c, er, ei, j ^ se)
+        dst[o + h + j] = v
+
+
+@_inline
 def _out(re, im, o, cr, ci, r, lanes, terms,
          alr, ali, aur, aui, blr, bli, bur, bui, sb,
          dlr, dli, dur, dui, sd, elr, eli, eur, eui, se):  # pragma: no cover - compiled
@@ -138,30 +150,10 @@ def _out(re, im, o, cr, ci, r, lanes, terms,
     as its (lower, upper) halves as the output half sees them. The stores go real
     lower, real upper, imaginary lower, imaginary upper, so the SLP vectoriser joins
     each pair of halves into one sixteen-lane vector."""
-    for j in range(_HALF):
-        c = _col(lanes, _NONE, j)
-        v = _re(cr, ci, r, c, alr, ali, j) + _re(cr, ci, r + 1, c, blr, bli, j ^ sb)
-        if terms == 4:
-            v += _re(cr, ci, r + 2, c, dlr, dli, j ^ sd) + _re(cr, ci, r + 3, c, elr, eli, j ^ se)
-        re[o + j] = v
-    for j in range(_HALF):
-        c = _col(lanes, _HALF, j)
-        v = _re(cr, ci, r, c, aur, aui, j) + _re(cr, ci, r + 1, c, bur, bui, j ^ sb)
-        if terms == 4:
-            v += _re(cr, ci, r + 2, c, dur, dui, j ^ sd) + _re(cr, ci, r + 3, c, eur, eui, j ^ se)
-        re[o + _HALF + j] = v
-    for j in range(_HALF):
-        c = _col(lanes, _NONE, j)
-        v = _im(cr, ci, r, c, alr, ali, j) + _im(cr, ci, r + 1, c, blr, bli, j ^ sb)
-        if terms == 4:
-            v += _im(cr, ci, r + 2, c, dlr, dli, j ^ sd) + _im(cr, ci, r + 3, c, elr, eli, j ^ se)
-        im[o + j] = v
-    for j in range(_HALF):
-        c = _col(lanes, _HALF, j)
-        v = _im(cr, ci, r, c, aur, aui, j) + _im(cr, ci, r + 1, c, bur, bui, j ^ sb)
-        if terms == 4:
-            v += _im(cr, ci, r + 2, c, dur, dui, j ^ sd) + _im(cr, ci, r + 3, c, eur, eui, j ^ se)
-        im[o + _HALF + j] = v
+    _half(re, o, _re, cr, ci, r, _NONE, lanes, terms, alr, ali, blr, bli, sb, dlr, dli, sd, elr, eli, se)
+    _half(re, o, _re, cr, ci, r, _HALF, lanes, terms, aur, aui, bur, bui, sb, dur, dui, sd, eur, eui, se)
+    _half(im, o, _im, cr, ci, r, _NONE, lanes, terms, alr, ali, blr, bli, sb, dlr, dli, sd, elr, eli, se)
+    _half(im, o, _im, cr, ci, r, _HALF, lanes, terms, aur, aui, bur, bui, sb, dur, dui, sd, eur, eui, se)
 
 
 def _lanes(low: tuple[int, ...], high: int):
