@@ -26,7 +26,7 @@ How it runs:
 
 4. *Under a noise model* (``noise``) every gate is followed by the model's
    depolarizing channel on the same sites as circuit trajectories
-   (:func:`engine.noise.error_sites`): at each site a binomial number of the
+   (:func:`engine.noise.sites`): at each site a binomial number of the
    branch's shots take an error, split evenly over the non-identity Paulis, and
    each Pauli's shots continue as their own branch (run before the error-free
    rest, so few states are held at once). Gates inside ``if``/``else`` bodies get

@@ -171,10 +171,12 @@ def compile_kernels(precision: str) -> None:
                     "s.warm_up(sys.argv[1], (int(sys.argv[2]), int(sys.argv[3])))")
             procs = [subprocess.Popen([sys.executable, "-c", code, precision, str(i), str(helpers + 1)])
                      for i in range(1, helpers + 1)]
-            warm_up(precision, (0, helpers + 1))
+            for step in steps[::helpers + 1]:  # this process's share
+                step()
             for proc in procs:
                 proc.wait()  # a failed helper only costs time: this process compiles what is missing
-        warm_up(precision)
+        for step in steps:
+            step()
 
 
 def _apply(re: np.ndarray, im: np.ndarray, op: Op | Diagonal) -> None:
