@@ -43,18 +43,16 @@ LAYOUT = "registers"
 _BRANCH_STREAM = 0x0A53
 
 
-def run(compiled: qasm3.Qasm3Program, *, shots: int, seed: int, sampled: bool, time_limit_s: float | None,
-        max_entries: int, noise: NoiseModel | None = None) -> dict[str, str]:
-    """Simulate a program ideally or under ``noise`` (``sampled``: as ``shots`` outcomes);
-    the documents to store."""
+def run(compiled: qasm3.Qasm3Program, *, shots: int, seed: int, max_exact: int,
+        noise: NoiseModel | None = None, **options: Any) -> tuple[dict[str, str], dict[str, Any]]:
+    """Simulate a static program ideally, or a dynamic one by shot branching (under
+    ``noise`` if given); the documents to store and the job's ``output``. ``options``: time
+    limit, precision, memory budget, as for :func:`qharbor.engine.simulate`."""
     rng = np.random.default_rng([seed, _BRANCH_STREAM])
-    distribution, exact = dynamic.outcomes(
-        compiled.program, shots, rng, time_limit_s=time_limit_s, max_entries=max_entries, noise=noise)
+    distribution, exact = dynamic.outcomes(compiled.program, shots, rng, max_exact=max_exact, noise=noise, **options)
     probabilities = {str(k): p for k, p in distribution.items()}
-    if exact and sampled:
-        histogram = results.counts(probabilities, shots, seed, 0)
-        probabilities = results.sampled_probabilities(histogram, shots)
-    return {"probabilities": orjson.dumps(probabilities).decode(), LAYOUT: _layout(compiled, not exact)}
+    output = {"probabilities": "exact" if exact else "sampled"}
+    return {"probabilities": orjson.dumps(probabilities).decode(), LAYOUT: _layout(compiled, not exact)}, output
 
 
 def _layout(compiled: qasm3.Qasm3Program, sampled: bool) -> str:

@@ -33,7 +33,8 @@ _EXISTS = select(jobs.c.seq).where(jobs.c.id == bindparam("job_id"), jobs.c.proj
 _FINISHED_SINCE = select(jobs.c.id, jobs.c.completed_at).where(jobs.c.completed_at > bindparam("since"))
 _CHILDREN = select(jobs.c.id).where(jobs.c.parent_id == bindparam("parent_id")).order_by(jobs.c.position)
 _RESULT = select(results.c.data).where(results.c.job_id == bindparam("job_id"), results.c.kind == bindparam("kind"))
-_CHILD_WIDTHS = select(jobs.c.qubits).where(jobs.c.parent_id == bindparam("parent_id")).order_by(jobs.c.position)
+_CHILD_SHAPES = (select(jobs.c.qubits, jobs.c.output).where(jobs.c.parent_id == bindparam("parent_id"))
+                 .order_by(jobs.c.position))
 _CHILD_RESULTS = (
     select(jobs.c.id, results.c.data)
     .select_from(jobs.outerjoin(results, (results.c.job_id == jobs.c.id) & (results.c.kind == bindparam("kind"))))
@@ -67,18 +68,9 @@ def result(db: Database, job_id: str, kind: str) -> str | None:
     return found[0]["data"] if found else None
 
 
-def documents(conn: Connection, job_ids: Sequence[str], kind: str) -> dict[str, str]:
-    """One kind of result document for many jobs at once (``{job_id: JSON text}``; a page of a list)."""
-    if not job_ids:
-        return {}
-    stmt = select(results.c.job_id, results.c.data).where(results.c.job_id.in_(list(job_ids)),
-                                                          results.c.kind == kind)
-    return {job_id: data for job_id, data in conn.execute(stmt).tuples()}
-
-
-def child_widths(db: Database, parent_id: str) -> list[int]:
-    """Each child's qubit count, in submission order."""
-    return [row["qubits"] for row in db.rows(_CHILD_WIDTHS, parent_id=parent_id)]
+def child_shapes(db: Database, parent_id: str) -> list[tuple[int, str | None]]:
+    """Each child's qubit count and ``output`` (JSON), in submission order."""
+    return [(row["qubits"], row["output"]) for row in db.rows(_CHILD_SHAPES, parent_id=parent_id)]
 
 
 def child_results(db: Database, parent_id: str, kind: str) -> list[tuple[str, str | None]]:

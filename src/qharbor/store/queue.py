@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Mapping
 
-from sqlalchemy import Connection, RowMapping, delete, insert, select, text, update
+from sqlalchemy import Connection, RowMapping, bindparam, delete, insert, select, text, update
 
 from .db import Database
 from .jobs import QUEUED
@@ -140,9 +140,11 @@ def _mine(job_id: str, worker_id: str):  # type: ignore[no-untyped-def]
 
 
 def complete(
-    conn: Connection, job_id: str, worker_id: str, documents: Mapping[str, Mapping[str, str]], duration_ms: int
+    conn: Connection, job_id: str, worker_id: str, finished: Mapping[str, tuple[Mapping[str, str], str]],
+    duration_ms: int,
 ) -> bool:
-    """Store results (``{job_id: {kind: json}}``) and mark the job family completed.
+    """Store each job's result documents and output (``{job_id: ({kind: json}, output json)}``,
+    the job and, for a multi-circuit parent, each child) and mark the family completed.
 
     Returns False, storing nothing, if the job is no longer this worker's to finish.
     """
@@ -153,9 +155,12 @@ def complete(
         .where(*_mine(job_id, worker_id))
         .values(status="completed", completed_at=time.time(), execution_duration_ms=duration_ms)
     )
+    if finished:
+        conn.execute(update(jobs).where(jobs.c.id == bindparam("jid")).values(output=bindparam("output")),
+                     [{"jid": jid, "output": output} for jid, (_, output) in finished.items()])
     rows = [
         {"job_id": jid, "kind": kind, "data": data}
-        for jid, by_kind in documents.items()
+        for jid, (by_kind, _) in finished.items()
         for kind, data in by_kind.items()
     ]
     if rows:
