@@ -19,18 +19,21 @@ from typing import Any
 
 import numpy as np
 import orjson
-from sqlalchemy import Engine
 
 from .. import engine as sim
 from ..service import characterizations, estimates, qasm3, qasm3_results, results
 from ..service.programs import decode_circuit, noise_model, qasm3_circuit
 from ..settings import Settings
-from ..store import queue
+from ..store import notify, queue
 from ..store.db import Database, reading
 
 log = logging.getLogger("qharbor.worker")
 
 HEARTBEAT_S = 2.0
+#: An idle worker that can be woken by notices (``store/notify.py``) still looks for work this often.
+IDLE_RECHECK_S = 0.5
+#: Without notices, an idle worker polls (a cheap indexed read), backing off between these.
+_POLL_MIN_S, _POLL_MAX_S = 0.001, 0.02
 
 
 @functools.cache
@@ -115,7 +118,7 @@ def _run(job: Any, target_id: str, position: int, program: str, model: sim.noise
                              max_exact=settings.max_exact_outcomes, noise=model, **options)
 
 
-def execute(engine: Engine, job: Any, worker_id: str, settings: Settings) -> None:
+def execute(db: Database, job: Any, worker_id: str, settings: Settings) -> None:
     """Run one claimed job to its outcome; never raises."""
     job_id = job["id"]
     started = time.monotonic()
@@ -128,14 +131,14 @@ def execute(engine: Engine, job: Any, worker_id: str, settings: Settings) -> Non
         if not job["dry_run"]:
             multi = job["type"] == "ionq.multi-circuit.v1"
             if multi:
-                with reading(engine) as conn:
+                with reading(db.engine) as conn:
                     programs = queue.child_programs(conn, job_id)
             else:
                 programs = [(job_id, job["program"])]
             sampled = False
             for i, (target_id, program) in enumerate(programs):
                 if i and i % 16 == 0:  # a long batch notices cancel/delete between circuits
-                    with reading(engine) as conn:
+                    with reading(db.engine) as conn:
                         if not queue.still_running(conn, job_id, worker_id):
                             return
                 remaining = max(settings.job_time_limit_s - (time.monotonic() - started), 0.0)
@@ -148,15 +151,15 @@ def execute(engine: Engine, job: Any, worker_id: str, settings: Settings) -> Non
                 sampled = sampled or output["probabilities"] == "sampled"
             if multi:
                 finished[job_id] = {}, _dumps({"probabilities": "sampled" if sampled else "exact"})
-        with engine.begin() as conn:
+        with db.begin() as conn:
             # An emulated QPU reports the time the machine would take (gates, readout, reset per shot).
             queue.complete(conn, job_id, worker_id, finished, emulated_ms if qpu else elapsed_ms())
     except sim.SimulationError as exc:
-        with engine.begin() as conn:
+        with db.begin() as conn:
             queue.fail(conn, job_id, worker_id, exc.code, str(exc), elapsed_ms())
     except Exception:
         log.exception("job %s failed unexpectedly", job_id)
-        with engine.begin() as conn:
+        with db.begin() as conn:
             queue.fail(conn, job_id, worker_id, "InternalError",
                        "the simulator hit an internal error; it has been logged", elapsed_ms())
 
@@ -174,7 +177,6 @@ class Worker:
         memory_budget(settings)  # measured at start, before any job's memory is in use
         self.id = worker_id or str(uuid.uuid4())
         self.db = Database(settings.database_url)
-        self.engine = self.db.engine
         self.stopping = threading.Event()
 
     def _heartbeat(self) -> None:
@@ -185,13 +187,13 @@ class Worker:
                 log.warning("supervisor is gone; worker %s stopping", self.id)
                 self.stopping.set()
             try:
-                with self.engine.begin() as conn:
+                with self.db.begin() as conn:
                     if not queue.heartbeat(conn, self.id):  # declared dead after a long stall
                         queue.register(conn, self.id, socket.gethostname(), os.getpid())
                     queue.admit(conn)
                 if time.monotonic() - last_sweep > self.settings.worker_stale_after_s / 2:
                     last_sweep = time.monotonic()
-                    with self.engine.begin() as conn:
+                    with self.db.begin() as conn:
                         queue.recover_stale(conn, self.settings.worker_stale_after_s)
             except Exception:  # the database may be briefly unavailable; keep trying
                 log.exception("heartbeat failed")
@@ -203,25 +205,30 @@ class Worker:
 
     def run(self) -> None:
         self._warm_up()
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             queue.register(conn, self.id, socket.gethostname(), os.getpid())
         threading.Thread(target=self._heartbeat, daemon=True, name="heartbeat").start()
+        # Listening before the first look, so work queued in between still wakes this worker.
+        listener = self.db.listener(notify.QUEUED)
         log.info("worker %s ready", self.id)
-        wakeup = queue.Wakeup(str(self.engine.url.render_as_string(hide_password=False)))
+        idle = _POLL_MIN_S
         try:
             while not self.stopping.is_set():
                 job = None
                 if queue.any_queued(self.db):
-                    with self.engine.begin() as conn:
+                    with self.db.begin() as conn:
                         job = queue.claim(conn, self.id)
-                if job is None:
-                    wakeup.wait(self.stopping)
-                    continue
-                wakeup.work_found()
-                execute(self.engine, job, self.id, self.settings)
+                if job is not None:
+                    execute(self.db, job, self.id, self.settings)
+                    idle = _POLL_MIN_S
+                elif listener.live:  # woken by a notice; the slow re-check is a safety net
+                    listener.wait(IDLE_RECHECK_S)
+                else:  # no notices here: a cheap poll, backing off while idle
+                    self.stopping.wait(idle)
+                    idle = min(idle * 2, _POLL_MAX_S)
         finally:
-            wakeup.close()
-            with self.engine.begin() as conn:
+            listener.close()
+            with self.db.begin() as conn:
                 queue.release(conn, self.id)
             self.db.dispose()
 

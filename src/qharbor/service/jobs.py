@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 
 from .. import engine
 from ..store import jobs as job_store
-from ..store import queue
+from ..store import notify
 from ..store.db import Database, reading
 from . import qasm3, qasm3_results, results, sessions
 from .keys import Principal
@@ -75,7 +75,7 @@ def _dumps(value: Any) -> str | None:
 def submit(db: Database, who: Principal, body: Any) -> str:
     """Validate and enqueue a job; returns its id. Raises :class:`InvalidRequest`."""
     request = parse_job(body)
-    with db.engine.begin() as conn:
+    with db.begin() as conn:
         return _insert(conn, who, request)
 
 
@@ -85,7 +85,7 @@ def clone(db: Database, who: Principal, job_id: str, overrides: Any, *, move: bo
     ``move`` also deletes the original, in the same transaction (e.g. to promote a
     dry run to a real run under the same program).
     """
-    with db.engine.begin() as conn:
+    with db.begin() as conn:
         found = job_store.source(conn, who.project_id, job_id)
         if found is None:
             raise JobNotFound(job_id)
@@ -173,7 +173,7 @@ def _insert(conn: Connection, who: Principal, request: JobRequest) -> str:
     if request.session_id:
         sessions.admit_job(conn, who, request.session_id, request.backend, now)
     job_store.insert(conn, rows)
-    queue.notify(conn)
+    notify.notify(conn, notify.QUEUED)
     return job_id
 
 
@@ -269,7 +269,7 @@ def list_jobs(
 
 
 def cancel(db: Database, who: Principal, ids: list[str]) -> list[str]:
-    with db.engine.begin() as conn:
+    with db.begin() as conn:
         return job_store.cancel(conn, who.project_id, ids)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, bindparam, delete, select, update
 
+from . import notify
 from .db import Database
 from .schema import jobs, results
 
@@ -141,6 +142,7 @@ def cancel(conn: Connection, project_id: str, ids: Sequence[str]) -> list[str]:
             )
             .values(status="canceled", completed_at=now, worker_id=None)
         )
+        notify.notify(conn, notify.FINISHED)  # wakes long polls waiting on these jobs
     return found
 
 

@@ -10,62 +10,18 @@ worker meanwhile is never overwritten.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Mapping
 
-from sqlalchemy import Connection, RowMapping, bindparam, delete, insert, select, text, update
+from sqlalchemy import Connection, RowMapping, bindparam, delete, insert, select, update
 
+from . import notify
 from .db import Database
 from .jobs import QUEUED
 from .schema import jobs, results, workers
 
 #: A job whose worker died is retried this many times in all, then failed.
 MAX_ATTEMPTS = 3
-
-
-#: PostgreSQL channel on which new work is announced to idle workers.
-CHANNEL = "qharbor_jobs"
-
-
-def notify(conn: Connection) -> None:
-    """Wake idle workers when this transaction commits (PostgreSQL; SQLite workers poll)."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text(f"NOTIFY {CHANNEL}"))
-
-
-class Wakeup:
-    """How an idle worker waits for work.
-
-    On PostgreSQL it LISTENs on :data:`CHANNEL`, so a submitted job reaches a
-    worker at once without polling load, however many workers there are (a slow
-    poll remains as a safety net). On SQLite, where there is no such channel, it
-    polls with a cheap read, backing off from 1 ms to 20 ms while idle.
-    """
-
-    def __init__(self, url: str) -> None:
-        self._listener = None
-        if url.startswith("postgresql"):
-            import psycopg
-
-            self._listener = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
-            self._listener.execute(f"LISTEN {CHANNEL}")
-        self._idle = 0.001
-
-    def work_found(self) -> None:
-        self._idle = 0.001
-
-    def wait(self, stopping: threading.Event) -> None:
-        if self._listener is not None:
-            for _ in self._listener.notifies(timeout=1.0, stop_after=1):
-                pass
-            return
-        stopping.wait(self._idle)
-        self._idle = min(self._idle * 2, 0.02)
-
-    def close(self) -> None:
-        if self._listener is not None:
-            self._listener.close()
 
 
 def admit(conn: Connection, batch: int = 1000) -> int:
@@ -165,6 +121,7 @@ def complete(
     ]
     if rows:
         conn.execute(insert(results), rows)
+    notify.notify(conn, notify.FINISHED)
     return True
 
 
@@ -180,6 +137,7 @@ def fail(conn: Connection, job_id: str, worker_id: str, code: str, message: str,
             failure_message=message,
         )
     )
+    notify.notify(conn, notify.FINISHED)
     return result.rowcount > 0
 
 
@@ -215,6 +173,7 @@ def _recover(conn: Connection, dead: list[str]) -> int:
         .returning(jobs.c.id)
     ).scalars().all()
     if failed:
+        notify.notify(conn, notify.FINISHED)
         conn.execute(
             update(jobs)
             .where(jobs.c.parent_id.in_(failed), jobs.c.status == "started")
@@ -225,7 +184,7 @@ def _recover(conn: Connection, dead: list[str]) -> int:
         update(jobs).where(owned).values(status="ready", worker_id=None, started_at=None)
     ).rowcount
     if requeued:
-        notify(conn)
+        notify.notify(conn, notify.QUEUED)
     conn.execute(delete(workers).where(workers.c.id.in_(dead)))
     return requeued + len(failed)
 
