@@ -500,13 +500,18 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[list[float], list[Any]]:
 
 
 def measure_in_process(row: Row, circuits: list[Circuit], precision: str, repeat: int) -> None:
+    """The simulation alone, and (a diagnostic) what the worker does after it: the probability
+    map and its JSON, up to the server's limit of outcomes (above it the job fails today)."""
     row.sim = best_of(lambda: [engine.simulate(c, precision=precision) for c in circuits], repeat)
     try:
+        from qharbor.settings import Settings
+
+        limit = int(getattr(Settings, "max_result_entries", 1 << 20))
         probs = [engine.simulate(c, precision=precision) for c in circuits]
-        row.map_json = best_of(lambda: [orjson.dumps(engine.probabilities(p, 1 << 62)) for p in probs],
+        row.map_json = best_of(lambda: [orjson.dumps(engine.probabilities(p, limit)) for p in probs],
                                max(1, min(repeat, 2)))
     except Exception as exc:  # a diagnostic only (engine internals may change)
-        row.notes.append(f"in-process map+JSON not measured: {exc}")
+        row.notes.append(f"in-process map+JSON not measured: {type(exc).__name__}: {exc}")
 
 
 def measure_qsim(row: Row, circuits: list[Circuit], refs: list[Reference], shots: int, repeat: int,
@@ -897,15 +902,20 @@ def main(argv: list[str] | None = None) -> int:
                    help="check the qsim reference against qiskit's Statevector up to this size (default 16)")
     p.add_argument("--job-timeout", type=float, default=600.0,
                    help="seconds a job may take before it is canceled and reported as failed (default 600)")
-    p.add_argument("--json", action="store_true", help="print the results as JSON instead of tables")
+    p.add_argument("--json", nargs="?", const="-", metavar="FILE",
+                   help="the results as JSON: on stdout instead of the tables, or written to FILE beside them")
     args = p.parse_args(argv)
     if args.repeat < 1:
         p.error("--repeat must be at least 1")
 
     report = run_all(args)
     if args.json:
-        sys.stdout.buffer.write(orjson.dumps(to_json(report), option=orjson.OPT_INDENT_2) + b"\n")
-    else:
+        document = orjson.dumps(to_json(report), option=orjson.OPT_INDENT_2) + b"\n"
+        if args.json == "-":
+            sys.stdout.buffer.write(document)
+        else:
+            Path(args.json).write_bytes(document)
+    if args.json != "-":
         print_tables(report)
     if report["problems"]:
         return 1
