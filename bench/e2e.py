@@ -325,18 +325,21 @@ class JobRun:
         ms = self.job.get("execution_duration_ms")
         return {"post": self.post, "queue": started - submitted, "worker": completed - started,
                 "exec": math.nan if ms is None else ms / 1e3, "notice": self.start + self.seen - completed,
-                "read": self.read - self.seen, "polls": float(self.polls)}
+                "read": self.read - self.seen if self.histogram else math.nan, "polls": float(self.polls)}
 
 
-def submit(client: Client, body: bytes) -> str:
+def post_job(client: Client, body: bytes) -> tuple[str, float, float, float]:
+    """``POST /v0.4/jobs``: the job's id, time.time() and perf_counter before it, perf_counter after."""
+    wall, t0 = time.time(), time.perf_counter()
     status, raw = client.request("POST", "/v0.4/jobs", body)
     if status != 201:
         raise JobFailed(f"POST /v0.4/jobs answered {status}: {raw[:300]!r}")
-    return orjson.loads(raw)["id"]
+    return orjson.loads(raw)["id"], wall, t0, time.perf_counter()
 
 
-def finish(client: Client, job_id: str, t0: float, timeout: float) -> tuple[dict[str, Any], int, float]:
-    """Poll (long-poll) until the job is terminal; the job, the number of GETs, perf_counter then."""
+def collect(client: Client, job_id: str, wall: float, t0: float, t1: float, timeout: float) -> JobRun:
+    """``GET /v0.4/jobs/{id}`` until the job is terminal (each GET of an unfinished job is a
+    long poll), then, if it completed, ``GET …/results/histogram``."""
     polls = 0
     while True:
         status, raw = client.request("GET", f"/v0.4/jobs/{job_id}")
@@ -345,18 +348,11 @@ def finish(client: Client, job_id: str, t0: float, timeout: float) -> tuple[dict
             raise JobFailed(f"GET /v0.4/jobs/{job_id} answered {status}: {raw[:300]!r}")
         job = orjson.loads(raw)
         if job["status"] in TERMINAL:
-            return job, polls, time.perf_counter()
+            break
         if time.perf_counter() - t0 > timeout:
             client.request("PUT", f"/v0.4/jobs/{job_id}/status/cancel", b"{}")
             raise JobFailed(f"not finished after {timeout:.0f} s (status {job['status']}); canceled")
-
-
-def run_job(client: Client, body: bytes, timeout: float) -> JobRun:
-    """POST → GET until terminal → GET the histogram, all timed (the JobRun's offsets)."""
-    wall, t0 = time.time(), time.perf_counter()
-    job_id = submit(client, body)
-    t1 = time.perf_counter()
-    job, polls, t2 = finish(client, job_id, t0, timeout)
+    t2 = time.perf_counter()
     if job["status"] != "completed":
         return JobRun(wall, t1 - t0, t2 - t0, t2 - t0, polls, job)
     status, histogram = client.request("GET", f"/v0.4/jobs/{job_id}/results/histogram")
@@ -364,6 +360,11 @@ def run_job(client: Client, body: bytes, timeout: float) -> JobRun:
     if status != 200:
         raise JobFailed(f"GET …/results/histogram answered {status}: {histogram[:300]!r}")
     return JobRun(wall, t1 - t0, t2 - t0, t3 - t0, polls, job, histogram)
+
+
+def run_job(client: Client, body: bytes, timeout: float) -> JobRun:
+    """POST → GET until terminal → GET the histogram, all timed (the JobRun's offsets)."""
+    return collect(client, *post_job(client, body), timeout)
 
 
 def failure_of(job: dict[str, Any]) -> str | None:
@@ -390,20 +391,9 @@ def run_batch(port: int, key: str, bodies: list[bytes], connections: int,
         mine = range(c, len(bodies), len(clients))
         barrier.wait()
         try:
-            posted = []
-            for i in mine:
-                wall, t0 = time.time(), time.perf_counter()
-                job_id = submit(client, bodies[i])
-                posted.append((i, job_id, wall, t0, time.perf_counter()))
-            for i, job_id, wall, t0, t1 in posted:
-                job, polls, t2 = finish(client, job_id, t0, timeout)
-                histogram, t3 = b"", t2
-                if job["status"] == "completed":
-                    status, histogram = client.request("GET", f"/v0.4/jobs/{job_id}/results/histogram")
-                    t3 = time.perf_counter()
-                    if status != 200:
-                        raise JobFailed(f"GET …/results/histogram answered {status}: {histogram[:300]!r}")
-                runs[i] = JobRun(wall, t1 - t0, t2 - t0, t3 - t0, polls, job, histogram)
+            posted = [(i, post_job(client, bodies[i])) for i in mine]
+            for i, (job_id, wall, t0, t1) in posted:
+                runs[i] = collect(client, job_id, wall, t0, t1, timeout)
             ends.append(time.perf_counter())
         except BaseException as exc:  # reported by the caller
             errors.append(exc)
@@ -604,13 +594,17 @@ def measure_qharbor_job(port: int, key: str, row: Row, circuits: list[Circuit], 
     """The circuit as one job, or several as one ``ionq.multi-circuit.v1`` job (nested results)."""
     multi = len(circuits) > 1
     body = orjson.dumps(ionq_multi_job(circuits, args.shots) if multi else ionq_job(circuits[0], args.shots))
-    client = Client(port, key, args.job_timeout + 30)
     runs: list[JobRun] = []
+    client = None
     try:
+        client = Client(port, key, args.job_timeout + 30)
         for attempt in range(args.repeat + 1):  # the first is the warm-up
             run = run_job(client, body, args.job_timeout)
             if (why := failure_of(run.job)) is not None:
                 row.qharbor.failure = why
+                if not runs[1:]:  # where the time went until it failed
+                    row.breakdown = summarise([run])
+                    row.notes.append("breakdown: from the failed job")
                 break
             runs.append(run)
             if attempt:
@@ -618,8 +612,10 @@ def measure_qharbor_job(port: int, key: str, row: Row, circuits: list[Circuit], 
     except (JobFailed, OSError, HTTPException) as exc:
         row.qharbor.failure = f"{type(exc).__name__}: {exc}"
     finally:
-        client.close()
-    row.breakdown = summarise(runs[1:])
+        if client is not None:
+            client.close()
+    if runs[1:]:
+        row.breakdown = summarise(runs[1:])
     check_histograms(row, runs, refs, args.shots, problems, nested=multi)
     if runs:
         check_job_probabilities(port, key, row, runs[-1].job, runs[-1].histogram, refs, args.shots, problems,
@@ -657,7 +653,9 @@ def measure_qharbor_batch(port: int, key: str, row: Row, circuits: list[Circuit]
         check_job_probabilities(port, key, row, run.job, run.histogram, [refs[i]], args.shots, problems)
         if len(problems) > before:
             break
-    timed_batches = batches[1:]
+    timed_batches = batches[1:] or batches
+    if not batches[1:]:
+        row.notes.append("breakdown: from the warm-up batch (no timed batch completed)")
     row.breakdown = summarise([r for runs in timed_batches for r in runs])
     gaps, busy, spans = [], [], []
     for runs in timed_batches:
@@ -769,7 +767,9 @@ def overhead(row: Row) -> float:
 
 def agreement(row: Row, problems: list[str]) -> str:
     mine = [p for p in problems if p.startswith(row.name + ":") or p.startswith(row.case + ":")]
-    return "ok" if not mine else f"FAIL ({len(mine)})"
+    if mine:
+        return f"FAIL ({len(mine)})"
+    return "ok" if not row.qharbor.failure else "peers ok; qharbor: no result"
 
 
 def print_tables(report: dict[str, Any]) -> None:
