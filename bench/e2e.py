@@ -418,6 +418,7 @@ def run_batch(port: int, key: str, bodies: list[bytes], connections: int,
 class Timing:
     times: list[float] = field(default_factory=list)
     failure: str | None = None
+    failed_after: float | None = None   # client time from POST to seeing the failure
     note: str = ""
 
     @property
@@ -426,7 +427,8 @@ class Timing:
 
     def cell(self) -> str:
         if self.failure:
-            return f"FAILED ({self.failure[:80]})"
+            after = f" after {fmt_s(self.failed_after)}" if self.failed_after is not None else ""
+            return f"FAILED{after} ({self.failure[:80]})"
         return spread(self.times) + (f" ({self.note})" if self.note else "")
 
     def to_json(self) -> dict[str, Any]:
@@ -436,6 +438,7 @@ class Timing:
                        max_s=round(max(self.times), 6))
         if self.failure:
             out["failure"] = self.failure
+            out["failed_after_s"] = self.failed_after
         if self.note:
             out["note"] = self.note
         return out
@@ -601,7 +604,7 @@ def measure_qharbor_job(port: int, key: str, row: Row, circuits: list[Circuit], 
         for attempt in range(args.repeat + 1):  # the first is the warm-up
             run = run_job(client, body, args.job_timeout)
             if (why := failure_of(run.job)) is not None:
-                row.qharbor.failure = why
+                row.qharbor.failure, row.qharbor.failed_after = why, run.seen
                 if not runs[1:]:  # where the time went until it failed
                     row.breakdown = summarise([run])
                     row.notes.append("breakdown: from the failed job")
