@@ -3,7 +3,8 @@
     .venv/bin/pip install -e '.[bench]'
     .venv/bin/python bench/e2e.py                                  # 16 20 22 24 26 qubits + small batch
     .venv/bin/python bench/e2e.py --sizes 16 20 --repeat 3 --only random qft
-    .venv/bin/python bench/e2e.py --only small --json
+    .venv/bin/python bench/e2e.py --only small --json             # JSON on stdout instead of the tables
+    .venv/bin/python bench/e2e.py --json results.json             # the tables, and the JSON in a file
 
 What is compared, per case (the same seeded circuits from ``bench/circuits.py`` for
 everyone, 1000 shots, counts as the answer):
