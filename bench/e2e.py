@@ -78,11 +78,11 @@ server's ``time.time()`` truncated to ms; same machine, same clock):
 
 * POST: the client's ``POST /jobs`` round trip (validation, insert, commit);
 * queue: ``started_at − submitted_at`` (waiting for the worker's poll and the claim);
-* worker: ``completed_at − started_at``: decode + simulation + probability map + its JSON
+* worker: ``completed_at − started_at``: decode + simulation + measuring the state + its JSON
   (``completed_at`` is stamped in the completing transaction *before* the result rows are
   inserted and committed, so storage is not in this column), with ``execution_duration_ms``
   (the worker's own monotonic measure of the same span) beside it, and the in-process
-  simulation time and the in-process cost of the map + JSON (``engine.probabilities`` +
+  simulation time and the in-process cost of the result (``engine.measure.measure`` +
   ``orjson.dumps``, what the worker does after simulating) for comparison;
 * notice: client saw ``completed`` − ``completed_at``: result insert + commit, the
   long-poll watcher's tick, the re-read and rendering of the job, the answer;
@@ -493,17 +493,18 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[list[float], list[Any]]:
     return times, results
 
 
-def measure_in_process(row: Row, circuits: list[Circuit], precision: str, repeat: int) -> None:
-    """The simulation alone, and (a diagnostic) what the worker does after it: the probability
-    map and its JSON, up to the server's limit of outcomes (above it the job fails today)."""
+def measure_in_process(row: Row, circuits: list[Circuit], precision: str, shots: int, repeat: int) -> None:
+    """The simulation alone, and (a diagnostic) what the worker does after it: measuring the
+    state (the exact map while small, else the shots) and the result's JSON."""
     row.sim = best_of(lambda: [engine.simulate(c, precision=precision) for c in circuits], repeat)
     try:
         from qharbor.settings import Settings
 
-        limit = int(getattr(Settings, "max_result_entries", 1 << 20))
+        limit = Settings(database_url="").max_exact_outcomes
         probs = [engine.simulate(c, precision=precision) for c in circuits]
-        row.map_json = best_of(lambda: [orjson.dumps(engine.probabilities(p, limit)) for p in probs],
-                               max(1, min(repeat, 2)))
+        rng = np.random.default_rng(0)
+        row.map_json = best_of(lambda: [orjson.dumps(engine.measure.measure(p, shots, rng, limit).as_map(shots))
+                                        for p in probs], max(1, min(repeat, 2)))
     except Exception as exc:  # a diagnostic only (engine internals may change)
         row.notes.append(f"in-process map+JSON not measured: {type(exc).__name__}: {exc}")
 
@@ -741,7 +742,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
                     measure_qharbor_job(port, key, multi, circuits, refs, args, problems)
                     qharbor_rows = [row, multi]
                 progress(f"{name}: in-process, qsim, aer")
-                measure_in_process(row, circuits, args.precision, args.repeat)
+                measure_in_process(row, circuits, args.precision, args.shots, args.repeat)
                 measure_qsim(row, circuits, refs, args.shots, args.repeat, problems)
                 if circuits[0].qubits <= args.aer_max_qubits:
                     measure_aer(row, circuits, refs, args.shots, args.repeat, problems)

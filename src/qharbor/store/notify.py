@@ -161,14 +161,15 @@ class Listener:
                 log.warning("LISTEN connection lost (%s); reconnecting", exc)
                 self._close_pg()
                 return False
-        if self._sock is None:
+        sock = self._sock  # close() may clear it from another thread meanwhile
+        if sock is None:
             time.sleep(timeout)
             return False
-        ready, _, _ = select.select([self._sock], [], [], timeout)
+        ready, _, _ = select.select([sock], [], [], timeout)
         if not ready:
             return False
         try:
-            while self._sock.recv(64):  # drain: one look covers every notice so far
+            while sock.recv(64):  # drain: one look covers every notice so far
                 pass
         except BlockingIOError:
             pass
