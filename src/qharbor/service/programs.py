@@ -7,6 +7,7 @@ reported at once with the path of the offending item.
 
 from __future__ import annotations
 
+import functools
 import math
 import secrets
 from dataclasses import dataclass, field
@@ -128,6 +129,8 @@ def _param(gate: dict[str, Any], key: str, path: str, p: Problems) -> float | No
     return value
 
 
+#: A :class:`engine.Gate` from all six fields at once (skips the named tuple's defaults wrapper).
+_gate = functools.partial(tuple.__new__, engine.Gate)
 #: Gate names the fast path of :func:`_parse_gate` takes with no parameter, and their canonical names.
 _PLAIN = {name: ("x" if name in ("not", "cnot") else name) for name in _FIXED_QIS | {"cnot"}}
 
@@ -151,13 +154,13 @@ def _common_gate(gate: Any) -> engine.Gate | None:
         canonical = _PLAIN.get(name)  # type: ignore[arg-type]
         if canonical is None or (name == "cnot" and not controls):
             return None
-        return engine.Gate(canonical, (t,), controls)
+        return _gate((canonical, (t,), controls, (), (), ()))
     if (type(r) is not float and type(r) is not int) or not math.isfinite(r):
         return None
     if name in _ROTATIONS:
-        return engine.Gate(name, (t,), controls, (float(r),))
+        return _gate((name, (t,), controls, (float(r),), (), ()))
     if name == "z":
-        return engine.Gate("phase", (t,), controls, (float(r),))
+        return _gate(("phase", (t,), controls, (float(r),), (), ()))
     return None
 
 
@@ -575,12 +578,12 @@ def encode_circuit(circuit: engine.Circuit) -> str:
 
 def decode_circuit(text: str) -> engine.Circuit:
     data = orjson.loads(text)
-    gate, empty = engine.Gate, ()
+    empty = ()
     return engine.Circuit(
         data["qubits"],
         tuple(
-            gate(n, tuple(t), tuple(c) if c else empty, tuple(pr) if pr else empty,
-                 tuple(te) if te else empty, tuple(co) if co else empty)
+            _gate((n, tuple(t), tuple(c) if c else empty, tuple(pr) if pr else empty,
+                   tuple(te) if te else empty, tuple(co) if co else empty))
             for n, t, c, pr, te, co in data["gates"]
         ),
     )
