@@ -50,28 +50,34 @@ def any_queued(db: Database) -> bool:
     return bool(db.rows(_WAITING))
 
 
-def claim(conn: Connection, worker_id: str) -> RowMapping | None:
-    """Take the oldest queued top-level job, mark it (and its children) started."""
-    oldest = _WAITING
-    if conn.dialect.name == "postgresql":
-        oldest = oldest.with_for_update(skip_locked=True)
-    now = time.time()
-    stmt = (
+def _claim(oldest):  # type: ignore[no-untyped-def]
+    return (
         update(jobs)
         .where(jobs.c.seq == oldest.scalar_subquery())
-        .values(status="started", worker_id=worker_id, started_at=now, attempts=jobs.c.attempts + 1)
+        .values(status="started", worker_id=bindparam("me"), started_at=bindparam("now"),
+                attempts=jobs.c.attempts + 1)
         .returning(
             jobs.c.id, jobs.c.type, jobs.c.program, jobs.c.dry_run, jobs.c.shots, jobs.c.noise,
             jobs.c.attempts, jobs.c.backend, jobs.c.seed, jobs.c.debiasing,
         )
     )
-    job = conn.execute(stmt).mappings().first()
+
+
+# Statements workers run once per job, built once (building one costs more than running it).
+_CLAIM = {"sqlite": _claim(_WAITING), "postgresql": _claim(_WAITING.with_for_update(skip_locked=True))}
+_CLAIM_CHILDREN = (
+    update(jobs)
+    .where(jobs.c.parent_id == bindparam("job_id"), jobs.c.status.in_(QUEUED))
+    .values(status="started", worker_id=bindparam("me"), started_at=bindparam("now"))
+)
+
+
+def claim(conn: Connection, worker_id: str) -> RowMapping | None:
+    """Take the oldest queued top-level job, mark it (and its children) started."""
+    now = time.time()
+    job = conn.execute(_CLAIM[conn.dialect.name], {"me": worker_id, "now": now}).mappings().first()
     if job is not None and job["type"] == "ionq.multi-circuit.v1":
-        conn.execute(
-            update(jobs)
-            .where(jobs.c.parent_id == job["id"], jobs.c.status.in_(QUEUED))
-            .values(status="started", worker_id=worker_id, started_at=now)
-        )
+        conn.execute(_CLAIM_CHILDREN, {"job_id": job["id"], "me": worker_id, "now": now})
     return job
 
 
@@ -80,19 +86,19 @@ def child_programs(conn: Connection, parent_id: str) -> list[tuple[str, str]]:
     return list(conn.execute(stmt).tuples())
 
 
+_STILL_RUNNING = select(jobs.c.id).where(jobs.c.id == bindparam("job_id"), jobs.c.status == "started",
+                                         jobs.c.worker_id == bindparam("me"))
+
+
 def still_running(conn: Connection, job_id: str, worker_id: str) -> bool:
-    stmt = select(jobs.c.id).where(
-        jobs.c.id == job_id, jobs.c.status == "started", jobs.c.worker_id == worker_id
-    )
-    return conn.execute(stmt).first() is not None
+    return conn.execute(_STILL_RUNNING, {"job_id": job_id, "me": worker_id}).first() is not None
 
 
-def _mine(job_id: str, worker_id: str):  # type: ignore[no-untyped-def]
-    return (
-        (jobs.c.id == job_id) | (jobs.c.parent_id == job_id),
-        jobs.c.status == "started",
-        jobs.c.worker_id == worker_id,
-    )
+_MINE = (((jobs.c.id == bindparam("job_id")) | (jobs.c.parent_id == bindparam("job_id")))
+         & (jobs.c.status == "started") & (jobs.c.worker_id == bindparam("me")))
+_COMPLETE = update(jobs).where(_MINE).values(status="completed", completed_at=bindparam("now"),
+                                             execution_duration_ms=bindparam("ms"))
+_OUTPUT = update(jobs).where(jobs.c.id == bindparam("jid")).values(output=bindparam("output"))
 
 
 def complete(
@@ -104,16 +110,12 @@ def complete(
 
     Returns False, storing nothing, if the job is no longer this worker's to finish.
     """
-    if not still_running(conn, job_id, worker_id):
+    done = conn.execute(_COMPLETE, {"job_id": job_id, "me": worker_id, "now": time.time(),
+                                    "ms": duration_ms})
+    if not done.rowcount:
         return False
-    conn.execute(
-        update(jobs)
-        .where(*_mine(job_id, worker_id))
-        .values(status="completed", completed_at=time.time(), execution_duration_ms=duration_ms)
-    )
     if finished:
-        conn.execute(update(jobs).where(jobs.c.id == bindparam("jid")).values(output=bindparam("output")),
-                     [{"jid": jid, "output": output} for jid, (_, output) in finished.items()])
+        conn.execute(_OUTPUT, [{"jid": jid, "output": output} for jid, (_, output) in finished.items()])
     rows = [
         {"job_id": jid, "kind": kind, "data": data}
         for jid, (by_kind, _) in finished.items()
@@ -125,18 +127,14 @@ def complete(
     return True
 
 
+_FAIL = update(jobs).where(_MINE).values(status="failed", completed_at=bindparam("now"),
+                                         execution_duration_ms=bindparam("ms"), failure_code=bindparam("code"),
+                                         failure_message=bindparam("message"))
+
+
 def fail(conn: Connection, job_id: str, worker_id: str, code: str, message: str, duration_ms: int | None) -> bool:
-    result = conn.execute(
-        update(jobs)
-        .where(*_mine(job_id, worker_id))
-        .values(
-            status="failed",
-            completed_at=time.time(),
-            execution_duration_ms=duration_ms,
-            failure_code=code,
-            failure_message=message,
-        )
-    )
+    result = conn.execute(_FAIL, {"job_id": job_id, "me": worker_id, "now": time.time(), "ms": duration_ms,
+                                  "code": code, "message": message})
     notify.notify(conn, notify.FINISHED)
     return result.rowcount > 0
 
