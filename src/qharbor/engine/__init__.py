@@ -1,9 +1,10 @@
 """Circuit simulation behind a narrow interface.
 
 ``simulate(circuit)`` takes a validated :class:`Circuit` and returns its exact
-outcome distribution; ``probabilities`` turns it into the IonQ result map and
-``sample`` draws seeded shots from it. Everything above this package depends only
-on these names, so the simulator can be replaced freely.
+outcome distribution; ``measure.measure`` turns it into the job's result: the exact
+map while it is small, else the job's shots drawn from it once (``measure.py``).
+Everything above this package depends only on these names, so the simulator can be
+replaced freely.
 
 How it is fast, and why:
 

@@ -5,9 +5,12 @@ A finished qasm3 job stores two documents:
 * ``probabilities``: ``{"<record>": p}`` over the *classical record* (every declared
   bit, registers concatenated in declaration order, record bit 0 = bit 0 of the
   first register; see :mod:`.qasm3`). For static programs on the ideal simulator
-  the values are exact; programs with mid-circuit measurement, reset or
-  feed-forward are sampled by shot branching (:mod:`qharbor.engine.dynamic`) and
-  store ``count/shots``, as do emulated QPUs and noisy simulators.
+  the values are exact while they have at most ``Settings.max_exact_outcomes``
+  outcomes (the measured qubits' marginal when few are measured), else ``count/shots``
+  of the job's shots drawn once (:mod:`qharbor.engine.measure`); programs with
+  mid-circuit measurement, reset or feed-forward are sampled by shot branching
+  (:mod:`qharbor.engine.dynamic`) and store ``count/shots``, as do emulated QPUs and
+  noisy simulators. The job's ``output.probabilities`` says which.
 * ``registers`` (:data:`LAYOUT`): ``{"registers": [[name, size], ...], "clbits": n,
   "sampled": bool}``, what is needed to split a record into registers.
 
