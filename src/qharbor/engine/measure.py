@@ -24,6 +24,8 @@ import numba
 import numpy as np
 from numba import prange
 
+from .kernels import variant
+
 #: Entries per block (a block's sum and scan stay in L1/L2 cache).
 BLOCK = 1 << 12
 #: Probabilities at or below this are rounding noise and count as zero.
@@ -45,7 +47,6 @@ class Outcomes:
         return dict(zip(map(str, self.indices.tolist()), values.tolist()))
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
 def _block_stats(p, block, zero):  # pragma: no cover - compiled
     """Per block: the float64 sum of ``p`` and how many entries exceed ``zero``."""
     nblocks = (p.shape[0] + block - 1) // block
@@ -63,7 +64,6 @@ def _block_stats(p, block, zero):  # pragma: no cover - compiled
     return sums, nonzero
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
 def _gather(p, block, zero, offsets, indices, values):  # pragma: no cover - compiled
     """Every entry above ``zero``, block b's written from ``offsets[b]`` on."""
     for b in prange(offsets.shape[0] - 1):
@@ -77,7 +77,6 @@ def _gather(p, block, zero, offsets, indices, values):  # pragma: no cover - com
                 k += 1
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
 def _locate(p, block, first, targets, starts, out):  # pragma: no cover - compiled
     """For each run of draws in one block (``starts`` delimit runs of the sorted
     ``targets``, each relative to its block's start; ``first[r]`` is run r's block):
@@ -105,17 +104,28 @@ def _locate(p, block, first, targets, starts, out):  # pragma: no cover - compil
                 i = end
 
 
+#: Each kernel compiled twice: threads for wide states, one thread below :data:`_PARALLEL_FROM`
+#: entries (a parallel region's start-up would cost more than the work).
+_KERNELS = {
+    parallel: tuple(numba.njit(parallel=parallel, cache=True, nogil=True)(variant(fn, "_par" if parallel else ""))
+                    for fn in (_block_stats, _gather, _locate))
+    for parallel in (False, True)
+}
+_PARALLEL_FROM = 1 << 16
+
+
 def measure(probs: np.ndarray, shots: int, rng: np.random.Generator, max_exact: int) -> Outcomes:
     """The exact outcome map of ``probs`` (a probability per basis state) if it has at most
     ``max_exact`` non-zero entries, else ``shots`` draws from it (their counts)."""
-    sums, nonzero = _block_stats(probs, BLOCK, ZERO)
+    block_stats, gather, locate = _KERNELS[probs.shape[0] >= _PARALLEL_FROM]
+    sums, nonzero = block_stats(probs, BLOCK, ZERO)
     count = int(nonzero.sum())
     if count <= max_exact:
         offsets = np.zeros(nonzero.shape[0] + 1, dtype=np.int64)
         np.cumsum(nonzero, out=offsets[1:])
         indices = np.empty(count, dtype=np.int64)
         values = np.empty(count, dtype=np.float64)
-        _gather(probs, BLOCK, ZERO, offsets, indices, values)
+        gather(probs, BLOCK, ZERO, offsets, indices, values)
         return Outcomes(indices, values, sampled=False)
     ends = np.cumsum(sums)
     drawn = np.sort(rng.random(shots)) * ends[-1]
@@ -125,7 +135,7 @@ def measure(probs: np.ndarray, shots: int, rng: np.random.Generator, max_exact: 
     first = blocks[starts]
     targets = drawn - (ends[blocks] - sums[blocks])  # relative to each block's start
     located = np.empty(shots, dtype=np.int64)
-    _locate(probs, BLOCK, first, targets, np.append(starts, shots), located)
+    locate(probs, BLOCK, first, targets, np.append(starts, shots), located)
     indices, counts = np.unique(located, return_counts=True)
     return Outcomes(indices.astype(np.int64), counts.astype(np.int64), sampled=True)
 
@@ -161,7 +171,8 @@ def marginal(probs: np.ndarray, qubits: list[int]) -> np.ndarray:
 
 def warm_up(dtype: type) -> None:
     """Load (or compile) the kernels for probability vectors of ``dtype``."""
-    probs = np.full(2 * BLOCK, 1 / (2 * BLOCK), dtype=dtype)
-    measure(probs, 4, np.random.default_rng(0), 1)
-    measure(probs, 4, np.random.default_rng(0), 2 * BLOCK)
+    for size in (2 * BLOCK, _PARALLEL_FROM):
+        probs = np.full(size, 1 / size, dtype=dtype)
+        measure(probs, 4, np.random.default_rng(0), 1)
+        measure(probs, 4, np.random.default_rng(0), size)
     marginal(probs, [0, 3])
