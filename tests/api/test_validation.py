@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from spec import assert_valid
-from support import bell, wait_for
+from support import Server, bell, wait_for
 
 
 def _problem(r: httpx.Response) -> dict:
@@ -130,3 +130,28 @@ def test_client_quirks_are_tolerated(api: httpx.Client) -> None:
     r = api.post("/jobs", content=httpx.Request("POST", "http://x", json=bell()).content,
                  headers={"Content-Type": ""})
     assert r.status_code == 201, r.text
+
+
+def test_settings_outside_the_spec_are_refused_not_ignored(api: httpx.Client, server: Server, key: str) -> None:
+    """A typo in a setting must not silently mean the default: every unknown key is named."""
+    body = bell(backend="qpu.aria-1", shots=600, settings={
+        "error_mitigation": {"debias": False, "debiasing": False}, "compilation": {"optimisation": 1, "opt": 0},
+        "speed": "fast"})
+    r = api.post("/jobs", json=body)
+    assert r.status_code == 400
+    assert sorted(r.json()["validation"]["keys"]) == [
+        "settings.compilation.optimisation", "settings.error_mitigation.debias", "settings.speed"]
+    symmetry = api.post("/jobs", json=bell(settings={"error_mitigation": {"symmetry_verification": True}}))
+    assert symmetry.status_code == 400 and "not emulated" in symmetry.json()["message"]
+    assert symmetry.json()["validation"]["keys"] == ["settings.error_mitigation.symmetry_verification"]
+    fine = {"error_mitigation": {"symmetry_verification": False, "debiasing": False},
+            "compilation": {"opt": 1, "precision": "1E-3", "gate_basis": "qis", "service_version": "v0.4"}}
+    job_id = api.post("/jobs", json=bell(settings=fine)).json()["id"]
+    clone = api.post(f"/jobs/{job_id}/clone", json={"settings": {"error_mitigation": {"debiasinq": True}}})
+    assert clone.status_code == 400 and clone.json()["validation"]["keys"] == ["settings.error_mitigation.debiasinq"]
+    with httpx.Client(base_url=server.url + "/v0.3", headers={"Authorization": f"apiKey {key}"}) as v3:
+        old = {"target": "simulator", "shots": 10, "input": {"qubits": 1, "circuit": [{"gate": "h", "target": 0}]}}
+        r = v3.post("/jobs", json={**old, "error_mitigation": {"debias": False, "debiased": True},
+                                   "settings": {"compilaton": {}}})
+        assert r.status_code == 400
+        assert sorted(r.json()["validation"]["keys"]) == ["error_mitigation.debiased", "settings.compilaton"]

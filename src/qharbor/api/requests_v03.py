@@ -56,6 +56,8 @@ def job_body(body: Any) -> tuple[Any, list[tuple[str, str]], list[tuple[str, str
     mitigation = body.get("error_mitigation")
     if mitigation is not None:
         debias = mitigation.get("debias") if isinstance(mitigation, dict) else None
+        unknown = [k for k in mitigation if k != "debias"] if isinstance(mitigation, dict) else []
+        problems += [(f"error_mitigation.{k}", "is not a v0.3 error mitigation (known: debias)") for k in unknown]
         if not isinstance(mitigation, dict) or (debias is not None and not isinstance(debias, bool)):
             problems.append(("error_mitigation.debias", "must be {\"debias\": true} or {\"debias\": false}"))
         elif debias is not None and isinstance(settings or {}, dict):

@@ -347,10 +347,7 @@ def _options(body: dict[str, Any], p: Problems) -> _Options:
     if session_id is not None and not isinstance(session_id, str):
         p.add("session_id", "must be a string")
     settings = body.get("settings") or {}
-    if not isinstance(settings, dict):
-        p.add("settings", "must be an object")
-    else:
-        _check_mitigation(settings.get("error_mitigation"), p)
+    _check_settings(settings, p)
     noise = body.get("noise")
     if noise is not None:
         if not isinstance(noise, dict):
@@ -369,16 +366,50 @@ def _options(body: dict[str, Any], p: Problems) -> _Options:
     return _Options(backend, name, shots, dry_run, session_id, settings, noise, metadata)
 
 
-def _check_mitigation(mitigation: Any, p: Problems) -> None:
-    """``settings.error_mitigation``: the spec's booleans (a typo must not silently mean the default)."""
-    if mitigation is None:
+def _text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _flag(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+def _real(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+#: The job settings IonQ's spec defines (``CircuitJobSettings``): each group's keys, with the
+#: check of a key's value and what it must be. A key outside them is refused, not ignored:
+#: a typo must not silently mean the default.
+_SETTINGS: dict[str, dict[str, tuple[Any, str]]] = {
+    "compilation": {"precision": (_text, "a string"), "opt": (_real, "a number"),
+                    "gate_basis": (_text, "a string"), "service_version": (_text, "a string")},
+    "error_mitigation": {"debiasing": (_flag, "true or false"), "symmetry_verification": (_flag, "true or false")},
+}
+
+
+def _check_settings(settings: Any, p: Problems) -> None:
+    """``settings``: only the spec's groups and keys, each of the right type."""
+    if not isinstance(settings, dict):
+        p.add("settings", "must be an object")
         return
-    if not isinstance(mitigation, dict):
-        p.add("settings.error_mitigation", 'must be an object, e.g. {"debiasing": true}')
-        return
-    for flag in ("debiasing", "symmetry_verification"):
-        if mitigation.get(flag) is not None and not isinstance(mitigation[flag], bool):
-            p.add(f"settings.error_mitigation.{flag}", "must be true or false")
+    for group, value in settings.items():
+        keys = _SETTINGS.get(group)
+        if keys is None:
+            p.add(f"settings.{group}", f"is not a job setting (known: {', '.join(_SETTINGS)})")
+        elif value is not None and not isinstance(value, dict):
+            p.add(f"settings.{group}", f"must be an object of {', '.join(keys)}")
+        else:
+            for key, item in (value or {}).items():
+                check = keys.get(key)
+                if check is None:
+                    p.add(f"settings.{group}.{key}", f"is not a {group} setting (known: {', '.join(keys)})")
+                elif item is not None and not check[0](item):
+                    p.add(f"settings.{group}.{key}", f"must be {check[1]}")
+    mitigation = settings.get("error_mitigation")
+    if isinstance(mitigation, dict) and mitigation.get("symmetry_verification") is True:
+        p.add("settings.error_mitigation.symmetry_verification",
+              "symmetry verification is not emulated by qharbor's backends; leave it out or send false")
 
 
 def _program(program: Any, job_type: Any, limit: int, name: str | None, p: Problems) -> list[CircuitProgram]:
