@@ -115,7 +115,7 @@ class Server:
                 time.sleep(0.1)
         else:
             raise RuntimeError("server did not become healthy:\n" + "".join(self.output))
-        while "".join(self.output).count(" ready\n") < self.workers:  # warmed up, taking jobs
+        while "".join(self.output).count(" ready: ") < self.workers:  # warmed up, taking jobs
             if time.monotonic() > deadline + 60:
                 raise RuntimeError("workers did not become ready:\n" + "".join(self.output))
             time.sleep(0.05)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
-from dataclasses import replace
 
-from .settings import Settings, resolve_database
+from . import settings as config
+from .settings import Settings
 
 
 def _storage_flags(parser: argparse.ArgumentParser) -> None:
@@ -17,9 +16,12 @@ def _storage_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--database", help="database URL, e.g. postgresql://user@host/db (env QHARBOR_DATABASE_URL)")
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    url, data_dir = resolve_database(args.data_dir, args.database)
-    return Settings(database_url=url, data_dir=data_dir)
+def _settings(args: argparse.Namespace, **flags: object) -> Settings:
+    """This command's settings; an unusable one ends it at once, saying which and why."""
+    try:
+        return config.load(args.data_dir, args.database, **flags)
+    except config.SettingsError as exc:
+        sys.exit(f"qharbor: {exc}")
 
 
 def _open(settings: Settings):  # type: ignore[no-untyped-def]
@@ -37,15 +39,14 @@ def serve(args: argparse.Namespace) -> None:
     from .dispatch.supervisor import Supervisor
     from .service import keys
 
-    settings = replace(_settings(args), host=args.host, port=args.port,
-                       workers=args.workers if args.workers is not None else os.cpu_count() or 1)
+    settings = _settings(args, host=args.host, port=args.port, workers=args.workers)
     engine = _open(settings)
     if not keys.any_active(engine):
         _, secret = keys.create(engine, "default")
         print("Created the first API key (shown once; keep it):", flush=True)
         print(f"    {secret}", flush=True)
     engine.dispose()
-    supervisor = Supervisor(settings, settings.workers)
+    supervisor = Supervisor(settings)
     supervisor.start()
     where = settings.data_dir or "the database URL given"
     print(f"qharbor serving http://{settings.host}:{settings.port}/v0.4 (and /v0.3) with {settings.workers} "
@@ -60,8 +61,8 @@ def serve(args: argparse.Namespace) -> None:
 def worker(args: argparse.Namespace) -> None:
     from .dispatch.worker import main
 
-    settings = _settings(args)
-    if not os.environ.get("QHARBOR_SUPERVISED"):
+    settings = _settings(args, handed_down=True)
+    if settings.supervisor_pid is None:
         _open(settings).dispose()  # a standalone worker may be the first to reach a new database
     main(settings, args.worker_id)
 

@@ -1,12 +1,29 @@
-"""Every setting of the service in one object, read from flags or the environment."""
+"""Every setting of the service in one object: read once from flags and the environment,
+validated, and handed whole to every process that needs it (``qharbor serve`` passes its
+settings to the workers it starts, so they run under the same ones).
+
+A setting that cannot be used stops the command at start with one message naming the
+variable and what it can be, instead of every worker crashing on it later.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from .store.db import sqlite_url
+import orjson
+
+#: The environment variable the workers ``qharbor serve`` starts read their settings from.
+HANDED_DOWN = "QHARBOR_SETTINGS"
+PRECISIONS = ("double", "single")
+
+
+class SettingsError(ValueError):
+    """A setting with a value it cannot take; the message says which and what it can be."""
 
 
 def default_data_dir() -> Path:
@@ -15,12 +32,17 @@ def default_data_dir() -> Path:
     return Path(base) / "qharbor"
 
 
+def sqlite_url(data_dir: Path) -> str:
+    return f"sqlite:///{data_dir / 'qharbor.db'}"
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
     data_dir: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
+    #: Worker processes ``qharbor serve`` starts; each worker's memory share divides by it.
     workers: int = os.cpu_count() or 1
     #: Requests above this size are refused with 413 before being read in full.
     max_body_bytes: int = 10 * 1024 * 1024
@@ -29,26 +51,97 @@ class Settings:
     #: An ideal circuit's exact probability map is stored while it has at most this many
     #: non-zero outcomes; beyond, the job stores its ``shots`` outcomes, drawn once with its
     #: seed (``engine/measure.py``), and says so (``output.probabilities: "sampled"``).
-    max_exact_outcomes: int = int(os.environ.get("QHARBOR_MAX_EXACT_OUTCOMES", 1 << 12))
+    max_exact_outcomes: int = 1 << 12
     #: ``GET /jobs/{id}`` of an unfinished job waits up to this long for it to finish
     #: (a long poll; see ``api/waiting.py``). 0 answers at once.
-    unfinished_wait_s: float = float(os.environ.get("QHARBOR_UNFINISHED_WAIT_S", 2.0))
+    unfinished_wait_s: float = 2.0
     #: Memory one worker's simulation may use, in bytes; by default the memory available
     #: when the worker starts, shared evenly among ``workers`` (they may run at once).
-    engine_memory_bytes: int | None = (
-        int(os.environ["QHARBOR_ENGINE_MEMORY_BYTES"]) if os.environ.get("QHARBOR_ENGINE_MEMORY_BYTES") else None
-    )
+    engine_memory_bytes: int | None = None
     #: Simulator precision: "double" (complex128, exact) or "single" (complex64, ~1e-6).
-    engine_precision: str = os.environ.get("QHARBOR_ENGINE_PRECISION", "double")
+    engine_precision: str = "double"
     #: A worker silent for this long is presumed dead and its job recovered.
-    worker_stale_after_s: float = float(os.environ.get("QHARBOR_WORKER_STALE_AFTER_S", 30.0))
+    worker_stale_after_s: float = 30.0
+    #: Set by ``qharbor serve`` for the workers it starts: its pid, so a worker stops when
+    #: its supervisor is gone.
+    supervisor_pid: int | None = None
+
+    def to_json(self) -> str:
+        values = dataclasses.asdict(self)
+        values["data_dir"] = None if self.data_dir is None else str(self.data_dir)
+        return orjson.dumps(values).decode()
+
+    @classmethod
+    def from_json(cls, text: str) -> Settings:
+        values = orjson.loads(text)
+        values["data_dir"] = None if values["data_dir"] is None else Path(values["data_dir"])
+        return cls(**values)
 
 
-def resolve_database(data_dir: str | None = None, database: str | None = None) -> tuple[str, Path | None]:
+def _number(kind: Callable[[str], Any], low: float, what: str) -> Callable[[str], Any]:
+    def parse(raw: str) -> Any:
+        value = kind(raw)
+        if not value >= low:  # also refuses NaN
+            raise ValueError
+        return value
+
+    parse.__doc__ = what
+    return parse
+
+
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if raw not in allowed:
+            raise ValueError
+        return raw
+
+    parse.__doc__ = "one of " + ", ".join(allowed)
+    return parse
+
+
+#: Environment variables, the setting each sets, and how its value is read (the parser's
+#: docstring says what it must be).
+ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "QHARBOR_ENGINE_PRECISION": ("engine_precision", _choice(*PRECISIONS)),
+    "QHARBOR_ENGINE_MEMORY_BYTES": ("engine_memory_bytes", _number(int, 1, "a positive whole number of bytes")),
+    "QHARBOR_MAX_EXACT_OUTCOMES": ("max_exact_outcomes", _number(int, 1, "a positive whole number")),
+    "QHARBOR_UNFINISHED_WAIT_S": ("unfinished_wait_s", _number(float, 0, "a number of seconds, 0 or more")),
+    "QHARBOR_WORKER_STALE_AFTER_S": ("worker_stale_after_s", _number(float, 1, "a number of seconds, 1 or more")),
+    "QHARBOR_JOB_TIME_LIMIT_S": ("job_time_limit_s", _number(float, 1, "a number of seconds, 1 or more")),
+}
+
+
+def load(data_dir: str | None = None, database: str | None = None, environ: Mapping[str, str] | None = None,
+         handed_down: bool = False, **flags: Any) -> Settings:
+    """The settings of this command: flags win over the environment, which wins over the
+    defaults; with ``handed_down`` (a worker) the settings ``qharbor serve`` handed it, if
+    it was started by one. Raises :class:`SettingsError` naming the first unusable value."""
+    env = os.environ if environ is None else environ
+    if handed_down and env.get(HANDED_DOWN):
+        return Settings.from_json(env[HANDED_DOWN])
+    url, directory = resolve_database(data_dir, database, env)
+    values: dict[str, Any] = {}
+    for variable, (name, parse) in ENVIRONMENT.items():
+        raw = env.get(variable)
+        if raw is None or raw == "":
+            continue
+        try:
+            values[name] = parse(raw.strip())
+        except ValueError:
+            raise SettingsError(f"{variable}={raw!r} is not usable: it must be {parse.__doc__}") from None
+    if flags.get("workers") is not None and flags["workers"] < 0:
+        raise SettingsError(f"--workers {flags['workers']} is not usable: it must be 0 or more")
+    values.update({k: v for k, v in flags.items() if v is not None})
+    return Settings(database_url=url, data_dir=directory, **values)
+
+
+def resolve_database(data_dir: str | None = None, database: str | None = None,
+                     environ: Mapping[str, str] | None = None) -> tuple[str, Path | None]:
     """Flags win over ``QHARBOR_DATABASE_URL`` / ``QHARBOR_DATA_DIR``; SQLite in the data dir by default."""
-    database = database or (None if data_dir else os.environ.get("QHARBOR_DATABASE_URL"))
+    env = os.environ if environ is None else environ
+    database = database or (None if data_dir else env.get("QHARBOR_DATABASE_URL"))
     if database:
         return database, None
-    directory = Path(data_dir or os.environ.get("QHARBOR_DATA_DIR") or default_data_dir()).expanduser()
+    directory = Path(data_dir or env.get("QHARBOR_DATA_DIR") or default_data_dir()).expanduser()
     directory.mkdir(parents=True, exist_ok=True)
     return sqlite_url(directory), directory

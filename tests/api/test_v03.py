@@ -14,7 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from qharbor.store.db import open_engine, sqlite_url
+from qharbor.settings import sqlite_url
+from qharbor.store.db import open_engine
 from sqlalchemy import text
 
 from spec import assert_valid

@@ -62,7 +62,7 @@ def test_worker_killed_mid_job_is_replaced_and_the_job_completes(storage: list[s
 
 def _standalone_worker(storage: list[str], stale_s: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "QHARBOR_WORKER_STALE_AFTER_S": stale_s}
-    env.pop("QHARBOR_SUPERVISED", None)
+    env.pop("QHARBOR_SETTINGS", None)
     return subprocess.Popen([*QHARBOR, "worker", *storage], env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

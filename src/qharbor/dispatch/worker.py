@@ -6,6 +6,7 @@ by ``qharbor serve``) or on other machines (``qharbor worker --database URL``).
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import logging
 import os
@@ -178,12 +179,13 @@ class Worker:
         self.id = worker_id or str(uuid.uuid4())
         self.db = Database(settings.database_url)
         self.stopping = threading.Event()
+        self.taking_jobs = False  # set once warmed up (see main)
 
     def _heartbeat(self) -> None:
-        parent = os.getppid()
         last_sweep = 0.0
+        supervisor = self.settings.supervisor_pid
         while not self.stopping.wait(HEARTBEAT_S):
-            if os.getppid() != parent and os.environ.get("QHARBOR_SUPERVISED"):
+            if supervisor is not None and os.getppid() != supervisor:  # where the kernel does not tell us
                 log.warning("supervisor is gone; worker %s stopping", self.id)
                 self.stopping.set()
             try:
@@ -205,14 +207,16 @@ class Worker:
 
     def run(self) -> None:
         self._warm_up()
-        with self.db.begin() as conn:
-            queue.register(conn, self.id, socket.gethostname(), os.getpid())
-        threading.Thread(target=self._heartbeat, daemon=True, name="heartbeat").start()
+        self.taking_jobs = True  # from here a signal lets the loop finish (see main)
         # Listening before the first look, so work queued in between still wakes this worker.
         listener = self.db.listener(notify.QUEUED)
-        log.info("worker %s ready", self.id)
         idle = _POLL_MIN_S
         try:
+            with self.db.begin() as conn:
+                queue.register(conn, self.id, socket.gethostname(), os.getpid())
+            threading.Thread(target=self._heartbeat, daemon=True, name="heartbeat").start()
+            log.info("worker %s ready: %s precision, memory share %d bytes", self.id,
+                     self.settings.engine_precision, memory_budget(self.settings))
             while not self.stopping.is_set():
                 job = None
                 if queue.any_queued(self.db):
@@ -234,8 +238,29 @@ class Worker:
 
 
 def main(settings: Settings, worker_id: str | None = None) -> None:
-    """Run a worker until SIGTERM/SIGINT; the job in hand is finished first."""
+    """Run a worker until SIGTERM/SIGINT; the job in hand is finished first. Before it takes
+    jobs (while loading its kernels) a signal ends it at once: it holds nothing yet."""
     worker = Worker(settings, worker_id)
+
+    def on_signal(*_: object) -> None:
+        if not worker.taking_jobs:
+            raise SystemExit(0)
+        worker.stopping.set()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: worker.stopping.set())
+        signal.signal(sig, on_signal)
+    if settings.supervisor_pid is not None:
+        _die_with(settings.supervisor_pid)
     worker.run()
+
+
+def _die_with(supervisor: int) -> None:
+    """Have the kernel send SIGTERM when the supervisor exits (Linux ``PR_SET_PDEATHSIG``),
+    then make sure it has not exited already: a worker never outlives the ``qharbor serve``
+    that started it, however that one ends."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the heartbeat's parent check remains
+        pass
+    if os.getppid() != supervisor:
+        raise SystemExit(0)

@@ -27,10 +27,6 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def sqlite_url(data_dir: Path) -> str:
-    return f"sqlite:///{data_dir / 'qharbor.db'}"
-
-
 def open_engine(url: str) -> Engine:
     """An engine tuned for many short transactions from several processes."""
     url = normalize_url(url)
