@@ -7,10 +7,22 @@ indistinguishable from one that does not exist.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, bindparam, delete, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Executable,
+    RowMapping,
+    Select,
+    bindparam,
+    delete,
+    literal_column,
+    select,
+    union_all,
+    update,
+)
 
 from .db import Database
 from .schema import jobs, results
@@ -67,13 +79,17 @@ def result(db: Database, job_id: str, kind: str) -> str | None:
     return found[0]["data"] if found else None
 
 
-def documents(conn: Connection, job_ids: Sequence[str], kind: str) -> dict[str, str]:
+def documents(db: Database, job_ids: Sequence[str], kind: str) -> dict[str, str]:
     """One kind of result document for many jobs at once (``{job_id: JSON text}``; a page of a list)."""
     if not job_ids:
         return {}
-    stmt = select(results.c.job_id, results.c.data).where(results.c.job_id.in_(list(job_ids)),
-                                                          results.c.kind == kind)
-    return {job_id: data for job_id, data in conn.execute(stmt).tuples()}
+    padded = _padded(job_ids)
+    stmt = _DOCUMENTS.get(len(padded))
+    if stmt is None:
+        stmt = _DOCUMENTS[len(padded)] = select(results.c.job_id, results.c.data).where(
+            _one_of(results.c.job_id, "id", len(padded)), results.c.kind == bindparam("kind"))
+    found = db.rows(stmt, kind=kind, **_numbered("id", padded))
+    return {row["job_id"]: row["data"] for row in found}
 
 
 def child_widths(db: Database, parent_id: str) -> list[int]:
@@ -86,8 +102,36 @@ def child_results(db: Database, parent_id: str, kind: str) -> list[tuple[str, st
     return [(row["id"], row["data"]) for row in db.rows(_CHILD_RESULTS, parent_id=parent_id, kind=kind)]
 
 
-def page(
-    conn: Connection,
+def _padded(values: Sequence[str]) -> list[str]:
+    """``values`` padded to a power of two with copies of its last item (which leave an ``IN``
+    list's meaning unchanged), so a few prepared statements serve every list length."""
+    size = 1 << (len(values) - 1).bit_length()
+    return [*values, *[values[-1]] * (size - len(values))]
+
+
+def _one_of(column: ColumnElement[Any], name: str, count: int) -> ColumnElement[bool]:
+    """``column IN (:name0, :name1, ...)``: ``count`` plain parameters, preparable once."""
+    return column.in_([bindparam(f"{name}{i}") for i in range(count)])
+
+
+def _unindexed(column: ColumnElement[str]) -> ColumnElement[str]:
+    """The same value, as an expression no index serves (``NULL || ''`` stays NULL)."""
+    return column.concat(literal_column("''"))
+
+
+def _numbered(name: str, values: Sequence[Any]) -> dict[str, Any]:
+    return {f"{name}{i}": v for i, v in enumerate(values)}
+
+
+#: Prepared statements built on first use and kept for the process's life (``Database.rows``
+#: prepares each once, keyed by the object): per list filter shape, per padded id count.
+_PAGES: dict[tuple[Any, ...], Executable] = {}
+_BY_IDS: dict[int, Select[Any]] = {}
+_DOCUMENTS: dict[int, Select[Any]] = {}
+_KEYS = [jobs.c.seq, jobs.c.id, jobs.c.status]
+
+
+def page_query(
     project_id: str,
     *,
     limit: int,
@@ -98,23 +142,88 @@ def page(
     parent_id: str | None = None,
     session_id: str | None = None,
     submitter_id: str | None = None,
-) -> list[RowMapping]:
-    """Newest first; ``before_seq`` is the keyset cursor, so inserts never shift a page."""
-    stmt = select(*_VIEW).where(jobs.c.project_id == project_id)
-    stmt = stmt.where(jobs.c.parent_id == parent_id if parent_id else jobs.c.parent_id.is_(None))
-    if before_seq is not None:
-        stmt = stmt.where(jobs.c.seq < before_seq)
-    if ids:
-        stmt = stmt.where(jobs.c.id.in_(ids))
-    if statuses:
-        stmt = stmt.where(jobs.c.status.in_(statuses))
-    if backends:
-        stmt = stmt.where(jobs.c.backend.in_(backends))
-    if session_id:
-        stmt = stmt.where(jobs.c.session_id == session_id)
-    if submitter_id:
-        stmt = stmt.where(jobs.c.submitter_id == submitter_id)
-    return list(conn.execute(stmt.order_by(jobs.c.seq.desc()).limit(limit)).mappings())
+    keys_only: bool = False,
+) -> tuple[Executable, dict[str, Any]]:
+    """One page of jobs, newest first, as a prepared statement for its filter shape and its parameters.
+
+    The rows carry every column the API shows, or with ``keys_only`` just ``seq``, ``id`` and
+    ``status`` (see :func:`by_ids`).
+
+    ``before_seq`` is the keyset cursor, so inserts never shift a page. The indexes make the
+    page read O(limit) rows whatever the table holds, for every filter shape clients send
+    (``schema.py``; ``tests/store/test_list_plans.py`` checks the plans at 1,000,000 jobs):
+    a project's top-level jobs walk ``jobs_top`` (project, seq), one status ``jobs_top_status``
+    (project, status, seq), a session's jobs ``jobs_top_session`` (session, seq) and a
+    parent's ``jobs_children`` (parent, seq), each backwards from the cursor; several
+    statuses (``queued``) take the newest ``limit`` of each status's range and merge those.
+    ``ids`` read each job by its unique id. Only ``backends`` and ``submitter_id`` (and a
+    status within a session) are filtered row by row along one of those walks.
+    """
+    ids, backends = _padded(ids) if ids else [], _padded(backends) if backends else []
+    shape = (parent_id is not None, before_seq is not None, len(ids), len(statuses), len(backends),
+             session_id is not None, submitter_id is not None, keys_only)
+    stmt = _PAGES.get(shape)
+    if stmt is None:
+        stmt = _PAGES[shape] = _page_statement(*shape)
+    params: dict[str, Any] = {"project_id": project_id, "limit": limit, "parent_id": parent_id,
+                              "before": before_seq, "session_id": session_id, "submitter_id": submitter_id,
+                              **_numbered("id", ids), **_numbered("status", statuses),
+                              **_numbered("backend", backends)}
+    return stmt, {k: v for k, v in params.items() if v is not None}
+
+
+def _page_statement(parent: bool, before: bool, ids: int, statuses: int, backends: int, session: bool,
+                    submitter: bool, keys_only: bool) -> Executable:
+    # With ids, the unique id index reads len(ids) rows. Without statistics SQLite would rather
+    # walk another index in seq order (its guess: ten rows per equality), so every other
+    # column is compared as an expression, which no index serves.
+    plain: Callable[[Any], Any] = _unindexed if ids else (lambda column: column)
+
+    def newest(status: str | None) -> Select[Any]:
+        parent_id = plain(jobs.c.parent_id)
+        where = [plain(jobs.c.project_id) == bindparam("project_id"),
+                 parent_id == bindparam("parent_id") if parent else parent_id.is_(None)]
+        if before:
+            where.append((jobs.c.seq + 0 if ids else jobs.c.seq) < bindparam("before"))
+        if ids:
+            where.append(_one_of(jobs.c.id, "id", ids))
+        if status:  # within a session, checked along the session's (smaller) walk
+            where.append((_unindexed if session else plain)(jobs.c.status) == bindparam(status))
+        if backends:
+            where.append(_one_of(jobs.c.backend, "backend", backends))
+        if session:
+            where.append(plain(jobs.c.session_id) == bindparam("session_id"))
+        if submitter:
+            where.append(jobs.c.submitter_id == bindparam("submitter_id"))
+        columns = _KEYS if keys_only else _VIEW
+        return select(*columns).where(*where).order_by(jobs.c.seq.desc()).limit(bindparam("limit"))
+
+    if statuses <= 1:
+        return newest("status0" if statuses else None)
+    merged = union_all(*(select(newest(f"status{i}").subquery()) for i in range(statuses))).subquery()
+    return select(merged).order_by(merged.c.seq.desc()).limit(bindparam("limit"))
+
+
+def page(db: Database, project_id: str, **filters: Any) -> list[Mapping[str, Any]]:
+    """One page of jobs (see :func:`page_query`), through the lean read path."""
+    stmt, params = page_query(project_id, **filters)
+    return db.rows(stmt, **params)
+
+
+def by_ids(db: Database, project_id: str, job_ids: Sequence[str]) -> list[Mapping[str, Any]]:
+    """The caller's jobs among ``job_ids``, in no particular order, with every column the API shows.
+
+    With ``page(..., keys_only=True)`` a list reads full rows only for the jobs whose
+    rendering it does not hold already: each job's columns cost far more to turn into
+    Python objects than the indexed read itself."""
+    if not job_ids:
+        return []
+    padded = _padded(job_ids)
+    stmt = _BY_IDS.get(len(padded))
+    if stmt is None:
+        stmt = _BY_IDS[len(padded)] = select(*_VIEW).where(
+            _one_of(jobs.c.id, "id", len(padded)), _unindexed(jobs.c.project_id) == bindparam("project_id"))
+    return db.rows(stmt, project_id=project_id, **_numbered("id", padded))
 
 
 def source(conn: Connection, project_id: str, job_id: str) -> tuple[RowMapping, list[RowMapping]] | None:
