@@ -308,12 +308,12 @@ def _targets(target: str | None) -> list[str]:
 
 
 def list_is_indexed(*, status: str | None = None, target: str | None = None, session_id: str | None = None,
-                    submitter_id: str | None = None, **_: Any) -> bool:
+                    parent_job_id: str | None = None, submitter_id: str | None = None, **_: Any) -> bool:
     """Whether :func:`list_jobs` with these filters reads O(limit) rows whatever the table holds
     (an index serves every filter; see ``job_store.page_query``), so that it may run inline on
     the event loop like a single read. The others filter row by row: ``target``,
-    ``submitter_id``, and a status within a session."""
-    return not (_targets(target) or submitter_id or (status and session_id))
+    ``submitter_id``, and a status within a session or among a parent's children."""
+    return not (_targets(target) or submitter_id or (status and (session_id or parent_job_id)))
 
 
 def cancel(db: Database, who: Principal, ids: list[str]) -> list[str]:

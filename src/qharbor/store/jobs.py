@@ -143,25 +143,38 @@ def page_query(
     session_id: str | None = None,
     submitter_id: str | None = None,
     keys_only: bool = False,
+    dialect: str = "sqlite",
 ) -> tuple[Executable, dict[str, Any]]:
-    """One page of jobs, newest first, as a prepared statement for its filter shape and its parameters.
+    """One page of jobs, newest first, as a prepared statement for its filter shape (and the
+    ``dialect`` it will run on) and its parameters.
 
     The rows carry every column the API shows, or with ``keys_only`` just ``seq``, ``id`` and
-    ``status`` (see :func:`by_ids`).
+    ``status`` (see :func:`by_ids`). ``before_seq`` is the keyset cursor, so inserts never
+    shift a page.
 
-    ``before_seq`` is the keyset cursor, so inserts never shift a page. The indexes make the
-    page read O(limit) rows whatever the table holds, for every filter shape clients send
-    (``schema.py``; ``tests/store/test_list_plans.py`` checks the plans at 1,000,000 jobs):
-    a project's top-level jobs walk ``jobs_top`` (project, seq), one status ``jobs_top_status``
-    (project, status, seq), a session's jobs ``jobs_top_session`` (session, seq) and a
-    parent's ``jobs_children`` (parent, seq), each backwards from the cursor; several
-    statuses (``queued``) take the newest ``limit`` of each status's range and merge those.
-    ``ids`` read each job by its unique id. Only ``backends`` and ``submitter_id`` (and a
-    status within a session) are filtered row by row along one of those walks.
+    Every shape clients send reads O(limit) rows whatever the table holds
+    (``tests/store/test_list_plans.py`` checks the plans at 1,000,000 jobs), because each walks
+    the index chosen for it backwards from the cursor (``schema.py``): a project's top-level
+    jobs ``jobs_top`` (project, seq), one status ``jobs_top_status`` (project, status, seq), a
+    session's jobs ``jobs_top_session`` (session, seq), a parent's ``jobs_children`` (parent,
+    seq); several statuses (``queued``) take the newest ``limit`` of each status's range and
+    merge them; ``ids`` read each job by its unique id. Other filters (``backends``,
+    ``submitter_id``, a status within a session or among children) are checked row by row
+    along the walk.
+
+    So that no planner takes another walk, a shape orders by its index's columns. SQLite, which
+    has no statistics and guesses ten rows per equality, also gets every other filter column
+    as an expression, which no index serves (else it may walk, say, a project's jobs to find
+    a few ids). PostgreSQL reads the walked columns as ranges (``c >= :v AND c <= :v``): an
+    equality would make its planner drop them from the ordering, and then the primary key,
+    filtering row by row, would order the page as well, which its statistics (no notion of
+    which rows are the newest) often make it prefer. Its other filters stay plain, for its
+    estimates. A B-tree still seeks the cursor after ``>=``/``<=`` keys on PostgreSQL; not on
+    SQLite, which keeps equalities.
     """
     ids, backends = _padded(ids) if ids else [], _padded(backends) if backends else []
     shape = (parent_id is not None, before_seq is not None, len(ids), len(statuses), len(backends),
-             session_id is not None, submitter_id is not None, keys_only)
+             session_id is not None, submitter_id is not None, keys_only, dialect == "postgresql")
     stmt = _PAGES.get(shape)
     if stmt is None:
         stmt = _PAGES[shape] = _page_statement(*shape)
@@ -173,30 +186,41 @@ def page_query(
 
 
 def _page_statement(parent: bool, before: bool, ids: int, statuses: int, backends: int, session: bool,
-                    submitter: bool, keys_only: bool) -> Executable:
-    # With ids, the unique id index reads len(ids) rows. Without statistics SQLite would rather
-    # walk another index in seq order (its guess: ten rows per equality), so every other
-    # column is compared as an expression, which no index serves.
-    plain: Callable[[Any], Any] = _unindexed if ids else (lambda column: column)
+                    submitter: bool, keys_only: bool, postgres: bool) -> Executable:
+    steer: Callable[[Any], Any] = (lambda column: column) if postgres else _unindexed
 
     def newest(status: str | None) -> Select[Any]:
-        parent_id = plain(jobs.c.parent_id)
-        where = [plain(jobs.c.project_id) == bindparam("project_id"),
-                 parent_id == bindparam("parent_id") if parent else parent_id.is_(None)]
+        given = {jobs.c.project_id: "project_id"}
+        if parent:
+            given[jobs.c.parent_id] = "parent_id"
+        if session:
+            given[jobs.c.session_id] = "session_id"
+        if status:
+            given[jobs.c.status] = status
+        if submitter:
+            given[jobs.c.submitter_id] = "submitter_id"
+        # The index this shape walks, by the columns it holds before seq (see page_query).
+        walked = ([] if ids else [jobs.c.parent_id] if parent else [jobs.c.session_id] if session
+                  else [jobs.c.project_id, jobs.c.status] if status else [jobs.c.project_id])
+        where = []
+        for column, name in given.items():
+            if column not in walked:
+                where.append(steer(column) == bindparam(name))
+            elif postgres:
+                where += [column >= bindparam(name), column <= bindparam(name)]
+            else:
+                where.append(column == bindparam(name))
+        if not parent:  # the top-level indexes are partial: this very term selects them
+            where.append((steer(jobs.c.parent_id) if ids else jobs.c.parent_id).is_(None))
         if before:
-            where.append((jobs.c.seq + 0 if ids else jobs.c.seq) < bindparam("before"))
+            where.append((jobs.c.seq + 0 if ids and not postgres else jobs.c.seq) < bindparam("before"))
         if ids:
             where.append(_one_of(jobs.c.id, "id", ids))
-        if status:  # within a session, checked along the session's (smaller) walk
-            where.append((_unindexed if session else plain)(jobs.c.status) == bindparam(status))
         if backends:
             where.append(_one_of(jobs.c.backend, "backend", backends))
-        if session:
-            where.append(plain(jobs.c.session_id) == bindparam("session_id"))
-        if submitter:
-            where.append(jobs.c.submitter_id == bindparam("submitter_id"))
         columns = _KEYS if keys_only else _VIEW
-        return select(*columns).where(*where).order_by(jobs.c.seq.desc()).limit(bindparam("limit"))
+        order = [c.desc() for c in (*walked, jobs.c.seq)]
+        return select(*columns).where(*where).order_by(*order).limit(bindparam("limit"))
 
     if statuses <= 1:
         return newest("status0" if statuses else None)
@@ -206,7 +230,7 @@ def _page_statement(parent: bool, before: bool, ids: int, statuses: int, backend
 
 def page(db: Database, project_id: str, **filters: Any) -> list[Mapping[str, Any]]:
     """One page of jobs (see :func:`page_query`), through the lean read path."""
-    stmt, params = page_query(project_id, **filters)
+    stmt, params = page_query(project_id, dialect=db.engine.dialect.name, **filters)
     return db.rows(stmt, **params)
 
 
