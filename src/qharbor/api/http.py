@@ -44,13 +44,13 @@ def db(request: Request) -> Database:
 T = TypeVar("T")
 
 
-async def read(request: Request, fn: Callable[..., T], *args: Any) -> T:
+async def read(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a hot read: inline on SQLite (microseconds, never waits on writers under WAL),
     in the thread pool elsewhere."""
     database = db(request)
     if database.inline_reads:
-        return fn(database, *args)
-    return await run_in_threadpool(fn, database, *args)
+        return fn(database, *args, **kwargs)
+    return await run_in_threadpool(fn, database, *args, **kwargs)
 
 
 async def in_thread(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -26,6 +26,7 @@ from . import v04
 from . import views_v03 as views
 from .errors import ApiError
 from .http import JSON, RawJSON, in_thread, json_body, principal, read, settings, sharpen
+from .memo import page_json
 
 
 async def list_backends(request: Request) -> Response:
@@ -58,14 +59,12 @@ async def list_jobs(request: Request) -> Response:
     body = await json_body(request)  # cirq-ionq sends {"limit": N} as a GET body
     q = request.query_params
     limit = q.get("limit") or (body.get("limit") if isinstance(body, dict) else None)
-    page = await in_thread(
-        request, jobs.list_jobs, who, limit=limit, cursor=q.get("next"),
+    listed, cursor = await v04.list_page(
+        request, who, views.LISTED, limit=limit, cursor=q.get("next"),
         status=adapt.status_filter(q.get("status")), ids=adapt.ids_query(q.getlist("id") + q.getlist("ids")),
     )
-    content: dict[str, Any] = {"jobs": [views.job(r, detail=False) for r in page.jobs]}
-    if page.next is not None:  # v0.3 clients stop paging when `next` is absent
-        content["next"] = page.next
-    return JSON(content)
+    # v0.3 clients stop paging when `next` is absent
+    return RawJSON(page_json(listed, {"next": cursor} if cursor is not None else {}))
 
 
 async def get_job(request: Request) -> Response:
@@ -172,9 +171,9 @@ ROUTES = [
     Route(PREFIX + path, endpoint, methods=[method])
     for method, path, endpoint in [
         ("GET", "/jobs/{id}", get_job),
+        ("GET", "/jobs", list_jobs),
         ("GET", "/jobs/{id}/results", results),
         ("POST", "/jobs", create_job),
-        ("GET", "/jobs", list_jobs),
         ("PUT", "/jobs/status/cancel", v04.cancel_jobs),
         ("DELETE", "/jobs", delete_jobs),
         ("DELETE", "/jobs/{id}", v04.delete_job),
