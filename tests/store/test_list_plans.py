@@ -117,7 +117,7 @@ def sqlite_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Databa
 
 
 def _sqlite_statement(shape: dict[str, Any]) -> tuple[str, list[Any]]:
-    stmt, params = job_store.page_query("A", limit=LIMIT, keys_only=True, **shape)
+    stmt, params = job_store.page_query("A", limit=LIMIT, **shape)
     compiled = stmt.compile(dialect=sqlite.dialect())
     given = {**compiled.params, **params}
     return str(compiled), [given[name] for name in compiled.positiontup or ()]
@@ -164,7 +164,7 @@ def test_sqlite_page_is_an_index_search(sqlite_db: tuple[Database, sqlite3.Conne
     elif "ids" not in SHAPES[name]:
         assert not any("TEMP B-TREE" in line for line in plan), plan
     steps, rows = _vm_steps(conn, sql, values)
-    assert rows and rows[0]["seq"] == FIRST[name]
+    assert rows and rows[0][0] == FIRST[name]
     # About 40 instructions per row read (100 per branch's row where branches merge); any
     # walk past non-matching rows takes millions here (1.5 to 8.6 million with the indexes
     # this table had before migration 0007).
@@ -178,7 +178,7 @@ def test_sqlite_page_is_an_index_search(sqlite_db: tuple[Database, sqlite3.Conne
 def test_sqlite_deep_page_costs_what_the_first_does(sqlite_db: tuple[Database, sqlite3.Connection],
                                                     first: str, deep: str) -> None:
     db, conn = sqlite_db
-    times = {name: _median_seconds(lambda: job_store.page(db, "A", limit=LIMIT, keys_only=True, **SHAPES[name]))
+    times = {name: _median_seconds(lambda: job_store.page(db, "A", limit=LIMIT, **SHAPES[name]))
              for name in (first, deep)}
     steps = {name: _vm_steps(conn, *_sqlite_statement(SHAPES[name]))[0] for name in (first, deep)}
     assert steps[deep] <= 1.5 * steps[first] + 100, steps
@@ -208,7 +208,7 @@ def pg_engine(postgres: Any) -> Iterator[sa.Engine]:
 def _pg_explain(engine: sa.Engine, shape: dict[str, Any], plan: str = "custom") -> dict[str, Any]:
     """``EXPLAIN ANALYZE`` of a page: planned for its values (``custom``), or as a prepared
     statement's ``generic`` plan, which psycopg's automatic preparing can bring about."""
-    stmt, params = job_store.page_query("A", limit=LIMIT, keys_only=True, dialect="postgresql", **shape)
+    stmt, params = job_store.page_query("A", limit=LIMIT, dialect="postgresql", **shape)
     compiled = stmt.compile(dialect=postgresql.psycopg.dialect())
     given = {**compiled.params, **params}
     with engine.connect() as conn:

@@ -253,14 +253,15 @@ def list_jobs(
     parent_job_id: str | None = None,
     session_id: str | None = None,
     submitter_id: str | None = None,
-    held: Callable[[list[str]], Collection[str]] | None = None,
+    held: Callable[[list[str]], Collection[str]] = lambda _: (),
 ) -> JobPage:
     """One page, newest first. ``next`` is set only when another page exists.
 
     A hot path like :func:`get` (prepared statements through ``Database.rows``): with the
     filters :func:`list_is_indexed` accepts it reads O(limit) rows and may run inline.
     ``held(job_ids)``: those of the page's finished jobs whose rendering the caller holds
-    already (the page then has just their ids in their place, and their columns are not read)."""
+    already (the page then has just their ids in their place, and their columns are not read:
+    see ``job_store.page_query``)."""
     p = Problems("query")
     size = page_size(limit, DEFAULT_PAGE, MAX_PAGE, p)
     before = None
@@ -285,22 +286,17 @@ def list_jobs(
         parent_id=parent_job_id,
         session_id=session_id,
         submitter_id=submitter_id,
-        keys_only=held is not None,
     )
     more = len(keys) > size
     keys = keys[:size]
-    order = [k["id"] for k in keys]
-    kept: Collection[str] = ()
-    if held is None:
-        rows = keys
-    else:
-        kept = held([k["id"] for k in keys if k["status"] in FINISHED])
-        rows = job_store.by_ids(db, who.project_id, [i for i in order if i not in kept])
+    kept = held([job_id for _, job_id, status in keys if status in FINISHED])
+    rows = job_store.by_ids(db, who.project_id, [job_id for _, job_id, _ in keys if job_id not in kept])
     debiased = job_store.documents(db, [r["id"] for r in rows if _may_be_debiased(r)], results.DEBIASING)
     records = {r["id"]: JobRecord(r, output=_output(debiased.get(r["id"]))) for r in rows}
     # In page order; a job deleted between the two reads is left out.
-    page = [i if i in kept else records[i] for i in order if i in kept or i in records]
-    return JobPage(page, _encode_cursor(keys[-1]["seq"]) if more else None)
+    page = [job_id if job_id in kept else records[job_id] for _, job_id, _ in keys
+            if job_id in kept or job_id in records]
+    return JobPage(page, _encode_cursor(keys[-1][0]) if more else None)
 
 
 def _targets(target: str | None) -> list[str]:

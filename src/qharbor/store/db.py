@@ -118,14 +118,27 @@ class Database:
         if not self.inline_reads:
             with reading(self.engine) as conn:
                 return list(conn.execute(stmt, params).mappings())
+        sql, values = self._prepared(stmt, params)
+        return self._raw().execute(sql, values).fetchall()
+
+    def tuples(self, stmt: Executable, **params: Any) -> list[tuple[Any, ...]]:
+        """As :meth:`rows`, as plain tuples in the statement's column order (cheaper to make)."""
+        if not self.inline_reads:
+            with reading(self.engine) as conn:
+                return list(conn.execute(stmt, params).tuples())
+        sql, values = self._prepared(stmt, params)
+        cursor = self._raw().cursor()
+        cursor.row_factory = None
+        return cursor.execute(sql, values).fetchall()
+
+    def _prepared(self, stmt: Executable, params: dict[str, Any]) -> tuple[str, list[Any]]:
         compiled = self._compiled.get(id(stmt))
         if compiled is None:
             c = stmt.compile(dialect=self.engine.dialect, compile_kwargs={"render_postcompile": True})
             # Literal values in the statement are parameters too; keep them as defaults.
             compiled = self._compiled[id(stmt)] = (str(c), tuple(c.positiontup or ()), c.params)
         sql, order, defaults = compiled
-        values = [params[name] if name in params else defaults[name] for name in order]
-        return self._raw().execute(sql, values).fetchall()
+        return sql, [params[name] if name in params else defaults[name] for name in order]
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -128,7 +128,6 @@ def _numbered(name: str, values: Sequence[Any]) -> dict[str, Any]:
 _PAGES: dict[tuple[Any, ...], Executable] = {}
 _BY_IDS: dict[int, Select[Any]] = {}
 _DOCUMENTS: dict[int, Select[Any]] = {}
-_KEYS = [jobs.c.seq, jobs.c.id, jobs.c.status]
 
 
 def page_query(
@@ -142,15 +141,15 @@ def page_query(
     parent_id: str | None = None,
     session_id: str | None = None,
     submitter_id: str | None = None,
-    keys_only: bool = False,
     dialect: str = "sqlite",
 ) -> tuple[Executable, dict[str, Any]]:
-    """One page of jobs, newest first, as a prepared statement for its filter shape (and the
-    ``dialect`` it will run on) and its parameters.
+    """One page of jobs, newest first, as ``(seq, id, status)`` rows: a prepared statement for
+    its filter shape (and the ``dialect`` it will run on), and its parameters.
 
-    The rows carry every column the API shows, or with ``keys_only`` just ``seq``, ``id`` and
-    ``status`` (see :func:`by_ids`). ``before_seq`` is the keyset cursor, so inserts never
-    shift a page.
+    Only these three columns: turning a row's every column into Python objects costs far
+    more than the indexed read itself, so a list reads full rows (:func:`by_ids`) only for
+    the jobs whose rendering it does not hold already. ``before_seq`` is the keyset cursor,
+    so inserts never shift a page.
 
     Every shape clients send reads O(limit) rows whatever the table holds
     (``tests/store/test_list_plans.py`` checks the plans at 1,000,000 jobs), because each walks
@@ -174,7 +173,7 @@ def page_query(
     """
     ids, backends = _padded(ids) if ids else [], _padded(backends) if backends else []
     shape = (parent_id is not None, before_seq is not None, len(ids), len(statuses), len(backends),
-             session_id is not None, submitter_id is not None, keys_only, dialect == "postgresql")
+             session_id is not None, submitter_id is not None, dialect == "postgresql")
     stmt = _PAGES.get(shape)
     if stmt is None:
         stmt = _PAGES[shape] = _page_statement(*shape)
@@ -186,7 +185,7 @@ def page_query(
 
 
 def _page_statement(parent: bool, before: bool, ids: int, statuses: int, backends: int, session: bool,
-                    submitter: bool, keys_only: bool, postgres: bool) -> Executable:
+                    submitter: bool, postgres: bool) -> Executable:
     steer: Callable[[Any], Any] = (lambda column: column) if postgres else _unindexed
 
     def newest(status: str | None) -> Select[Any]:
@@ -218,9 +217,9 @@ def _page_statement(parent: bool, before: bool, ids: int, statuses: int, backend
             where.append(_one_of(jobs.c.id, "id", ids))
         if backends:
             where.append(_one_of(jobs.c.backend, "backend", backends))
-        columns = _KEYS if keys_only else _VIEW
         order = [c.desc() for c in (*walked, jobs.c.seq)]
-        return select(*columns).where(*where).order_by(*order).limit(bindparam("limit"))
+        keys = select(jobs.c.seq, jobs.c.id, jobs.c.status).where(*where)
+        return keys.order_by(*order).limit(bindparam("limit"))
 
     if statuses <= 1:
         return newest("status0" if statuses else None)
@@ -228,18 +227,14 @@ def _page_statement(parent: bool, before: bool, ids: int, statuses: int, backend
     return select(merged).order_by(merged.c.seq.desc()).limit(bindparam("limit"))
 
 
-def page(db: Database, project_id: str, **filters: Any) -> list[Mapping[str, Any]]:
-    """One page of jobs (see :func:`page_query`), through the lean read path."""
+def page(db: Database, project_id: str, **filters: Any) -> list[tuple[int, str, str]]:
+    """One page of jobs as ``(seq, id, status)`` (see :func:`page_query`), on the lean read path."""
     stmt, params = page_query(project_id, dialect=db.engine.dialect.name, **filters)
-    return db.rows(stmt, **params)
+    return db.tuples(stmt, **params)  # type: ignore[return-value]
 
 
 def by_ids(db: Database, project_id: str, job_ids: Sequence[str]) -> list[Mapping[str, Any]]:
-    """The caller's jobs among ``job_ids``, in no particular order, with every column the API shows.
-
-    With ``page(..., keys_only=True)`` a list reads full rows only for the jobs whose
-    rendering it does not hold already: each job's columns cost far more to turn into
-    Python objects than the indexed read itself."""
+    """The caller's jobs among ``job_ids``, in no particular order, with every column the API shows."""
     if not job_ids:
         return []
     padded = _padded(job_ids)
