@@ -65,6 +65,15 @@ class Memo:
 
 
 def page_json(entries: list[bytes], rest: dict[str, Any]) -> bytes:
-    """``{"jobs": [entries...], **rest}`` as JSON, the entries spliced in as they are."""
+    """``{"jobs": [entries...], **rest}`` as JSON, the entries spliced in as they are.
+
+    A page is tens of kilobytes: it is copied once, by one join (the head and tail go onto
+    the first and last entries), not once per concatenation."""
     tail = orjson.dumps(rest)[1:]  # the keys after "jobs", and the closing brace
-    return b'{"jobs":[' + b",".join(entries) + (b"]," if len(tail) > 1 else b"]") + tail
+    tail = (b"]," if len(tail) > 1 else b"]") + tail
+    if not entries:
+        return b'{"jobs":[' + tail
+    parts = list(entries)
+    parts[0] = b'{"jobs":[' + parts[0]
+    parts[-1] += tail
+    return b",".join(parts)

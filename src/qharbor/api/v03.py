@@ -167,11 +167,16 @@ async def calibration_list(request: Request) -> Response:
 
 PREFIX = "/v0.3"
 # As in v0.4: polled routes first; literal paths before the {id} patterns that could capture them.
-ROUTES = [
+POLLED = [
     Route(PREFIX + path, endpoint, methods=[method])
     for method, path, endpoint in [
         ("GET", "/jobs/{id}", get_job),
         ("GET", "/jobs", list_jobs),
+    ]
+]
+ROUTES = [
+    Route(PREFIX + path, endpoint, methods=[method])
+    for method, path, endpoint in [
         ("GET", "/jobs/{id}/results", results),
         ("POST", "/jobs", create_job),
         ("PUT", "/jobs/status/cancel", v04.cancel_jobs),

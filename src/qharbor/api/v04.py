@@ -267,14 +267,20 @@ async def format_schema(request: Request) -> Response:
 
 PREFIX = "/v0.4"
 # Order matters only for speed and for literal-vs-parameter clashes: the routes clients
-# poll come first (each route tried costs a regex match), and a literal path such as
-# /jobs/status/cancel must precede /jobs/{id} patterns that could capture it.
-ROUTES = [
+# poll come first (each route tried costs a regex match; app.py tries every version's
+# POLLED before the others' ROUTES), and a literal path such as /jobs/status/cancel must
+# precede /jobs/{id} patterns that could capture it.
+POLLED = [
     Route(PREFIX + path, endpoint, methods=[method])
     for method, path, endpoint in [
         ("GET", "/jobs/estimate", estimate),  # before /jobs/{id}, which would capture it
         ("GET", "/jobs/{id}", get_job),
         ("GET", "/jobs", list_jobs),
+    ]
+]
+ROUTES = [
+    Route(PREFIX + path, endpoint, methods=[method])
+    for method, path, endpoint in [
         ("GET", "/jobs/{id}/results/probabilities", _result_route(results.PROBABILITIES_V1)),
         # Legacy result paths clients use that the spec lacks; cirq-ionq reads batches at .../aggregated.
         ("GET", "/jobs/{id}/results/probabilities/aggregated", _result_route(results.AGGREGATE_V1)),
