@@ -7,8 +7,6 @@ Cancel and delete answer exactly as in v0.4, so those handlers are shared.
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
