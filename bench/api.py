@@ -71,23 +71,18 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-HOST = "127.0.0.1"
-REPO = Path(__file__).resolve().parent.parent
+from common import HOST, first_key, free_port, http, process, qharbor_serve, wait_healthy  # bench/ is on sys.path
+
 JOB_BODY = json.dumps({
     "type": "ionq.circuit.v1", "backend": "simulator", "shots": 100,
     "input": {"gateset": "qis", "qubits": 2,
@@ -381,81 +376,7 @@ def resolve_client(choice: str) -> str:
     return choice
 
 
-# --------------------------------------------------------------------------- subprocesses
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def process(cmd: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """Run ``cmd`` in its own process group (stdout+stderr to ``log``); always end the whole group."""
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                cwd=REPO, start_new_session=True)
-        try:
-            yield proc
-        finally:
-            _end_group(proc)
-
-
-def _end_group(proc: subprocess.Popen[bytes]) -> None:
-    for sig, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(proc.pid, sig)  # the group is the server and the workers it started
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(grace)
-        except subprocess.TimeoutExpired:
-            continue
-        # The leader is gone; make sure no worker it started outlives it.
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        return
-
-
-def http(method: str, port: int, path: str, key: str | None = None, body: bytes | None = None,
-         timeout: float = 5.0) -> tuple[int, bytes]:
-    """A one-off request for setup and checks (not for load)."""
-    req = urllib.request.Request(f"http://{HOST}:{port}{path}", data=body, method=method)
-    if key:
-        req.add_header("Authorization", f"apiKey {key}")
-    if body is not None:
-        req.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
-
-
-def wait_healthy(proc: subprocess.Popen[bytes], port: int, log: Path, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"server exited with {proc.returncode} before it was up; its output:\n{log.read_text()}")
-        try:
-            if http("GET", port, "/health", timeout=1.0)[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    sys.exit(f"server not healthy after {timeout:.0f}s; its output:\n{log.read_text()}")
-
-
-def first_key(log: Path) -> str:
-    """The secret printed on the line after 'Created the first API key'."""
-    lines = log.read_text().splitlines()
-    for i, line in enumerate(lines):
-        if line.startswith("Created the first API key") and i + 1 < len(lines):
-            return lines[i + 1].strip()
-    sys.exit(f"no API key in the server's output:\n{log.read_text()}")
-
+# --------------------------------------------------------------------------- checks
 
 def wait_drained(port: int, key: str, job_id: str, timeout: float) -> float | None:
     """Seconds until ``job_id`` (the last one created) is terminal; None past ``timeout``."""
@@ -608,10 +529,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             return measure("hello world (Starlette)", hello_port, lambda _: repeat(request), **common)[0]
 
         port = free_port()
-        cmd = [str(Path(sys.executable).parent / "qharbor"), "serve", "--data-dir", str(data),
-               "--port", str(port), "--log-level", "warning"]
-        if args.workers is not None:
-            cmd += ["--workers", str(args.workers)]
+        cmd = qharbor_serve(data, port, args.workers, "--log-level", "warning")
         with process(cmd, server_log) as proc, process(hello_cmd, hello_log) as hello_proc:
             wait_healthy(proc, port, server_log)
             wait_healthy(hello_proc, hello_port, hello_log)

@@ -34,3 +34,110 @@ def random_layers(n: int, layers: int = 20, seed: int = 1) -> Circuit:
         perm = rng.permutation(n)
         gates += [Gate("x", (int(perm[i + 1]),), (int(perm[i]),)) for i in range(0, n - 1, 2)]
     return Circuit(n, tuple(gates))
+
+
+def small_batch(count: int, n: int = 5, depth: int = 50, seed: int = 2) -> list[Circuit]:
+    """``count`` random ``n``-qubit circuits of ``depth`` gates (cnot, h, rx, ry, rz)."""
+    rng = np.random.default_rng(seed)
+    batch = []
+    for _ in range(count):
+        gates = []
+        for _ in range(depth):
+            a, b = (int(x) for x in rng.choice(n, 2, replace=False))
+            kind = int(rng.integers(5))
+            if kind == 4:
+                gates.append(Gate("x", (b,), (a,)))
+            elif kind == 3:
+                gates.append(Gate("h", (a,)))
+            else:
+                gates.append(Gate(("rx", "ry", "rz")[kind], (a,), (), (float(rng.uniform(0, 2 * math.pi)),)))
+        batch.append(Circuit(n, tuple(gates)))
+    return batch
+
+
+def cases(sizes: list[int], small: int, only: list[str] | None = None) -> list[tuple[str, list[Circuit]]]:
+    """The bench scripts' cases, named ``ghz-N``, ``qft-N``, ``random-N`` per size and
+    ``small-Kx5q`` (``small_batch(small)``), kept when a name starts with one of ``only``."""
+    out: list[tuple[str, list[Circuit]]] = []
+    for n in sizes:
+        out += [(f"ghz-{n}", [ghz(n)]), (f"qft-{n}", [qft(n)]), (f"random-{n}", [random_layers(n)])]
+    out.append((f"small-{small}x5q", small_batch(small)))
+    return [c for c in out if any(c[0].startswith(p) for p in only)] if only else out
+
+
+# --- converters: the gates above (h, rx/ry/rz, cnot as x with one control, controlled phase) ---
+
+def to_cirq(circuit: Circuit, measure: bool = False):  # type: ignore[no-untyped-def]
+    """A cirq circuit on ``LineQubit.range(n)``; with ``measure``, a terminal measurement of
+    every qubit under key ``"m"``, column q = qubit q. Cirq's state vectors put qubit 0 in the
+    most significant bit (qharbor: the least), so reverse their axes to compare."""
+    import cirq
+
+    qs = cirq.LineQubit.range(circuit.qubits)
+    ops = []
+    for g in circuit.gates:
+        t = qs[g.targets[0]]
+        if g.name == "x" and g.controls:
+            ops.append(cirq.CNOT(qs[g.controls[0]], t))
+        elif g.name == "phase":
+            ops.append(cirq.CZPowGate(exponent=g.params[0] / math.pi)(qs[g.controls[0]], t))
+        elif g.name == "h":
+            ops.append(cirq.H(t))
+        else:
+            ops.append(getattr(cirq, g.name)(g.params[0])(t))
+    if measure:
+        ops.append(cirq.measure(*qs, key="m"))
+    return cirq.Circuit(ops)
+
+
+def to_qiskit(circuit: Circuit, measure: bool = False):  # type: ignore[no-untyped-def]
+    """A qiskit circuit (qubit q = qiskit's qubit q, so counts' bitstrings read as binary
+    are qharbor's keys); with ``measure``, ``measure_all()``."""
+    from qiskit import QuantumCircuit
+
+    qc = QuantumCircuit(circuit.qubits)
+    for g in circuit.gates:
+        t = g.targets[0]
+        if g.name == "x" and g.controls:
+            qc.cx(g.controls[0], t)
+        elif g.name == "phase":
+            qc.cp(g.params[0], g.controls[0], t)
+        elif g.name == "h":
+            qc.h(t)
+        else:
+            getattr(qc, g.name)(g.params[0], t)
+    if measure:
+        qc.measure_all()
+    return qc
+
+
+def to_ionq(circuit: Circuit) -> list[dict[str, object]]:
+    """The circuit as IonQ JSON ``qis`` gates (qharbor's own wire form)."""
+    out: list[dict[str, object]] = []
+    for g in circuit.gates:
+        t = g.targets[0]
+        if g.name == "x" and g.controls:
+            out.append({"gate": "cnot", "control": g.controls[0], "target": t})
+        elif g.name == "phase":
+            out.append({"gate": "z", "rotation": g.params[0], "control": g.controls[0], "target": t})
+        elif g.name == "h":
+            out.append({"gate": "h", "target": t})
+        elif g.name in ("rx", "ry", "rz") and not g.controls:
+            out.append({"gate": g.name, "target": t, "rotation": g.params[0]})
+        else:
+            raise ValueError(f"no IonQ form for {g}")
+    return out
+
+
+def ionq_job(circuit: Circuit, shots: int) -> dict[str, object]:
+    """An ``ionq.circuit.v1`` job on the ideal simulator."""
+    return {"type": "ionq.circuit.v1", "backend": "simulator", "shots": shots,
+            "input": {"gateset": "qis", "qubits": circuit.qubits, "circuit": to_ionq(circuit)}}
+
+
+def ionq_multi_job(circuits: list[Circuit], shots: int) -> dict[str, object]:
+    """One ``ionq.multi-circuit.v1`` job holding ``circuits`` (how qiskit-ionq and cirq-ionq
+    submit a list), children named c0, c1, ..."""
+    return {"type": "ionq.multi-circuit.v1", "backend": "simulator", "shots": shots,
+            "input": {"gateset": "qis", "qubits": max(c.qubits for c in circuits),
+                      "circuits": [{"circuit": to_ionq(c), "name": f"c{i}"} for i, c in enumerate(circuits)]}}

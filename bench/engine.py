@@ -25,31 +25,11 @@ os.environ.setdefault("OMP_NUM_THREADS", str(os.cpu_count()))  # qulacs' OpenMP 
 import numpy as np
 
 from qharbor import engine
-from qharbor.engine import Circuit, Gate
+from qharbor.engine import Circuit
 
-from circuits import ghz, qft, random_layers  # noqa: E402  (bench/ is on sys.path)
+from circuits import cases as bench_cases, to_cirq, to_qiskit  # noqa: E402  (bench/ is on sys.path)
 
 THREADS = os.cpu_count() or 1
-
-
-# --- circuits: bench/circuits.py ---------------------------------------------------
-
-def small_batch(count: int, n: int = 5, depth: int = 50, seed: int = 2) -> list[Circuit]:
-    rng = np.random.default_rng(seed)
-    batch = []
-    for _ in range(count):
-        gates = []
-        for _ in range(depth):
-            a, b = (int(x) for x in rng.choice(n, 2, replace=False))
-            kind = int(rng.integers(5))
-            if kind == 4:
-                gates.append(Gate("x", (b,), (a,)))
-            elif kind == 3:
-                gates.append(Gate("h", (a,)))
-            else:
-                gates.append(Gate(("rx", "ry", "rz")[kind], (a,), (), (float(rng.uniform(0, 2 * math.pi)),)))
-        batch.append(Circuit(n, tuple(gates)))
-    return batch
 
 
 # --- simulators: each is (prepare: circuits -> native, run: native -> list of probs) ---
@@ -62,23 +42,7 @@ def qharbor(precision: str) -> Runner:
 
 
 def qsim() -> Runner:
-    import cirq
     import qsimcirq
-
-    def convert(c: Circuit) -> cirq.Circuit:
-        qs = cirq.LineQubit.range(c.qubits)
-        ops = []
-        for g in c.gates:
-            t = qs[g.targets[0]]
-            if g.name == "x" and g.controls:
-                ops.append(cirq.CNOT(qs[g.controls[0]], t))
-            elif g.name == "phase":
-                ops.append(cirq.CZPowGate(exponent=g.params[0] / math.pi)(qs[g.controls[0]], t))
-            elif g.name == "h":
-                ops.append(cirq.H(t))
-            else:
-                ops.append(getattr(cirq, g.name)(g.params[0])(t))
-        return cirq.Circuit(ops)
 
     sim = qsimcirq.QSimSimulator(qsimcirq.QSimOptions(cpu_threads=THREADS))
     # cirq orders qubit 0 as the most significant bit; reverse the axes to compare.
@@ -89,7 +53,7 @@ def qsim() -> Runner:
             p = np.abs(v) ** 2
             out.append(p.reshape((2,) * c[1]).transpose().reshape(-1))
         return out
-    return (lambda cs: [(convert(c), c.qubits) for c in cs]), run
+    return (lambda cs: [(to_cirq(c), c.qubits) for c in cs]), run
 
 
 def qulacs() -> Runner:
@@ -129,17 +93,7 @@ def aer(precision: str) -> Runner:
     sim = AerSimulator(method="statevector", precision=precision, max_parallel_threads=THREADS)
 
     def convert(c: Circuit) -> QuantumCircuit:
-        qc = QuantumCircuit(c.qubits)
-        for g in c.gates:
-            t = g.targets[0]
-            if g.name == "x" and g.controls:
-                qc.cx(g.controls[0], t)
-            elif g.name == "phase":
-                qc.cp(g.params[0], g.controls[0], t)
-            elif g.name == "h":
-                qc.h(t)
-            else:
-                getattr(qc, g.name)(g.params[0], t)
+        qc = to_qiskit(c)
         qc.save_probabilities()
         return qc
 
@@ -171,13 +125,7 @@ def main() -> None:
     ap.add_argument("--only", nargs="*", help="case name prefixes to run (ghz, qft, random, small)")
     args = ap.parse_args()
 
-    cases: list[tuple[str, list[Circuit]]] = []
-    for n in args.sizes:
-        cases += [(f"ghz-{n}", [ghz(n)]), (f"qft-{n}", [qft(n)]), (f"random-{n}", [random_layers(n)])]
-    cases.append((f"small-{args.small}x5q", small_batch(args.small)))
-    if args.only:
-        cases = [c for c in cases if any(c[0].startswith(p) for p in args.only)]
-
+    cases = bench_cases(args.sizes, args.small, args.only)
     sims: dict[str, Runner] = {
         "qharbor-f64": qharbor("double"), "qharbor-f32": qharbor("single"),
         "qsim-f32": qsim(), "qulacs-f64": qulacs(), "aer-f32": aer("single"), "aer-f64": aer("double"),

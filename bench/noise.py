@@ -31,29 +31,15 @@ import platform
 import time
 
 import numpy as np
-from qiskit import QuantumCircuit
 from qiskit_aer import AerSimulator
 from qiskit_aer.noise import NoiseModel as AerNoiseModel
 from qiskit_aer.noise import depolarizing_error
 
 from qharbor import engine
-from qharbor.engine import Circuit, Gate
+from qharbor.engine import Circuit
 from qharbor.engine.noise import MODELS
 
-from circuits import ghz, random_layers  # noqa: E402  (bench/ is on sys.path)
-
-
-def to_qiskit(circuit: Circuit) -> QuantumCircuit:
-    qc = QuantumCircuit(circuit.qubits)
-    for g in circuit.gates:
-        if g.name == "x" and g.controls:
-            qc.cx(g.controls[0], g.targets[0])
-        elif g.name == "h":
-            qc.h(g.targets[0])
-        else:
-            getattr(qc, g.name)(g.params[0], g.targets[0])
-    qc.measure_all()
-    return qc
+from circuits import ghz, random_layers, to_qiskit  # noqa: E402  (bench/ is on sys.path)
 
 
 def aer_noise(model_name: str) -> AerNoiseModel:
@@ -73,8 +59,8 @@ def overlap(counts: dict[str, int], ideal: np.ndarray) -> float:
 def _aer_child(circuit: Circuit, model_name: str, method: str | None, shots: int, out) -> None:  # type: ignore[no-untyped-def]
     nm = aer_noise(model_name)
     sim = AerSimulator(noise_model=nm) if method is None else AerSimulator(method=method, noise_model=nm)
-    sim.run(to_qiskit(random_layers(4, 2)), shots=10).result()  # warm-up
-    qc = to_qiskit(circuit)
+    sim.run(to_qiskit(random_layers(4, 2), measure=True), shots=10).result()  # warm-up
+    qc = to_qiskit(circuit, measure=True)
     t = time.perf_counter()
     result = sim.run(qc, shots=shots, seed_simulator=7).result()
     elapsed = time.perf_counter() - t

@@ -26,8 +26,10 @@ class Settings:
     max_body_bytes: int = 10 * 1024 * 1024
     #: Wall-clock limit for one job's simulation; past it the job fails with SimulationTimeout.
     job_time_limit_s: float = 600.0
-    #: Largest probability map a job may produce (non-zero outcomes).
-    max_result_entries: int = 1 << 20
+    #: An ideal circuit's exact probability map is stored while it has at most this many
+    #: non-zero outcomes; beyond, the job stores its ``shots`` outcomes, drawn once with its
+    #: seed (``engine/measure.py``), and says so (``output.probabilities: "sampled"``).
+    max_exact_outcomes: int = int(os.environ.get("QHARBOR_MAX_EXACT_OUTCOMES", 1 << 12))
     #: ``GET /jobs/{id}`` of an unfinished job waits up to this long for it to finish
     #: (a long poll; see ``api/waiting.py``). 0 answers at once.
     unfinished_wait_s: float = float(os.environ.get("QHARBOR_UNFINISHED_WAIT_S", 2.0))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -23,14 +25,23 @@ async def health(_: Request) -> Response:
     return JSON({"status": "ok"})
 
 
+@contextlib.asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    yield
+    app.state.watcher.close()  # its listening socket, if any
+    app.state.db.dispose()
+
+
 def create_app(settings: Settings) -> Starlette:
     """Build the app for an already-migrated database."""
     db = Database(settings.database_url)
     app = Starlette(
         # The versions' paths never overlap, so each one's polled routes can all come first.
-        routes=[*v04.POLLED, *v03.POLLED, *v04.ROUTES, *v03.ROUTES, Route("/health", health, methods=["GET"])],
+        routes=[*v04.POLLED, *v03.POLLED, *v04.ROUTES, *v03.ROUTES,
+                Route("/health", health, methods=["GET"])],
         exception_handlers=HANDLERS,
         middleware=[Middleware(CatchAll)],
+        lifespan=_lifespan,
     )
     # Clients never follow redirects (ionq-core disables them): no slash redirects.
     app.router.redirect_slashes = False

@@ -89,7 +89,7 @@ def job(record: JobRecord, *, detail: bool = True) -> dict[str, Any]:
         "execution_duration_ms": row["execution_duration_ms"],
         "shots": row["shots"],
         "failure": _failure(row),
-        "output": record.output or {},
+        "output": _raw(row["output"]) or {},
         "settings": _raw(row["settings"]),
         "stats": {
             "qubits": row["qubits"],

@@ -17,7 +17,7 @@ import uuid
 
 from ..settings import Settings
 from ..store import queue
-from ..store.db import open_engine
+from ..store.db import Database
 
 log = logging.getLogger("qharbor.supervisor")
 
@@ -26,7 +26,7 @@ class Supervisor:
     def __init__(self, settings: Settings, count: int) -> None:
         self.settings = settings
         self.count = count
-        self.engine = open_engine(settings.database_url)
+        self.db = Database(settings.database_url)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True, name="supervisor")
@@ -51,7 +51,7 @@ class Supervisor:
                 log.warning("worker %s exited with %s; requeueing its job and replacing it", worker_id, proc.returncode)
                 del self.procs[worker_id]
                 try:
-                    with self.engine.begin() as conn:
+                    with self.db.begin() as conn:
                         queue.release(conn, worker_id)
                 except Exception:  # the heartbeat sweep will recover it instead
                     log.exception("could not release worker %s", worker_id)
@@ -70,6 +70,6 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-            with self.engine.begin() as conn:
+            with self.db.begin() as conn:
                 queue.release(conn, worker_id)
-        self.engine.dispose()
+        self.db.dispose()

@@ -17,19 +17,23 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import orjson
-from sqlalchemy import Engine
 
 from .. import engine as sim
 from ..service import characterizations, estimates, qasm3, qasm3_results, results
 from ..service.programs import decode_circuit, noise_model, qasm3_circuit
 from ..settings import Settings
-from ..store import queue
+from ..store import notify, queue
 from ..store.db import Database, reading
 
 log = logging.getLogger("qharbor.worker")
 
 HEARTBEAT_S = 2.0
+#: An idle worker that can be woken by notices (``store/notify.py``) still looks for work this often.
+IDLE_RECHECK_S = 0.5
+#: Without notices, an idle worker polls (a cheap indexed read), backing off between these.
+_POLL_MIN_S, _POLL_MAX_S = 0.001, 0.02
 
 
 @functools.cache
@@ -49,6 +53,8 @@ def _systematics(backend: str, model: sim.noise.NoiseModel) -> sim.debias.System
 
 
 Histogram = dict[str, int]
+#: One circuit's outcome: its result documents (``{kind: json}``) and its ``output``.
+Ran = tuple[dict[str, str], dict[str, Any]]
 
 
 def _same(histogram: Histogram) -> Histogram:
@@ -59,88 +65,110 @@ def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def _ideal(job: Any, position: int, circuit: sim.Circuit, options: dict[str, Any], max_exact: int) -> Ran:
+    """One circuit on the ideal simulator: its exact probability map while that is small,
+    else the job's shots drawn once from the final state (``engine/measure.py``)."""
+    probs = sim.simulate(circuit, **options)
+    found = sim.measure.measure(probs, job["shots"], results.measurement_rng(job, position), max_exact)
+    precision = "single" if probs.dtype == np.float32 else "double"
+    return ({"probabilities": _dumps(found.as_map(job["shots"]))},
+            {"probabilities": "sampled" if found.sampled else "exact", "precision": precision})
+
+
 def _noisy(job: Any, target_id: str, position: int, circuit: sim.Circuit, model: sim.noise.NoiseModel,
            qpu: characterizations.Characterization | None, options: dict[str, Any],
-           relabel: Callable[[Histogram], Histogram] = _same) -> dict[str, str]:
+           relabel: Callable[[Histogram], Histogram] = _same) -> Ran:
     """One circuit under a noise model, like hardware (count/shots): on the simulator one
     trajectory per shot; on an emulated QPU with its systematic errors, readout and, if the
-    job is debiased, as variants (engine/debias.py). The documents to store; ``relabel``
-    maps each histogram's outcomes (an OpenQASM 3 program's basis states to its records)."""
+    job is debiased, as variants (engine/debias.py). ``relabel`` maps each histogram's
+    outcomes (an OpenQASM 3 program's basis states to its records)."""
     shots, seed = job["shots"], results.seed_of(job)
+    sampled = {"probabilities": "sampled"}
     if qpu is None:
         counts = relabel(sim.noisy_counts(circuit, model, shots, seed, position, **options))
-        return {"probabilities": _dumps(results.sampled_probabilities(counts, shots))}
+        return {"probabilities": _dumps(results.sampled_probabilities(counts, shots))}, sampled
     on = bool(job["debiasing"])  # decided at submission (service/programs.py)
     runs = sim.debias.run(circuit, _systematics(job["backend"], model), qpu.qubits, shots, seed, position,
                           variants=sim.debias.VARIANTS if on else 1, **options)
     histograms = [relabel(h) for _, h in runs]
     if not on:
-        return {"probabilities": _dumps(results.sampled_probabilities(histograms[0], shots))}
-    record = {
-        "variants": [{"variant_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"qharbor:{target_id}:{v}")),
-                      "qubit_map": qubit_map, "shots": sum(h.values())}
-                     for v, (qubit_map, h) in enumerate(runs)],
-        "aggregation_method": "average",
-        "histograms": histograms,
-    }
-    return {"probabilities": _dumps(sim.debias.average(histograms)), results.DEBIASING: _dumps(record)}
+        return {"probabilities": _dumps(results.sampled_probabilities(histograms[0], shots))}, sampled
+    variants = [{"variant_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"qharbor:{target_id}:{v}")),
+                 "qubit_map": qubit_map, "shots": sum(h.values())} for v, (qubit_map, h) in enumerate(runs)]
+    record = {"variants": variants, "aggregation_method": "average", "histograms": histograms}
+    output = {**sampled, "error_mitigation": {"debiasing": {"variants": variants, "aggregation_method": "average"}}}
+    return {"probabilities": _dumps(sim.debias.average(histograms)), results.DEBIASING: _dumps(record)}, output
 
 
-def execute(engine: Engine, job: Any, worker_id: str, settings: Settings) -> None:
+def _run(job: Any, target_id: str, position: int, program: str, model: sim.noise.NoiseModel | None,
+         qpu: characterizations.Characterization | None, options: dict[str, Any], settings: Settings) -> Ran:
+    """One circuit of a claimed job, on the path its type and backend call for."""
+    if job["type"] != qasm3.JOB_TYPE:
+        circuit = decode_circuit(program)
+        if model is None:
+            return _ideal(job, position, circuit, options, settings.max_exact_outcomes)
+        return _noisy(job, target_id, position, circuit, model, qpu, options)
+    compiled = qasm3.decode(program)  # OpenQASM 3: per-register results (qasm3_results)
+    fixed = qasm3_results.static(compiled) if model is not None else None
+    if fixed is not None:  # a static program under noise: as a circuit
+        documents, output = _noisy(job, target_id, position, fixed.circuit, model, qpu, options, fixed.recorded)
+        return {qasm3_results.LAYOUT: fixed.layout, **documents}, output
+    # ideal, or dynamic: shot branching
+    return qasm3_results.run(compiled, shots=job["shots"], seed=results.seed_of(job),
+                             max_exact=settings.max_exact_outcomes, noise=model, **options)
+
+
+def execute(db: Database, job: Any, worker_id: str, settings: Settings) -> None:
     """Run one claimed job to its outcome; never raises."""
     job_id = job["id"]
     started = time.monotonic()
     elapsed_ms = lambda: int((time.monotonic() - started) * 1000)  # noqa: E731
     try:
-        documents: dict[str, dict[str, str]] = {}
+        finished: dict[str, tuple[dict[str, str], str]] = {}
         qpu = characterizations.current(job["backend"]) if job["backend"].startswith("qpu.") else None
         emulated_ms = 0
         model = noise_model(job["backend"], orjson.loads(job["noise"]) if job["noise"] else None)
         if not job["dry_run"]:
-            if job["type"] == "ionq.multi-circuit.v1":
-                with reading(engine) as conn:
+            multi = job["type"] == "ionq.multi-circuit.v1"
+            if multi:
+                with reading(db.engine) as conn:
                     programs = queue.child_programs(conn, job_id)
             else:
                 programs = [(job_id, job["program"])]
+            sampled = False
             for i, (target_id, program) in enumerate(programs):
                 if i and i % 16 == 0:  # a long batch notices cancel/delete between circuits
-                    with reading(engine) as conn:
+                    with reading(db.engine) as conn:
                         if not queue.still_running(conn, job_id, worker_id):
                             return
                 remaining = max(settings.job_time_limit_s - (time.monotonic() - started), 0.0)
                 options = {"time_limit_s": remaining, "precision": settings.engine_precision,
                            "memory_budget": memory_budget(settings)}
-                if job["type"] == qasm3.JOB_TYPE:  # OpenQASM 3: per-register results (qasm3_results)
-                    compiled = qasm3.decode(program)
-                    circuit = qasm3_circuit(None, compiled).circuit  # its gates, as in stats.gate_counts
-                    fixed = qasm3_results.static(compiled) if model is not None else None
-                else:
-                    circuit, fixed = decode_circuit(program), None
+                documents, output = _run(job, target_id, i, program, model, qpu, options, settings)
                 if qpu is not None:
-                    emulated_ms += estimates.circuit_ms(job["backend"], circuit, job["shots"])
-                if job["type"] == qasm3.JOB_TYPE and fixed is None:  # ideal, or dynamic: shot branching
-                    documents[target_id] = qasm3_results.run(
-                        compiled, shots=job["shots"], seed=results.seed_of(job), sampled=model is not None,
-                        time_limit_s=remaining, max_entries=settings.max_result_entries, noise=model)
-                elif fixed is not None:  # a static OpenQASM 3 program under noise: as a circuit
-                    documents[target_id] = {qasm3_results.LAYOUT: fixed.layout, **_noisy(
-                        job, target_id, i, fixed.circuit, model, qpu, options, fixed.recorded)}
-                elif model is None:  # the ideal simulator: exact probabilities
-                    result = sim.probabilities(sim.simulate(circuit, **options), settings.max_result_entries)
-                    documents[target_id] = {"probabilities": _dumps(result)}
-                else:
-                    documents[target_id] = _noisy(job, target_id, i, circuit, model, qpu, options)
-        with engine.begin() as conn:
+                    emulated_ms += estimates.circuit_ms(job["backend"], circuit_of(job, program), job["shots"])
+                finished[target_id] = documents, _dumps(output)
+                sampled = sampled or output["probabilities"] == "sampled"
+            if multi:
+                finished[job_id] = {}, _dumps({"probabilities": "sampled" if sampled else "exact"})
+        with db.begin() as conn:
             # An emulated QPU reports the time the machine would take (gates, readout, reset per shot).
-            queue.complete(conn, job_id, worker_id, documents, emulated_ms if qpu else elapsed_ms())
+            queue.complete(conn, job_id, worker_id, finished, emulated_ms if qpu else elapsed_ms())
     except sim.SimulationError as exc:
-        with engine.begin() as conn:
+        with db.begin() as conn:
             queue.fail(conn, job_id, worker_id, exc.code, str(exc), elapsed_ms())
     except Exception:
         log.exception("job %s failed unexpectedly", job_id)
-        with engine.begin() as conn:
+        with db.begin() as conn:
             queue.fail(conn, job_id, worker_id, "InternalError",
                        "the simulator hit an internal error; it has been logged", elapsed_ms())
+
+
+def circuit_of(job: Any, program: str) -> sim.Circuit:
+    """A stored program's gates, as counted in ``stats.gate_counts`` (for the emulated time)."""
+    if job["type"] == qasm3.JOB_TYPE:
+        return qasm3_circuit(None, qasm3.decode(program)).circuit
+    return decode_circuit(program)
 
 
 class Worker:
@@ -149,7 +177,6 @@ class Worker:
         memory_budget(settings)  # measured at start, before any job's memory is in use
         self.id = worker_id or str(uuid.uuid4())
         self.db = Database(settings.database_url)
-        self.engine = self.db.engine
         self.stopping = threading.Event()
 
     def _heartbeat(self) -> None:
@@ -160,13 +187,13 @@ class Worker:
                 log.warning("supervisor is gone; worker %s stopping", self.id)
                 self.stopping.set()
             try:
-                with self.engine.begin() as conn:
+                with self.db.begin() as conn:
                     if not queue.heartbeat(conn, self.id):  # declared dead after a long stall
                         queue.register(conn, self.id, socket.gethostname(), os.getpid())
                     queue.admit(conn)
                 if time.monotonic() - last_sweep > self.settings.worker_stale_after_s / 2:
                     last_sweep = time.monotonic()
-                    with self.engine.begin() as conn:
+                    with self.db.begin() as conn:
                         queue.recover_stale(conn, self.settings.worker_stale_after_s)
             except Exception:  # the database may be briefly unavailable; keep trying
                 log.exception("heartbeat failed")
@@ -178,25 +205,30 @@ class Worker:
 
     def run(self) -> None:
         self._warm_up()
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             queue.register(conn, self.id, socket.gethostname(), os.getpid())
         threading.Thread(target=self._heartbeat, daemon=True, name="heartbeat").start()
+        # Listening before the first look, so work queued in between still wakes this worker.
+        listener = self.db.listener(notify.QUEUED)
         log.info("worker %s ready", self.id)
-        wakeup = queue.Wakeup(str(self.engine.url.render_as_string(hide_password=False)))
+        idle = _POLL_MIN_S
         try:
             while not self.stopping.is_set():
                 job = None
                 if queue.any_queued(self.db):
-                    with self.engine.begin() as conn:
+                    with self.db.begin() as conn:
                         job = queue.claim(conn, self.id)
-                if job is None:
-                    wakeup.wait(self.stopping)
-                    continue
-                wakeup.work_found()
-                execute(self.engine, job, self.id, self.settings)
+                if job is not None:
+                    execute(self.db, job, self.id, self.settings)
+                    idle = _POLL_MIN_S
+                elif listener.live:  # woken by a notice; the slow re-check is a safety net
+                    listener.wait(IDLE_RECHECK_S)
+                else:  # no notices here: a cheap poll, backing off while idle
+                    self.stopping.wait(idle)
+                    idle = min(idle * 2, _POLL_MAX_S)
         finally:
-            wakeup.close()
-            with self.engine.begin() as conn:
+            listener.close()
+            with self.db.begin() as conn:
                 queue.release(conn, self.id)
             self.db.dispose()
 

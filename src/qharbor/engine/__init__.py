@@ -1,9 +1,10 @@
 """Circuit simulation behind a narrow interface.
 
 ``simulate(circuit)`` takes a validated :class:`Circuit` and returns its exact
-outcome distribution; ``probabilities`` turns it into the IonQ result map and
-``sample`` draws seeded shots from it. Everything above this package depends only
-on these names, so the simulator can be replaced freely.
+outcome distribution; ``measure.measure`` turns it into the job's result: the exact
+map while it is small, else the job's shots drawn from it once (``measure.py``).
+Everything above this package depends only on these names, so the simulator can be
+replaced freely.
 
 How it is fast, and why:
 
@@ -50,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from . import debias, gpu, noise, statevector
+from . import debias, gpu, measure, noise, statevector
 from .circuit import GATES, ONE_QUBIT, TWO_QUBIT, Circuit, Gate
 from .errors import SimulationError, SimulationTimeout, TooComplex
 
@@ -71,16 +72,13 @@ __all__ = [
     "noise",
     "evolve",
     "noisy_counts",
-    "probabilities",
-    "sample",
+    "measure",
     "simulate",
     "warm_up",
 ]
 
 #: Widest register the dense simulator accepts (8 GiB of double-precision amplitudes).
 MAX_QUBITS = 29
-#: Probabilities below this are reported as zero (they are rounding noise).
-_ZERO = 1e-12
 PRECISIONS = tuple(statevector.PRECISIONS)
 
 
@@ -112,9 +110,33 @@ def _recent_available() -> int:
 
 def memory_needed(qubits: int, precision: str = "double") -> int:
     """Peak bytes of a run: the real and imaginary state vectors (probabilities are
-    computed in place), one byte per amplitude for the result scan, and 64 MiB slack."""
+    computed in place and measured without a copy, ``measure.py``) and 64 MiB slack."""
     item = np.dtype(statevector.PRECISIONS[precision]).itemsize
-    return (1 << qubits) * (2 * item + 1) + (64 << 20)
+    return (1 << qubits) * 2 * item + (64 << 20)
+
+
+def _fitting_precision(qubits: int, precision: str, memory_budget: int | None, states: int = 1,
+                       what: str = "") -> str:
+    """``precision``, or single precision where a double-precision run of ``states`` state
+    vectors would not fit this worker's memory but a single-precision one does; refuses
+    with :class:`TooComplex`, before anything is allocated, when neither fits."""
+    if precision not in statevector.PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}")
+    if qubits > MAX_QUBITS:
+        raise TooComplex(f"{qubits} qubits exceeds the simulator's {MAX_QUBITS}")
+
+    def need(p: str) -> int:
+        return memory_needed(qubits, p) + (states - 1) * (memory_needed(qubits, p) - (64 << 20))
+
+    avail = _recent_available() if need(precision) <= _SMALL_NEED else available_memory()
+    limit = avail if memory_budget is None else min(memory_budget, avail)
+    for candidate in (precision, "single"):
+        if need(candidate) <= limit:
+            return candidate
+    raise TooComplex(
+        f"simulating {qubits} qubits{what} needs {need('single') / 2**30:.1f} GiB of memory even in single"
+        f" precision, more than this worker's {limit / 2**30:.1f} GiB"
+    )
 
 
 def simulate(
@@ -128,20 +150,11 @@ def simulate(
 
     Refuses up front with :class:`TooComplex`, rather than being killed by the
     kernel, when the run needs more than ``memory_budget`` bytes (this worker's
-    share) or more than the machine has available right now.
+    share) or more than the machine has available right now. A register too wide for
+    double precision in that memory runs in single precision instead (the returned
+    array's dtype, float32, says so): a result at ~1e-6 beats no result.
     """
-    if precision not in statevector.PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}")
-    if circuit.qubits > MAX_QUBITS:
-        raise TooComplex(f"{circuit.qubits} qubits exceeds the simulator's {MAX_QUBITS}")
-    need = memory_needed(circuit.qubits, precision)
-    avail = _recent_available() if need <= _SMALL_NEED else available_memory()
-    limit = avail if memory_budget is None else min(memory_budget, avail)
-    if need > limit:
-        raise TooComplex(
-            f"simulating {circuit.qubits} qubits needs {need / 2**30:.1f} GiB of memory,"
-            f" more than this worker's {limit / 2**30:.1f} GiB"
-        )
+    precision = _fitting_precision(circuit.qubits, precision, memory_budget)
     deadline = None if time_limit_s is None else time.monotonic() + time_limit_s
     if gpu.usable(circuit.qubits, precision):
         return gpu.probabilities(circuit, deadline, precision)
@@ -149,6 +162,7 @@ def simulate(
     np.multiply(re, re, out=re)  # |a|^2 in place: no third state-sized array
     np.multiply(im, im, out=im)
     re += im
+    del im
     return re
 
 
@@ -192,11 +206,6 @@ def noisy_counts(
     """
     rng = np.random.default_rng([seed, stream, 0x6E6F697365])
     deadline = None if time_limit_s is None else time.monotonic() + time_limit_s
-    precision = options.get("precision", "double")
-    if precision not in statevector.PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}")
-    if circuit.qubits > MAX_QUBITS:
-        raise TooComplex(f"{circuit.qubits} qubits exceeds the simulator's {MAX_QUBITS}")
     groups = noise.plan(circuit, model, shots, rng, exempt)
     if set(groups) <= {()} and noise.is_clifford(circuit):  # a stabilizer tableau, no state vector
         if not groups:
@@ -206,14 +215,8 @@ def noisy_counts(
         values, tallies = np.unique(drawn, return_counts=True)
         return {str(k): int(v) for k, v in zip(values.tolist(), tallies.tolist())}
     copies = 1 if set(groups) <= {()} else 2  # the ideal state, and one pattern's copy
-    need = memory_needed(circuit.qubits, precision) + (copies - 1) * (memory_needed(circuit.qubits, precision) - (64 << 20))
-    budget = options.get("memory_budget")
-    limit = available_memory() if budget is None else min(budget, available_memory())
-    if need > limit:
-        raise TooComplex(
-            f"simulating {circuit.qubits} qubits with noise needs {need / 2**30:.1f} GiB of memory,"
-            f" more than this worker's {limit / 2**30:.1f} GiB"
-        )
+    precision = _fitting_precision(circuit.qubits, options.get("precision", "double"),
+                                   options.get("memory_budget"), copies, " with noise")
     dtype = statevector.PRECISIONS[precision]
     re = np.zeros(1 << circuit.qubits, dtype=dtype)
     im = np.zeros(1 << circuit.qubits, dtype=dtype)
@@ -242,31 +245,3 @@ def noisy_counts(
         return {}
     values, tallies = np.unique(np.concatenate(outcomes), return_counts=True)
     return {str(k): int(v) for k, v in zip(values.tolist(), tallies.tolist())}
-
-
-def probabilities(probs: np.ndarray, max_entries: int) -> dict[str, float]:
-    """The IonQ result map: decimal basis-state keys to probability, zeros omitted.
-
-    Result-size rule: outcomes with probability below 1e-12 are omitted; if more
-    than ``max_entries`` remain, the job fails with :class:`TooComplex` (the IonQ
-    ``QuantumCircuitComplexityError``) instead of producing an unbounded document.
-    """
-    mask = probs > _ZERO
-    count = int(np.count_nonzero(mask))
-    if count > max_entries:
-        raise TooComplex(f"the result has {count} non-zero outcomes, more than the {max_entries} allowed")
-    nonzero = np.flatnonzero(mask)
-    return dict(zip(map(str, nonzero.tolist()), probs[nonzero].astype(np.float64).tolist()))
-
-
-def sample(probs: np.ndarray, shots: int, seed: int | None) -> dict[str, int]:
-    """Seeded shot counts drawn from the exact distribution in O(shots + 2^n).
-
-    One multinomial draw, so the counts always sum to ``shots`` exactly.
-    """
-    rng = np.random.default_rng(seed)
-    p = probs.astype(np.float64)
-    p /= p.sum()
-    counts = rng.multinomial(shots, p)
-    hit = np.flatnonzero(counts)
-    return dict(zip(map(str, hit.tolist()), counts[hit].tolist()))

@@ -7,6 +7,7 @@ turns, ...) into these records, so the simulator sees one vocabulary only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 #: Gates acting on one target qubit, with or without a parameter.
 ONE_QUBIT = frozenset(
@@ -18,13 +19,14 @@ TWO_QUBIT = frozenset({"swap", "xx", "yy", "zz", "ms"})
 GATES = ONE_QUBIT | TWO_QUBIT | {"pauliexp"}
 
 
-@dataclass(frozen=True, slots=True)
-class Gate:
+class Gate(NamedTuple):
     """One canonical gate.
 
     Angles are radians for QIS gates and turns for the native ``gpi``/``gpi2``/``ms``
     gates (the IonQ conventions), so no information is lost in translation.
     ``pauliexp`` carries ``terms`` and ``coefficients`` and its ``time`` in ``params[0]``.
+    A named tuple rather than a dataclass: jobs build one per gate at submission and again
+    in the worker, and a tuple is built in a third of the time.
     """
 
     name: str

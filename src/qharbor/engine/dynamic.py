@@ -42,12 +42,13 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Union
+from typing import Any, Union
 
 import numpy as np
 
 from . import available_memory
 from . import gates as gate_matrices
+from . import measure
 from .circuit import Circuit, Gate
 from .errors import SimulationTimeout, TooComplex
 from .noise import SITE_PAULIS, NoiseModel, error_probability, sites
@@ -192,30 +193,36 @@ def outcomes(
     rng: np.random.Generator,
     *,
     time_limit_s: float | None = None,
-    max_entries: int = 1 << 20,
+    max_exact: int = 1 << 12,
     noise: NoiseModel | None = None,
+    **options: Any,
 ) -> tuple[dict[int, float], bool]:
     """The distribution of final classical records: ``({record: weight}, exact)``.
 
     ``exact`` True: weights are exact probabilities. False: they are ``count/shots``
-    of a seeded sample of ``shots`` runs (always so under ``noise``).
+    of a seeded sample of ``shots`` runs: always so under ``noise`` or with mid-circuit
+    measurement, and for static programs whose exact distribution has more than
+    ``max_exact`` outcomes (``measure.py``). ``options`` (precision, memory budget) as
+    for :func:`qharbor.engine.simulate`.
     """
     from . import simulate  # the package's entry point (late: this module is imported by it)
 
     static = static_part(program) if noise is None else None
     if static is not None:
         circuit, deferred = static
-        probs = simulate(circuit, time_limit_s=time_limit_s)
-        nonzero = np.flatnonzero(probs > 1e-12)
-        keys, inverse = np.unique(records(nonzero, deferred, program.clbits), return_inverse=True)
-        weights = np.bincount(inverse.reshape(-1), weights=probs[nonzero])
-        if len(keys) > max_entries:
-            raise TooComplex(f"the result has {len(keys)} non-zero outcomes, more than the {max_entries} allowed")
-        return {int(k): float(w) for k, w in zip(keys.tolist(), weights.tolist())}, True
+        probs = simulate(circuit, time_limit_s=time_limit_s, **options)
+        measured = sorted({m.qubit for m in deferred})
+        if len(measured) < circuit.qubits and len(measured) <= measure.MARGINAL_QUBITS:
+            probs = measure.marginal(probs, measured)  # only the measured qubits matter
+            deferred = [Measure(measured.index(m.qubit), m.bit) for m in deferred]
+        found = measure.measure(probs, shots, rng, max_exact)
+        keys, inverse = np.unique(records(found.indices, deferred, program.clbits), return_inverse=True)
+        weights = np.bincount(inverse.reshape(-1), weights=found.values)
+        if found.sampled:
+            weights /= shots
+        return {int(k): float(w) for k, w in zip(keys.tolist(), weights.tolist())}, not found.sampled
     kept, deferred = split_deferred(program.ops)
     histogram = _branch(program.qubits, program.clbits, kept, deferred, shots, rng, time_limit_s, noise)
-    if len(histogram) > max_entries:
-        raise TooComplex(f"the result has {len(histogram)} distinct outcomes, more than the {max_entries} allowed")
     return {k: c / shots for k, c in sorted(histogram.items())}, False
 
 

@@ -264,7 +264,7 @@ def _diag_body(re, im, hpos, tr, ti):  # pragma: no cover - compiled
             im[u + j] = cr * xi + ci * xr
 
 
-def _variant(fn, suffix):
+def variant(fn, suffix):
     """A copy of ``fn`` under another name: numba's disk cache is keyed by the function's
     name and signature only, so the parallel and serial compilations of one body must
     not share a name (they would overwrite each other's cache entries)."""
@@ -274,9 +274,9 @@ def _variant(fn, suffix):
 
 
 _par = numba.njit(parallel=True, fastmath=True, cache=True, nogil=True)
-apply_parallel = _par(_variant(_apply_body, "_parallel"))
+apply_parallel = _par(variant(_apply_body, "_parallel"))
 apply_serial = _jit(_apply_body)
-diag_parallel = _par(_variant(_diag_body, "_parallel"))
+diag_parallel = _par(variant(_diag_body, "_parallel"))
 
 #: The lane kernel of every one- and two-qubit block shape, keyed by (chunk-bit
 #: masks, number of higher qubits); see :func:`_lanes`.

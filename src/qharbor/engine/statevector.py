@@ -21,7 +21,7 @@ from collections.abc import Callable
 import numpy as np
 
 from . import gates as gate_matrices
-from . import kernels
+from . import kernels, measure
 from .circuit import Circuit, Gate
 from .errors import SimulationTimeout
 from .fusion import DIAG_LANE_BITS, Diagonal, Op, fuse, gate_ops, group_diagonals
@@ -136,6 +136,7 @@ def _warm_up_steps(precision: str) -> list[Callable[[], None]]:
     ops.append(Diagonal((0, 5), np.ones(4, dtype=np.complex128)))
     steps: list[Callable[[], None]] = [functools.partial(_apply, re, im, op) for op in ops]
     steps.append(lambda: kernels.run_encoded(re, im, encode([Gate("h", (0,)), Gate("x", (1,), (0,))])))
+    steps.append(lambda: measure.warm_up(dtype))
     return steps
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 
 from .. import engine
 from ..store import jobs as job_store
-from ..store import queue
+from ..store import notify
 from ..store.db import Database
 from . import qasm3, qasm3_results, results, sessions
 from .keys import Principal
@@ -60,7 +60,6 @@ class JobRecord:
 
     row: Mapping[str, Any]
     child_ids: list[str] | None = None
-    output: dict[str, Any] | None = None  # the job's ``output`` (debiasing variants on emulated QPUs)
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,7 @@ def _dumps(value: Any) -> str | None:
 def submit(db: Database, who: Principal, body: Any) -> str:
     """Validate and enqueue a job; returns its id. Raises :class:`InvalidRequest`."""
     request = parse_job(body)
-    with db.engine.begin() as conn:
+    with db.begin() as conn:
         return _insert(conn, who, request)
 
 
@@ -86,7 +85,7 @@ def clone(db: Database, who: Principal, job_id: str, overrides: Any, *, move: bo
     ``move`` also deletes the original, in the same transaction (e.g. to promote a
     dry run to a real run under the same program).
     """
-    with db.engine.begin() as conn:
+    with db.begin() as conn:
         found = job_store.source(conn, who.project_id, job_id)
         if found is None:
             raise JobNotFound(job_id)
@@ -174,7 +173,7 @@ def _insert(conn: Connection, who: Principal, request: JobRequest) -> str:
     if request.session_id:
         sessions.admit_job(conn, who, request.session_id, request.backend, now)
     job_store.insert(conn, rows)
-    queue.notify(conn)
+    notify.notify(conn, notify.QUEUED)
     return job_id
 
 
@@ -184,24 +183,7 @@ def get(db: Database, who: Principal, job_id: str) -> JobRecord:
     if row is None:
         raise JobNotFound(job_id)
     kids = job_store.children(db, job_id) if row["type"] == "ionq.multi-circuit.v1" else None
-    debiasing = job_store.result(db, job_id, results.DEBIASING) if _may_be_debiased(row) else None
-    return JobRecord(row, kids, _output(debiasing))
-
-
-def _may_be_debiased(row: Mapping[str, Any]) -> bool:
-    """Whether a debiasing record may exist: the job was set to run debiased (decided at
-    submission, so no lookup for the rest) and has finished."""
-    return bool(row["debiasing"]) and row["status"] == "completed"
-
-
-def _output(debiasing: str | None) -> dict[str, Any] | None:
-    """``output.error_mitigation`` of a finished, debiased circuit on an emulated QPU (one
-    rendering for ``GET /jobs/{id}`` and job lists)."""
-    if debiasing is None:
-        return None
-    record = orjson.loads(debiasing)
-    return {"error_mitigation": {"debiasing": {"variants": record["variants"],
-                                               "aggregation_method": record["aggregation_method"]}}}
+    return JobRecord(row, kids)
 
 
 def _sharpened(document: str, debiasing: str | None) -> str:
@@ -291,8 +273,7 @@ def list_jobs(
     keys = keys[:size]
     kept = held([job_id for _, job_id, status in keys if status in FINISHED])
     rows = job_store.by_ids(db, who.project_id, [job_id for _, job_id, _ in keys if job_id not in kept])
-    debiased = job_store.documents(db, [r["id"] for r in rows if _may_be_debiased(r)], results.DEBIASING)
-    records = {r["id"]: JobRecord(r, output=_output(debiased.get(r["id"]))) for r in rows}
+    records = {r["id"]: JobRecord(r) for r in rows}
     # In page order; a job deleted between the two reads is left out.
     page = [job_id if job_id in kept else records[job_id] for _, job_id, _ in keys
             if job_id in kept or job_id in records]
@@ -313,7 +294,7 @@ def list_is_indexed(*, status: str | None = None, target: str | None = None, ses
 
 
 def cancel(db: Database, who: Principal, ids: list[str]) -> list[str]:
-    with db.engine.begin() as conn:
+    with db.begin() as conn:
         return job_store.cancel(conn, who.project_id, ids)
 
 
@@ -322,13 +303,11 @@ def delete(db: Database, who: Principal, ids: list[str]) -> list[str]:
         return job_store.remove(conn, who.project_id, ids)
 
 
-def is_sampled(row: Mapping[str, Any]) -> bool:
-    """Whether a job's stored probabilities are ``count/shots`` rather than exact.
-
-    Every job that runs under a noise model (all but the ideal simulator) answers like
-    hardware: with shot statistics.
-    """
-    return noise_model(row["backend"], orjson.loads(row["noise"]) if row["noise"] else None) is not None
+def is_sampled(output: str | None) -> bool:
+    """Whether a finished job's stored probabilities are ``count/shots`` rather than exact:
+    its ``output`` says so (noisy and emulated-QPU jobs always, ideal ones beyond
+    ``Settings.max_exact_outcomes`` outcomes; see ``dispatch/worker.py``)."""
+    return output is not None and orjson.loads(output).get("probabilities") == "sampled"
 
 
 def result(db: Database, who: Principal, job_id: str, fmt: str = results.PROBABILITIES_V1,
@@ -360,8 +339,8 @@ def result(db: Database, who: Principal, job_id: str, fmt: str = results.PROBABI
                 raise JobNotFound(job_id)
             return orjson.dumps(qasm3_results.render(
                 fmt, orjson.loads(document), orjson.loads(layout), shots=row["shots"],
-                seed=results.seed_of(row), sampled=is_sampled(row)))
-        return orjson.dumps(_render(row, fmt, document, row["qubits"], 0))
+                seed=results.seed_of(row), sampled=is_sampled(row["output"])))
+        return orjson.dumps(_render(row, fmt, document, row["qubits"], is_sampled(row["output"]), 0))
     parts = job_store.child_results(db, job_id, "probabilities")
     if any(doc is None for _, doc in parts):
         raise JobNotFound(job_id)
@@ -371,10 +350,11 @@ def result(db: Database, who: Principal, job_id: str, fmt: str = results.PROBABI
     if fmt in (results.PROBABILITIES_V1, results.AGGREGATE_V1):
         # Assembled as text: the stored maps are already JSON, in the order the circuits came.
         return ("{" + ",".join(f'"{k}":{doc}' for k, doc in parts) + "}").encode()
-    widths = job_store.child_widths(db, job_id)
-    return orjson.dumps({k: _render(row, fmt, doc, widths[i], i) for i, (k, doc) in enumerate(parts)})
+    shapes = job_store.child_shapes(db, job_id)
+    return orjson.dumps({k: _render(row, fmt, doc, shapes[i][0], is_sampled(shapes[i][1]), i)
+                         for i, (k, doc) in enumerate(parts)})
 
 
-def _render(row: Mapping[str, Any], fmt: str, document: str, qubits: int, position: int) -> Any:
+def _render(row: Mapping[str, Any], fmt: str, document: str, qubits: int, sampled: bool, position: int) -> Any:
     return results.render(fmt, orjson.loads(document), shots=row["shots"], seed=results.seed_of(row),
-                          qubits=qubits, sampled=is_sampled(row), position=position)
+                          qubits=qubits, sampled=sampled, position=position)

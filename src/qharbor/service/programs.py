@@ -7,6 +7,7 @@ reported at once with the path of the offending item.
 
 from __future__ import annotations
 
+import functools
 import math
 import secrets
 from dataclasses import dataclass, field
@@ -128,8 +129,50 @@ def _param(gate: dict[str, Any], key: str, path: str, p: Problems) -> float | No
     return value
 
 
+#: A :class:`engine.Gate` from all six fields at once (skips the named tuple's defaults wrapper).
+_gate = functools.partial(tuple.__new__, engine.Gate)
+#: Gate names the fast path of :func:`_parse_gate` takes with no parameter, and their canonical names.
+_PLAIN = {name: ("x" if name in ("not", "cnot") else name) for name in _FIXED_QIS | {"cnot"}}
+
+
+def _common_gate(gate: Any) -> engine.Gate | None:
+    """The QIS gates circuits are mostly made of, in their usual wire forms (``target``, an
+    optional ``control`` and ``rotation``, nothing else), or None to take the full path:
+    its checks, for the few shapes this recognises, come down to these."""
+    if type(gate) is not dict:
+        return None
+    name, t, c, r = gate.get("gate"), gate.get("target"), gate.get("control"), gate.get("rotation")
+    if type(t) is not int or t < 0 or len(gate) != 2 + (c is not None) + (r is not None):
+        return None
+    if c is None:
+        controls: tuple[int, ...] = ()
+    elif type(c) is int and 0 <= c != t:
+        controls = (c,)
+    else:
+        return None
+    if r is None:
+        canonical = _PLAIN.get(name)  # type: ignore[arg-type]
+        if canonical is None or (name == "cnot" and not controls):
+            return None
+        return _gate((canonical, (t,), controls, (), (), ()))
+    if (type(r) is not float and type(r) is not int) or not math.isfinite(r):
+        return None
+    if name in _ROTATIONS:
+        return _gate((name, (t,), controls, (float(r),), (), ()))
+    if name == "z":
+        return _gate(("phase", (t,), controls, (float(r),), (), ()))
+    return None
+
+
 def _parse_gate(gate: Any, gateset: str, path: str, p: Problems) -> engine.Gate | None:
     """One wire gate to one canonical gate (``None`` for no-ops and after problems)."""
+    if gateset == "qis" and (common := _common_gate(gate)) is not None:
+        return common
+    return _parse_any_gate(gate, gateset, path, p)
+
+
+def _parse_any_gate(gate: Any, gateset: str, path: str, p: Problems) -> engine.Gate | None:
+    """:func:`_parse_gate` for every form, with every check."""
     if not isinstance(gate, dict):
         p.add(path, "each gate must be an object")
         return None
@@ -535,10 +578,12 @@ def encode_circuit(circuit: engine.Circuit) -> str:
 
 def decode_circuit(text: str) -> engine.Circuit:
     data = orjson.loads(text)
+    empty = ()
     return engine.Circuit(
         data["qubits"],
         tuple(
-            engine.Gate(n, tuple(t), tuple(c), tuple(pr), tuple(te), tuple(co))
+            _gate((n, tuple(t), tuple(c) if c else empty, tuple(pr) if pr else empty,
+                   tuple(te) if te else empty, tuple(co) if co else empty))
             for n, t, c, pr, te, co in data["gates"]
         ),
     )

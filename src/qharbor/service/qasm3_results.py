@@ -5,9 +5,12 @@ A finished qasm3 job stores two documents:
 * ``probabilities``: ``{"<record>": p}`` over the *classical record* (every declared
   bit, registers concatenated in declaration order, record bit 0 = bit 0 of the
   first register; see :mod:`.qasm3`). For static programs on the ideal simulator
-  the values are exact; programs with mid-circuit measurement, reset or
-  feed-forward are sampled by shot branching (:mod:`qharbor.engine.dynamic`) and
-  store ``count/shots``, as do emulated QPUs and noisy simulators.
+  the values are exact while they have at most ``Settings.max_exact_outcomes``
+  outcomes (the measured qubits' marginal when few are measured), else ``count/shots``
+  of the job's shots drawn once (:mod:`qharbor.engine.measure`); programs with
+  mid-circuit measurement, reset or feed-forward are sampled by shot branching
+  (:mod:`qharbor.engine.dynamic`) and store ``count/shots``, as do emulated QPUs and
+  noisy simulators. The job's ``output.probabilities`` says which.
 * ``registers`` (:data:`LAYOUT`): ``{"registers": [[name, size], ...], "clbits": n,
   "sampled": bool}``, what is needed to split a record into registers.
 
@@ -43,18 +46,16 @@ LAYOUT = "registers"
 _BRANCH_STREAM = 0x0A53
 
 
-def run(compiled: qasm3.Qasm3Program, *, shots: int, seed: int, sampled: bool, time_limit_s: float | None,
-        max_entries: int, noise: NoiseModel | None = None) -> dict[str, str]:
-    """Simulate a program ideally or under ``noise`` (``sampled``: as ``shots`` outcomes);
-    the documents to store."""
+def run(compiled: qasm3.Qasm3Program, *, shots: int, seed: int, max_exact: int,
+        noise: NoiseModel | None = None, **options: Any) -> tuple[dict[str, str], dict[str, Any]]:
+    """Simulate a static program ideally, or a dynamic one by shot branching (under
+    ``noise`` if given); the documents to store and the job's ``output``. ``options``: time
+    limit, precision, memory budget, as for :func:`qharbor.engine.simulate`."""
     rng = np.random.default_rng([seed, _BRANCH_STREAM])
-    distribution, exact = dynamic.outcomes(
-        compiled.program, shots, rng, time_limit_s=time_limit_s, max_entries=max_entries, noise=noise)
+    distribution, exact = dynamic.outcomes(compiled.program, shots, rng, max_exact=max_exact, noise=noise, **options)
     probabilities = {str(k): p for k, p in distribution.items()}
-    if exact and sampled:
-        histogram = results.counts(probabilities, shots, seed, 0)
-        probabilities = results.sampled_probabilities(histogram, shots)
-    return {"probabilities": orjson.dumps(probabilities).decode(), LAYOUT: _layout(compiled, not exact)}
+    output = {"probabilities": "exact" if exact else "sampled"}
+    return {"probabilities": orjson.dumps(probabilities).decode(), LAYOUT: _layout(compiled, not exact)}, output
 
 
 def _layout(compiled: qasm3.Qasm3Program, sampled: bool) -> str:

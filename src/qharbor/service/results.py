@@ -1,10 +1,12 @@
 """Every result format a job offers, derived from its stored probabilities.
 
-A finished circuit stores one document: its probability map (exact for the ideal
-simulator; ``count/shots`` for emulated QPUs, so clients that compute
-``round(p * shots)`` get whole counts). Histograms and per-shot outcomes are
-drawn from that map with the job's recorded seed, so every read returns the same
-numbers and nothing larger than the map is stored. Formats are IonQ's
+A finished circuit stores one document: its probability map — exact for the ideal
+simulator while it has at most ``Settings.max_exact_outcomes`` outcomes, otherwise
+``count/shots`` of the job's shots drawn once at completion, as for noisy simulators and
+emulated QPUs (clients that compute ``round(p * shots)`` get whole counts); the job's
+``output.probabilities`` says which. Histograms and per-shot outcomes are read off a
+sampled map, or drawn from an exact one with the job's recorded seed, so every read
+returns the same numbers and nothing larger than the map is stored. Formats are IonQ's
 (``ionq.result.*``); bit strings put qubit 0 rightmost, and per-shot register
 arrays list bit 0 first.
 """
@@ -50,6 +52,12 @@ def seed_of(job: Mapping[str, Any]) -> int:
 
 def _rng(seed: int, position: int) -> np.random.Generator:
     return np.random.default_rng([seed, position])
+
+
+def measurement_rng(job: Mapping[str, Any], position: int) -> np.random.Generator:
+    """The generator a wide ideal circuit's shots are drawn with at completion (a stream of
+    the job's seed apart from the one histograms are drawn with at read time)."""
+    return np.random.default_rng([seed_of(job), position, 0x6D656173])
 
 
 def counts(probabilities: dict[str, float], shots: int, seed: int, position: int = 0) -> dict[str, int]:

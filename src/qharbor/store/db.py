@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Executable, create_engine, event, text
 
+from . import notify
+
 log = logging.getLogger(__name__)
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
@@ -99,6 +101,24 @@ class Database:
         self._path = self.engine.url.database
         self._local = threading.local()
         self._compiled: dict[int, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
+        sqlite_path = self._path if self.inline_reads else None
+        self._sockets = notify.socket_dir(sqlite_path) if sqlite_path else None
+        self._sender = notify.Sender(self._sockets)
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A write transaction whose notices (``notify.notify``) go out once it commits."""
+        with self.engine.begin() as conn:
+            conn.info.pop(notify.PENDING, None)  # left by a transaction that rolled back
+            yield conn
+            pending = conn.info.pop(notify.PENDING, None)
+        if pending:
+            self._sender.send(pending)
+
+    def listener(self, channel: str) -> notify.Listener:
+        """A listener for ``channel``'s notices (see ``store/notify.py``)."""
+        url = self.engine.url.render_as_string(hide_password=False).replace("postgresql+psycopg://", "postgresql://")
+        return notify.Listener(url, self.engine.dialect.name, self._sockets, channel)
 
     def _raw(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -161,4 +181,5 @@ class Database:
         return sql, [params[name] if name in params else defaults[name] for name in order]
 
     def dispose(self) -> None:
+        self._sender.close()
         self.engine.dispose()

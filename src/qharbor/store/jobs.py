@@ -24,6 +24,7 @@ from sqlalchemy import (
     update,
 )
 
+from . import notify
 from .db import Database
 from .schema import jobs, results
 
@@ -45,7 +46,8 @@ _EXISTS = select(jobs.c.seq).where(jobs.c.id == bindparam("job_id"), jobs.c.proj
 _FINISHED_SINCE = select(jobs.c.id, jobs.c.completed_at).where(jobs.c.completed_at > bindparam("since"))
 _CHILDREN = select(jobs.c.id).where(jobs.c.parent_id == bindparam("parent_id")).order_by(jobs.c.position)
 _RESULT = select(results.c.data).where(results.c.job_id == bindparam("job_id"), results.c.kind == bindparam("kind"))
-_CHILD_WIDTHS = select(jobs.c.qubits).where(jobs.c.parent_id == bindparam("parent_id")).order_by(jobs.c.position)
+_CHILD_SHAPES = (select(jobs.c.qubits, jobs.c.output).where(jobs.c.parent_id == bindparam("parent_id"))
+                 .order_by(jobs.c.position))
 _CHILD_RESULTS = (
     select(jobs.c.id, results.c.data)
     .select_from(jobs.outerjoin(results, (results.c.job_id == jobs.c.id) & (results.c.kind == bindparam("kind"))))
@@ -79,22 +81,9 @@ def result(db: Database, job_id: str, kind: str) -> str | None:
     return found[0]["data"] if found else None
 
 
-def documents(db: Database, job_ids: Sequence[str], kind: str) -> dict[str, str]:
-    """One kind of result document for many jobs at once (``{job_id: JSON text}``; a page of a list)."""
-    if not job_ids:
-        return {}
-    padded = _padded(job_ids)
-    stmt = _DOCUMENTS.get(len(padded))
-    if stmt is None:
-        stmt = _DOCUMENTS[len(padded)] = select(results.c.job_id, results.c.data).where(
-            _one_of(results.c.job_id, "id", len(padded)), results.c.kind == bindparam("kind"))
-    found = db.rows(stmt, kind=kind, **_numbered("id", padded))
-    return {row["job_id"]: row["data"] for row in found}
-
-
-def child_widths(db: Database, parent_id: str) -> list[int]:
-    """Each child's qubit count, in submission order."""
-    return [row["qubits"] for row in db.rows(_CHILD_WIDTHS, parent_id=parent_id)]
+def child_shapes(db: Database, parent_id: str) -> list[tuple[int, str | None]]:
+    """Each child's qubit count and ``output`` (JSON), in submission order."""
+    return [(row["qubits"], row["output"]) for row in db.rows(_CHILD_SHAPES, parent_id=parent_id)]
 
 
 def child_results(db: Database, parent_id: str, kind: str) -> list[tuple[str, str | None]]:
@@ -127,7 +116,6 @@ def _numbered(name: str, values: Sequence[Any]) -> dict[str, Any]:
 #: prepares each once, keyed by the object): per list filter shape, per padded id count.
 _PAGES: dict[tuple[Any, ...], Executable] = {}
 _BY_IDS: dict[int, Select[Any]] = {}
-_DOCUMENTS: dict[int, Select[Any]] = {}
 
 
 def page_query(
@@ -277,6 +265,7 @@ def cancel(conn: Connection, project_id: str, ids: Sequence[str]) -> list[str]:
             )
             .values(status="canceled", completed_at=now, worker_id=None)
         )
+        notify.notify(conn, notify.FINISHED)  # wakes long polls waiting on these jobs
     return found
 
 

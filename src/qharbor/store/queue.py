@@ -10,62 +10,18 @@ worker meanwhile is never overwritten.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Mapping
 
-from sqlalchemy import Connection, RowMapping, delete, insert, select, text, update
+from sqlalchemy import Connection, RowMapping, bindparam, delete, insert, select, update
 
+from . import notify
 from .db import Database
 from .jobs import QUEUED
 from .schema import jobs, results, workers
 
 #: A job whose worker died is retried this many times in all, then failed.
 MAX_ATTEMPTS = 3
-
-
-#: PostgreSQL channel on which new work is announced to idle workers.
-CHANNEL = "qharbor_jobs"
-
-
-def notify(conn: Connection) -> None:
-    """Wake idle workers when this transaction commits (PostgreSQL; SQLite workers poll)."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text(f"NOTIFY {CHANNEL}"))
-
-
-class Wakeup:
-    """How an idle worker waits for work.
-
-    On PostgreSQL it LISTENs on :data:`CHANNEL`, so a submitted job reaches a
-    worker at once without polling load, however many workers there are (a slow
-    poll remains as a safety net). On SQLite, where there is no such channel, it
-    polls with a cheap read, backing off from 1 ms to 20 ms while idle.
-    """
-
-    def __init__(self, url: str) -> None:
-        self._listener = None
-        if url.startswith("postgresql"):
-            import psycopg
-
-            self._listener = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
-            self._listener.execute(f"LISTEN {CHANNEL}")
-        self._idle = 0.001
-
-    def work_found(self) -> None:
-        self._idle = 0.001
-
-    def wait(self, stopping: threading.Event) -> None:
-        if self._listener is not None:
-            for _ in self._listener.notifies(timeout=1.0, stop_after=1):
-                pass
-            return
-        stopping.wait(self._idle)
-        self._idle = min(self._idle * 2, 0.02)
-
-    def close(self) -> None:
-        if self._listener is not None:
-            self._listener.close()
 
 
 def admit(conn: Connection, batch: int = 1000) -> int:
@@ -94,28 +50,34 @@ def any_queued(db: Database) -> bool:
     return bool(db.rows(_WAITING))
 
 
-def claim(conn: Connection, worker_id: str) -> RowMapping | None:
-    """Take the oldest queued top-level job, mark it (and its children) started."""
-    oldest = _WAITING
-    if conn.dialect.name == "postgresql":
-        oldest = oldest.with_for_update(skip_locked=True)
-    now = time.time()
-    stmt = (
+def _claim(oldest):  # type: ignore[no-untyped-def]
+    return (
         update(jobs)
         .where(jobs.c.seq == oldest.scalar_subquery())
-        .values(status="started", worker_id=worker_id, started_at=now, attempts=jobs.c.attempts + 1)
+        .values(status="started", worker_id=bindparam("me"), started_at=bindparam("now"),
+                attempts=jobs.c.attempts + 1)
         .returning(
             jobs.c.id, jobs.c.type, jobs.c.program, jobs.c.dry_run, jobs.c.shots, jobs.c.noise,
             jobs.c.attempts, jobs.c.backend, jobs.c.seed, jobs.c.debiasing,
         )
     )
-    job = conn.execute(stmt).mappings().first()
+
+
+# Statements workers run once per job, built once (building one costs more than running it).
+_CLAIM = {"sqlite": _claim(_WAITING), "postgresql": _claim(_WAITING.with_for_update(skip_locked=True))}
+_CLAIM_CHILDREN = (
+    update(jobs)
+    .where(jobs.c.parent_id == bindparam("job_id"), jobs.c.status.in_(QUEUED))
+    .values(status="started", worker_id=bindparam("me"), started_at=bindparam("now"))
+)
+
+
+def claim(conn: Connection, worker_id: str) -> RowMapping | None:
+    """Take the oldest queued top-level job, mark it (and its children) started."""
+    now = time.time()
+    job = conn.execute(_CLAIM[conn.dialect.name], {"me": worker_id, "now": now}).mappings().first()
     if job is not None and job["type"] == "ionq.multi-circuit.v1":
-        conn.execute(
-            update(jobs)
-            .where(jobs.c.parent_id == job["id"], jobs.c.status.in_(QUEUED))
-            .values(status="started", worker_id=worker_id, started_at=now)
-        )
+        conn.execute(_CLAIM_CHILDREN, {"job_id": job["id"], "me": worker_id, "now": now})
     return job
 
 
@@ -124,57 +86,56 @@ def child_programs(conn: Connection, parent_id: str) -> list[tuple[str, str]]:
     return list(conn.execute(stmt).tuples())
 
 
+_STILL_RUNNING = select(jobs.c.id).where(jobs.c.id == bindparam("job_id"), jobs.c.status == "started",
+                                         jobs.c.worker_id == bindparam("me"))
+
+
 def still_running(conn: Connection, job_id: str, worker_id: str) -> bool:
-    stmt = select(jobs.c.id).where(
-        jobs.c.id == job_id, jobs.c.status == "started", jobs.c.worker_id == worker_id
-    )
-    return conn.execute(stmt).first() is not None
+    return conn.execute(_STILL_RUNNING, {"job_id": job_id, "me": worker_id}).first() is not None
 
 
-def _mine(job_id: str, worker_id: str):  # type: ignore[no-untyped-def]
-    return (
-        (jobs.c.id == job_id) | (jobs.c.parent_id == job_id),
-        jobs.c.status == "started",
-        jobs.c.worker_id == worker_id,
-    )
+_MINE = (((jobs.c.id == bindparam("job_id")) | (jobs.c.parent_id == bindparam("job_id")))
+         & (jobs.c.status == "started") & (jobs.c.worker_id == bindparam("me")))
+_COMPLETE = update(jobs).where(_MINE).values(status="completed", completed_at=bindparam("now"),
+                                             execution_duration_ms=bindparam("ms"))
+_OUTPUT = update(jobs).where(jobs.c.id == bindparam("jid")).values(output=bindparam("output"))
 
 
 def complete(
-    conn: Connection, job_id: str, worker_id: str, documents: Mapping[str, Mapping[str, str]], duration_ms: int
+    conn: Connection, job_id: str, worker_id: str, finished: Mapping[str, tuple[Mapping[str, str], str]],
+    duration_ms: int,
 ) -> bool:
-    """Store results (``{job_id: {kind: json}}``) and mark the job family completed.
+    """Store each job's result documents and output (``{job_id: ({kind: json}, output json)}``,
+    the job and, for a multi-circuit parent, each child) and mark the family completed.
 
     Returns False, storing nothing, if the job is no longer this worker's to finish.
     """
-    if not still_running(conn, job_id, worker_id):
+    done = conn.execute(_COMPLETE, {"job_id": job_id, "me": worker_id, "now": time.time(),
+                                    "ms": duration_ms})
+    if not done.rowcount:
         return False
-    conn.execute(
-        update(jobs)
-        .where(*_mine(job_id, worker_id))
-        .values(status="completed", completed_at=time.time(), execution_duration_ms=duration_ms)
-    )
+    if finished:
+        conn.execute(_OUTPUT, [{"jid": jid, "output": output} for jid, (_, output) in finished.items()])
     rows = [
         {"job_id": jid, "kind": kind, "data": data}
-        for jid, by_kind in documents.items()
+        for jid, (by_kind, _) in finished.items()
         for kind, data in by_kind.items()
     ]
     if rows:
         conn.execute(insert(results), rows)
+    notify.notify(conn, notify.FINISHED)
     return True
 
 
+_FAIL = update(jobs).where(_MINE).values(status="failed", completed_at=bindparam("now"),
+                                         execution_duration_ms=bindparam("ms"), failure_code=bindparam("code"),
+                                         failure_message=bindparam("message"))
+
+
 def fail(conn: Connection, job_id: str, worker_id: str, code: str, message: str, duration_ms: int | None) -> bool:
-    result = conn.execute(
-        update(jobs)
-        .where(*_mine(job_id, worker_id))
-        .values(
-            status="failed",
-            completed_at=time.time(),
-            execution_duration_ms=duration_ms,
-            failure_code=code,
-            failure_message=message,
-        )
-    )
+    result = conn.execute(_FAIL, {"job_id": job_id, "me": worker_id, "now": time.time(), "ms": duration_ms,
+                                  "code": code, "message": message})
+    notify.notify(conn, notify.FINISHED)
     return result.rowcount > 0
 
 
@@ -210,6 +171,7 @@ def _recover(conn: Connection, dead: list[str]) -> int:
         .returning(jobs.c.id)
     ).scalars().all()
     if failed:
+        notify.notify(conn, notify.FINISHED)
         conn.execute(
             update(jobs)
             .where(jobs.c.parent_id.in_(failed), jobs.c.status == "started")
@@ -220,7 +182,7 @@ def _recover(conn: Connection, dead: list[str]) -> int:
         update(jobs).where(owned).values(status="ready", worker_id=None, started_at=None)
     ).rowcount
     if requeued:
-        notify(conn)
+        notify.notify(conn, notify.QUEUED)
     conn.execute(delete(workers).where(workers.c.id.in_(dead)))
     return requeued + len(failed)
 

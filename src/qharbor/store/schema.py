@@ -72,6 +72,9 @@ jobs = Table(
     Column("registers", Text),  # JSON or NULL: client register maps (v0.3 ``registers``), echoed back
     # Whether the job runs debiased (IonQ's defaults and limits, applied once at submission).
     Column("debiasing", Boolean, nullable=False, default=False),
+    # JSON set when the job completes: what its results are (``probabilities``: "exact" or
+    # "sampled", the ``precision`` an ideal run used) and ``error_mitigation`` on debiased runs.
+    Column("output", Text),
 )
 Index("jobs_parent", jobs.c.parent_id, jobs.c.position)
 Index("jobs_queue", jobs.c.status, jobs.c.seq)

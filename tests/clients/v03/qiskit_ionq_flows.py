@@ -90,6 +90,14 @@ def main(flow: str, url: str, key: str) -> dict:
         return {"id": calibration.uuid, "qubits": calibration.num_qubits, "target": calibration.target,
                 "time": calibration.calibration_time.timestamp(), "fidelities": calibration.fidelities,
                 "timings": calibration.timings, "connectivity": len(calibration.connectivity)}
+    if flow == "wide":  # ry on 22 qubits (angles from the environment): a sampled result
+        angles = json.loads(os.environ["QHARBOR_ANGLES"])
+        qc = QuantumCircuit(len(angles), len(angles))
+        for q, a in enumerate(angles):
+            qc.ry(a, q)
+        qc.measure(range(len(angles)), range(len(angles)))
+        job = simulator.run(qc, shots=1000, sampler_seed=3)
+        return {"id": job.job_id(), "counts": {k: int(v) for k, v in job.get_counts().items()}}
     if flow == "retrieve":  # a job created elsewhere (e.g. through v0.4), read by id
         job = simulator.retrieve_job(os.environ["QHARBOR_JOB_ID"])
         return {"status": job.status().name, "counts": {k: int(v) for k, v in job.get_counts().items()}}

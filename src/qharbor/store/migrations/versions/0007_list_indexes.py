@@ -7,15 +7,14 @@ The top-level ones are partial (``parent_id IS NULL``): a multi-circuit job's ch
 were the only users of.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-# Rebased onto 0006 (the ``output`` column) when both land: nothing here depends on it.
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
