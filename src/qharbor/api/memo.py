@@ -13,7 +13,7 @@ Entries are added on the event loop only; lookups may also come from the thread 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -47,8 +47,9 @@ class Memo:
         return data
 
     def holder(self, found: dict[str, bytes]) -> Callable[[list[str]], Collection[str]]:
-        """A ``held`` lookup for ``jobs.list_jobs``: which of some jobs the memo holds, keeping
-        their renderings in ``found`` (so an eviction before the page is rendered loses none)."""
+        """A ``held`` lookup for ``jobs.list_jobs``: which of a page's jobs the memo holds,
+        keeping their renderings in ``found``, in page order (so an eviction before the page
+        is rendered loses none)."""
 
         def held(job_ids: list[str]) -> Collection[str]:
             items = self._items
@@ -59,8 +60,10 @@ class Memo:
 
         return held
 
-    def entries(self, jobs: Iterable[JobRecord | str], found: Mapping[str, bytes]) -> list[bytes]:
+    def entries(self, jobs: Sequence[JobRecord | str], found: Mapping[str, bytes]) -> list[bytes]:
         """A list page's jobs as JSON bytes (an id: its rendering in ``found``)."""
+        if len(found) == len(jobs):  # all held: ``found`` has them, in page order
+            return list(found.values())
         return [found[job] if isinstance(job, str) else self.rendered(job) for job in jobs]
 
 

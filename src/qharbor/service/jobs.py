@@ -211,7 +211,7 @@ def exists(db: Database, who: Principal, job_id: str) -> bool:
 
 
 def _encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
+    return base64.urlsafe_b64encode(b"seq:%d" % seq).rstrip(b"=").decode()
 
 
 def _decode_cursor(cursor: str) -> int | None:
@@ -271,13 +271,17 @@ def list_jobs(
     )
     more = len(keys) > size
     keys = keys[:size]
-    kept = held([job_id for _, job_id, status in keys if status in FINISHED])
+    after = _encode_cursor(keys[-1][0]) if more else None
+    finished = [job_id for _, job_id, status in keys if status in FINISHED]
+    kept = held(finished)
+    if len(kept) == len(keys):  # every job on the page finished, and its rendering is held
+        return JobPage(finished, after)  # type: ignore[arg-type]
     rows = job_store.by_ids(db, who.project_id, [job_id for _, job_id, _ in keys if job_id not in kept])
     records = {r["id"]: JobRecord(r) for r in rows}
     # In page order; a job deleted between the two reads is left out.
     page = [job_id if job_id in kept else records[job_id] for _, job_id, _ in keys
             if job_id in kept or job_id in records]
-    return JobPage(page, _encode_cursor(keys[-1][0]) if more else None)
+    return JobPage(page, after)
 
 
 def _targets(target: str | None) -> list[str]:

@@ -159,17 +159,21 @@ def page_query(
     estimates. A B-tree still seeks the cursor after ``>=``/``<=`` keys on PostgreSQL; not on
     SQLite, which keeps equalities.
     """
-    ids, backends = _padded(ids) if ids else [], _padded(backends) if backends else []
+    ids, backends = _padded(ids) if ids else (), _padded(backends) if backends else ()
     shape = (parent_id is not None, before_seq is not None, len(ids), len(statuses), len(backends),
              session_id is not None, submitter_id is not None, dialect == "postgresql")
     stmt = _PAGES.get(shape)
     if stmt is None:
         stmt = _PAGES[shape] = _page_statement(*shape)
-    params: dict[str, Any] = {"project_id": project_id, "limit": limit, "parent_id": parent_id,
-                              "before": before_seq, "session_id": session_id, "submitter_id": submitter_id,
-                              **_numbered("id", ids), **_numbered("status", statuses),
-                              **_numbered("backend", backends)}
-    return stmt, {k: v for k, v in params.items() if v is not None}
+    params: dict[str, Any] = {"project_id": project_id, "limit": limit}
+    for name, value in (("parent_id", parent_id), ("before", before_seq), ("session_id", session_id),
+                        ("submitter_id", submitter_id)):
+        if value is not None:
+            params[name] = value
+    for name, values in (("id", ids), ("status", statuses), ("backend", backends)):
+        if values:
+            params.update(_numbered(name, values))
+    return stmt, params
 
 
 def _page_statement(parent: bool, before: bool, ids: int, statuses: int, backends: int, session: bool,
