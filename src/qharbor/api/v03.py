@@ -24,7 +24,6 @@ from . import v04
 from . import views_v03 as views
 from .errors import ApiError
 from .http import JSON, RawJSON, in_thread, json_body, principal, read, settings, sharpen
-from .memo import page_json
 
 
 async def list_backends(request: Request) -> Response:
@@ -57,12 +56,14 @@ async def list_jobs(request: Request) -> Response:
     body = await json_body(request)  # cirq-ionq sends {"limit": N} as a GET body
     q = request.query_params
     limit = q.get("limit") or (body.get("limit") if isinstance(body, dict) else None)
-    listed, cursor = await v04.list_page(
-        request, who, views.LISTED, limit=limit, cursor=q.get("next"),
+    return await v04.list_page(
+        request, who, views.LISTED, _rest, limit=limit, cursor=q.get("next"),
         status=adapt.status_filter(q.get("status")), ids=adapt.ids_query(q.getlist("id") + q.getlist("ids")),
     )
-    # v0.3 clients stop paging when `next` is absent
-    return RawJSON(page_json(listed, {"next": cursor} if cursor is not None else {}))
+
+
+def _rest(cursor: str | None) -> dict[str, str]:
+    return {"next": cursor} if cursor is not None else {}  # v0.3 clients stop paging when `next` is absent
 
 
 async def get_job(request: Request) -> Response:

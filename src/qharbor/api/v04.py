@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -15,7 +16,7 @@ from ..service.problems import Problems, page_size
 from . import formats, views
 from .errors import ApiError
 from .http import JSON, RawJSON, in_thread, json_body, principal, read, settings, sharpen
-from .memo import Memo, page_json
+from .memo import Memo
 
 
 async def whoami(request: Request) -> Response:
@@ -64,15 +65,16 @@ def _is_cirq(request: Request, body: Any) -> bool:
 
 
 async def list_page(request: Request, who: Principal, view: Memo,
-                    **query: Any) -> tuple[list[bytes], str | None]:
-    """A page of jobs in ``view`` (finished ones from its memo), and the next page's cursor.
+                    rest: Callable[[str | None], dict[str, Any]], **query: Any) -> Response:
+    """A page of jobs in ``view`` (finished ones from its memo), with ``rest(next cursor)``
+    after the jobs.
 
     The query runs inline on SQLite like a single read when an index serves its filters
     (O(limit) whatever the table holds), else in the thread pool. Shared with v0.3."""
     found: dict[str, bytes] = {}
     run = read if jobs.list_is_indexed(**query) else in_thread
     page = await run(request, jobs.list_jobs, who, held=view.holder(found), **query)
-    return view.entries(page.jobs, found), page.next
+    return RawJSON(view.page(page.jobs, found, rest(page.next)))
 
 
 async def list_jobs(request: Request) -> Response:
@@ -81,13 +83,14 @@ async def list_jobs(request: Request) -> Response:
     q = dict(request.query_params.items())  # the last of each; a plain dict answers faster
     limit = q.get("limit") or (body.get("limit") if isinstance(body, dict) else None)
     ids = [i for raw in request.query_params.getlist("ids") for i in raw.split(",") if i]
-    listed, cursor = await list_page(
-        request, who, views.LISTED, limit=limit, cursor=q.get("next"), status=q.get("status"),
+    def rest(cursor: str | None) -> dict[str, Any]:
+        return {"next": cursor} if cursor is not None or not _is_cirq(request, body) else {}
+
+    return await list_page(
+        request, who, views.LISTED, rest, limit=limit, cursor=q.get("next"), status=q.get("status"),
         ids=ids, target=q.get("target"), parent_job_id=q.get("parent_job_id"),
         session_id=q.get("session_id"), submitter_id=q.get("submitter_id"),
     )
-    rest = {"next": cursor} if cursor is not None or not _is_cirq(request, body) else {}
-    return RawJSON(page_json(listed, rest))
 
 
 async def get_job(request: Request) -> Response:
@@ -188,9 +191,8 @@ async def session_jobs(request: Request) -> Response:
     sid = request.path_params["sid"]
     await in_thread(request, sessions.get, who, sid)  # 404 for unknown sessions
     q = request.query_params
-    listed, cursor = await list_page(request, who, views.LISTED, limit=q.get("limit"), cursor=q.get("next"),
-                                     status=q.get("status"), session_id=sid)
-    return RawJSON(page_json(listed, {"next": cursor}))
+    return await list_page(request, who, views.LISTED, lambda cursor: {"next": cursor}, limit=q.get("limit"),
+                           cursor=q.get("next"), status=q.get("status"), session_id=sid)
 
 
 def _result_route(fmt: str):  # type: ignore[no-untyped-def]
