@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from spec import assert_valid
-from support import Server, bell, wait_for
+from support import Server, bell, create_key, wait_for
 
 
 def _all_pages(api: httpx.Client, limit: int, **params: str) -> list[list[str]]:
@@ -102,3 +102,37 @@ def test_list_entries_are_the_jobs_as_read_one_by_one(api: httpx.Client) -> None
     [entry] = api.get("/jobs", params={"parent_job_id": ids[3]}).json()["jobs"]
     assert "error_mitigation" in entry["output"]
     assert entry["output"] == api.get(f"/jobs/{child}").json()["output"]  # per child, as in GET
+
+
+def test_a_deleted_job_leaves_the_lists_at_once(server: Server, key: str) -> None:
+    """Finished jobs' list entries are memoized; a deleted one must not linger in a page."""
+    with server.client(key) as api, httpx.Client(base_url=server.url + "/v0.3",
+                                                 headers={"Authorization": f"apiKey {key}"}) as v3:
+        ids = [wait_for(api, api.post("/jobs", json=bell()).json()["id"])["id"] for _ in range(3)]
+        for client in (api, v3):  # every view's memo holds all three now
+            assert [j["id"] for j in client.get("/jobs").json()["jobs"]] == ids[::-1]
+        api.delete(f"/jobs/{ids[1]}")
+        for client in (api, v3):
+            assert [j["id"] for j in client.get("/jobs").json()["jobs"]] == [ids[2], ids[0]]
+            assert [j["id"] for j in client.get("/jobs", params={"limit": 1, "ids": ids[1]}).json()["jobs"]] == []
+
+
+def test_pages_of_every_filter_shape(idle_server: Server) -> None:
+    """Queued jobs (two statuses merged), ids (any count), sessions and children page newest
+    first to the end, whatever the page size."""
+    with idle_server.client(create_key(idle_server.storage)) as api:
+        session = api.post("/sessions", json={"backend": "simulator"}).json()["id"]
+        ids = [api.post("/jobs", json=bell(session_id=session if i % 2 else None)).json()["id"] for i in range(7)]
+        multi = {"type": "ionq.multi-circuit.v1", "backend": "simulator",
+                 "input": {"gateset": "qis", "circuits": [{"circuit": []}] * 5}}
+        parent = api.post("/jobs", json=multi).json()["id"]
+        children = api.get(f"/jobs/{parent}").json()["child_job_ids"]
+        top = [parent, *ids[::-1]]
+        for size in (1, 2, 3, 25):
+            assert sum(_all_pages(api, size, status="queued"), []) == top
+            assert sum(_all_pages(api, size, status="submitted"), []) == top
+            assert sum(_all_pages(api, size, ids=",".join(ids[:5])), []) == ids[:5][::-1]
+            assert sum(_all_pages(api, size, session_id=session), []) == ids[1::2][::-1]
+            assert sum(_all_pages(api, size, parent_job_id=parent), []) == children[::-1]
+        assert _all_pages(api, 2, status="completed") == [[]]
+        assert sum(_all_pages(api, 2, status="queued", session_id=session), []) == ids[1::2][::-1]

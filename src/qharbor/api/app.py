@@ -36,7 +36,9 @@ def create_app(settings: Settings) -> Starlette:
     """Build the app for an already-migrated database."""
     db = Database(settings.database_url)
     app = Starlette(
-        routes=[*v04.ROUTES, *v03.ROUTES, Route("/health", health, methods=["GET"])],
+        # The versions' paths never overlap, so each one's polled routes can all come first.
+        routes=[*v04.POLLED, *v03.POLLED, *v04.ROUTES, *v03.ROUTES,
+                Route("/health", health, methods=["GET"])],
         exception_handlers=HANDLERS,
         middleware=[Middleware(CatchAll)],
         lifespan=_lifespan,

@@ -44,13 +44,13 @@ def db(request: Request) -> Database:
 T = TypeVar("T")
 
 
-async def read(request: Request, fn: Callable[..., T], *args: Any) -> T:
+async def read(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a hot read: inline on SQLite (microseconds, never waits on writers under WAL),
     in the thread pool elsewhere."""
     database = db(request)
     if database.inline_reads:
-        return fn(database, *args)
-    return await run_in_threadpool(fn, database, *args)
+        return fn(database, *args, **kwargs)
+    return await run_in_threadpool(fn, database, *args, **kwargs)
 
 
 async def in_thread(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -77,12 +77,18 @@ async def body_bytes(request: Request) -> bytes:
     return b"".join(chunks)
 
 
+_BODY_HEADERS = frozenset({b"content-length", b"transfer-encoding"})
+
+
 async def json_body(request: Request) -> Any:
     """The parsed JSON body, or ``None`` when there is none.
 
     The Content-Type is not checked: pennylane posts JSON without one, and qiskit
-    sends ``application/json`` on bodiless requests.
+    sends ``application/json`` on bodiless requests. A request without Content-Length
+    or Transfer-Encoding has no body (HTTP/1.1), so nothing is read for it (most GETs).
     """
+    if not any(name in _BODY_HEADERS for name, _ in request.scope["headers"]):
+        return None
     raw = await body_bytes(request)
     if not raw.strip():
         return None

@@ -7,8 +7,6 @@ Cancel and delete answer exactly as in v0.4, so those handlers are shared.
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -58,14 +56,14 @@ async def list_jobs(request: Request) -> Response:
     body = await json_body(request)  # cirq-ionq sends {"limit": N} as a GET body
     q = request.query_params
     limit = q.get("limit") or (body.get("limit") if isinstance(body, dict) else None)
-    page = await in_thread(
-        request, jobs.list_jobs, who, limit=limit, cursor=q.get("next"),
+    return await v04.list_page(
+        request, who, views.LISTED, _rest, limit=limit, cursor=q.get("next"),
         status=adapt.status_filter(q.get("status")), ids=adapt.ids_query(q.getlist("id") + q.getlist("ids")),
     )
-    content: dict[str, Any] = {"jobs": [views.job(r, detail=False) for r in page.jobs]}
-    if page.next is not None:  # v0.3 clients stop paging when `next` is absent
-        content["next"] = page.next
-    return JSON(content)
+
+
+def _rest(cursor: str | None) -> dict[str, str]:
+    return {"next": cursor} if cursor is not None else {}  # v0.3 clients stop paging when `next` is absent
 
 
 async def get_job(request: Request) -> Response:
@@ -168,13 +166,18 @@ async def calibration_list(request: Request) -> Response:
 
 PREFIX = "/v0.3"
 # As in v0.4: polled routes first; literal paths before the {id} patterns that could capture them.
-ROUTES = [
+POLLED = [
     Route(PREFIX + path, endpoint, methods=[method])
     for method, path, endpoint in [
         ("GET", "/jobs/{id}", get_job),
+        ("GET", "/jobs", list_jobs),
+    ]
+]
+ROUTES = [
+    Route(PREFIX + path, endpoint, methods=[method])
+    for method, path, endpoint in [
         ("GET", "/jobs/{id}/results", results),
         ("POST", "/jobs", create_job),
-        ("GET", "/jobs", list_jobs),
         ("PUT", "/jobs/status/cancel", v04.cancel_jobs),
         ("DELETE", "/jobs", delete_jobs),
         ("DELETE", "/jobs/{id}", v04.delete_job),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -10,10 +11,12 @@ from starlette.routing import Route
 
 from ..service import backends as catalog
 from ..service import characterizations, estimates, jobs, results, sessions
+from ..service.keys import Principal
 from ..service.problems import Problems, page_size
 from . import formats, views
 from .errors import ApiError
 from .http import JSON, RawJSON, in_thread, json_body, principal, read, settings, sharpen
+from .memo import Memo
 
 
 async def whoami(request: Request) -> Response:
@@ -61,21 +64,33 @@ def _is_cirq(request: Request, body: Any) -> bool:
     return request.headers.get("user-agent", "").startswith("cirq/") or isinstance(body, dict)
 
 
+async def list_page(request: Request, who: Principal, view: Memo,
+                    rest: Callable[[str | None], dict[str, Any]], **query: Any) -> Response:
+    """A page of jobs in ``view`` (finished ones from its memo), with ``rest(next cursor)``
+    after the jobs.
+
+    The query runs inline on SQLite like a single read when an index serves its filters
+    (O(limit) whatever the table holds), else in the thread pool. Shared with v0.3."""
+    found: dict[str, bytes] = {}
+    run = read if jobs.list_is_indexed(**query) else in_thread
+    page = await run(request, jobs.list_jobs, who, held=view.holder(found), **query)
+    return RawJSON(view.page(page.jobs, found, rest(page.next)))
+
+
 async def list_jobs(request: Request) -> Response:
     who = await principal(request)
     body = await json_body(request)  # cirq sends {"limit": N} as a GET body
-    q = request.query_params
+    q = dict(request.query_params.items())  # the last of each; a plain dict answers faster
     limit = q.get("limit") or (body.get("limit") if isinstance(body, dict) else None)
-    ids = [i for raw in q.getlist("ids") for i in raw.split(",") if i]
-    page = await in_thread(
-        request, jobs.list_jobs, who, limit=limit, cursor=q.get("next"), status=q.get("status"),
+    ids = [i for raw in request.query_params.getlist("ids") for i in raw.split(",") if i]
+    def rest(cursor: str | None) -> dict[str, Any]:
+        return {"next": cursor} if cursor is not None or not _is_cirq(request, body) else {}
+
+    return await list_page(
+        request, who, views.LISTED, rest, limit=limit, cursor=q.get("next"), status=q.get("status"),
         ids=ids, target=q.get("target"), parent_job_id=q.get("parent_job_id"),
         session_id=q.get("session_id"), submitter_id=q.get("submitter_id"),
     )
-    content: dict[str, Any] = {"jobs": [views.job(r, detail=False) for r in page.jobs]}
-    if page.next is not None or not _is_cirq(request, body):
-        content["next"] = page.next
-    return JSON(content)
 
 
 async def get_job(request: Request) -> Response:
@@ -175,10 +190,9 @@ async def session_jobs(request: Request) -> Response:
     who = await principal(request)
     sid = request.path_params["sid"]
     await in_thread(request, sessions.get, who, sid)  # 404 for unknown sessions
-    page = await in_thread(request, jobs.list_jobs, who, limit=request.query_params.get("limit"),
-                       cursor=request.query_params.get("next"), status=request.query_params.get("status"),
-                       session_id=sid)
-    return JSON({"jobs": [views.job(r, detail=False) for r in page.jobs], "next": page.next})
+    q = request.query_params
+    return await list_page(request, who, views.LISTED, lambda cursor: {"next": cursor}, limit=q.get("limit"),
+                           cursor=q.get("next"), status=q.get("status"), session_id=sid)
 
 
 def _result_route(fmt: str):  # type: ignore[no-untyped-def]
@@ -255,13 +269,20 @@ async def format_schema(request: Request) -> Response:
 
 PREFIX = "/v0.4"
 # Order matters only for speed and for literal-vs-parameter clashes: the routes clients
-# poll come first (each route tried costs a regex match), and a literal path such as
-# /jobs/status/cancel must precede /jobs/{id} patterns that could capture it.
-ROUTES = [
+# poll come first (each route tried costs a regex match; app.py tries every version's
+# POLLED before the others' ROUTES), and a literal path such as /jobs/status/cancel must
+# precede /jobs/{id} patterns that could capture it.
+POLLED = [
     Route(PREFIX + path, endpoint, methods=[method])
     for method, path, endpoint in [
         ("GET", "/jobs/estimate", estimate),  # before /jobs/{id}, which would capture it
         ("GET", "/jobs/{id}", get_job),
+        ("GET", "/jobs", list_jobs),
+    ]
+]
+ROUTES = [
+    Route(PREFIX + path, endpoint, methods=[method])
+    for method, path, endpoint in [
         ("GET", "/jobs/{id}/results/probabilities", _result_route(results.PROBABILITIES_V1)),
         # Legacy result paths clients use that the spec lacks; cirq-ionq reads batches at .../aggregated.
         ("GET", "/jobs/{id}/results/probabilities/aggregated", _result_route(results.AGGREGATE_V1)),
@@ -270,7 +291,6 @@ ROUTES = [
         ("GET", "/jobs/{id}/artifacts/{artifact}", artifact),
         ("GET", "/schemas/formats/{format}", format_schema),
         ("POST", "/jobs", create_job),
-        ("GET", "/jobs", list_jobs),
         ("PUT", "/jobs/status/cancel", cancel_jobs),
         ("DELETE", "/jobs", delete_jobs),
         ("DELETE", "/jobs/{id}", delete_job),

@@ -13,6 +13,7 @@ from ..service.characterizations import Characterization
 from ..service.jobs import JobRecord, effective_noise
 from ..service.programs import NATIVE_GATES, QIS_GATES
 from ..service.results import CIRCUIT_FORMATS, PARENT_FORMATS
+from .memo import Memo
 
 PREFIX = "/v0.4"
 
@@ -103,32 +104,21 @@ def job(record: JobRecord, *, detail: bool = True) -> dict[str, Any]:
     return view
 
 
-_FINISHED = frozenset({"completed", "failed", "canceled"})
-_rendered: dict[str, bytes] = {}
+#: ``GET /jobs/{id}``: polling clients and dashboards re-read finished jobs far more often
+#: than anything else (``memo.py``; served only after checking the job still exists for the caller).
+DETAIL = Memo(job, 64 << 20)
+#: ``GET /jobs`` entries (the spec's ``BaseJob``: no ``child_job_ids``).
+LISTED = Memo(lambda record: job(record, detail=False), 32 << 20)
 
 
 def rendered(job_id: str) -> bytes | None:
     """The memoized rendering of a finished job, if there is one (see :func:`job_json`)."""
-    return _rendered.get(job_id)
+    return DETAIL.get(job_id)
 
 
 def job_json(record: JobRecord) -> bytes:
-    """The rendered job for ``GET /jobs/{id}``.
-
-    A finished job never changes again (deleting it removes the row), so its bytes
-    are memoized: polling clients and dashboards re-read finished jobs far more
-    often than anything else. A memoized job is served only after checking that
-    it still exists for the caller.
-    """
-    job_id, finished = record.row["id"], record.row["status"] in _FINISHED
-    if finished and (hit := _rendered.get(job_id)) is not None:
-        return hit
-    data = orjson.dumps(job(record))
-    if finished:
-        if len(_rendered) >= 20_000:
-            _rendered.clear()
-        _rendered[job_id] = data
-    return data
+    """The rendered job for ``GET /jobs/{id}`` (memoized once finished)."""
+    return DETAIL.rendered(record)
 
 
 def session(row: Any) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import orjson
 from ..service.backends import Backend
 from ..service.characterizations import Characterization
 from ..service.jobs import JobRecord, effective_noise
+from .memo import Memo
 
 PREFIX = "/v0.3"
 _STATUS = {"started": "running"}
@@ -69,6 +70,10 @@ def job(record: JobRecord, *, detail: bool = True) -> dict[str, Any]:
     if row["registers"] is not None:
         view["registers"] = _raw(row["registers"])
     return view
+
+
+#: ``GET /jobs`` entries (no ``children``).
+LISTED = Memo(lambda record: job(record, detail=False), 16 << 20)
 
 
 def filtered(view: dict[str, Any], include: str | None, exclude: str | None) -> dict[str, Any]:

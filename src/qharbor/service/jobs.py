@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 from .. import engine
 from ..store import jobs as job_store
 from ..store import notify
-from ..store.db import Database, reading
+from ..store.db import Database
 from . import qasm3, qasm3_results, results, sessions
 from .keys import Principal
 from .problems import Problems, page_size
@@ -64,7 +64,7 @@ class JobRecord:
 
 @dataclass(frozen=True)
 class JobPage:
-    jobs: list[JobRecord]
+    jobs: list[JobRecord | str]  # a str: the id of a job whose rendering the caller holds (see list_jobs)
     next: str | None
 
 
@@ -211,7 +211,7 @@ def exists(db: Database, who: Principal, job_id: str) -> bool:
 
 
 def _encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
+    return base64.urlsafe_b64encode(b"seq:%d" % seq).rstrip(b"=").decode()
 
 
 def _decode_cursor(cursor: str) -> int | None:
@@ -235,8 +235,15 @@ def list_jobs(
     parent_job_id: str | None = None,
     session_id: str | None = None,
     submitter_id: str | None = None,
+    held: Callable[[list[str]], Collection[str]] = lambda _: (),
 ) -> JobPage:
-    """One page, newest first. ``next`` is set only when another page exists."""
+    """One page, newest first. ``next`` is set only when another page exists.
+
+    A hot path like :func:`get` (prepared statements through ``Database.rows``): with the
+    filters :func:`list_is_indexed` accepts it reads O(limit) rows and may run inline.
+    ``held(job_ids)``: those of the page's finished jobs whose rendering the caller holds
+    already (the page then has just their ids in their place, and their columns are not read:
+    see ``job_store.page_query``)."""
     p = Problems("query")
     size = page_size(limit, DEFAULT_PAGE, MAX_PAGE, p)
     before = None
@@ -250,22 +257,44 @@ def list_jobs(
         if not statuses:
             p.add("status", f"must be one of {', '.join(STATUSES)}")
     p.raise_if_any()
-    with reading(db.engine) as conn:
-        rows = job_store.page(
-            conn,
-            who.project_id,
-            limit=size + 1,
-            before_seq=before,
-            ids=ids or (),
-            statuses=statuses,
-            backends=[t for t in (target or "").split(",") if t],
-            parent_id=parent_job_id,
-            session_id=session_id,
-            submitter_id=submitter_id,
-        )
-        more = len(rows) > size
-        rows = rows[:size]
-    return JobPage([JobRecord(r) for r in rows], _encode_cursor(rows[-1]["seq"]) if more else None)
+    keys = job_store.page(
+        db,
+        who.project_id,
+        limit=size + 1,
+        before_seq=before,
+        ids=ids or (),
+        statuses=statuses,
+        backends=_targets(target),
+        parent_id=parent_job_id,
+        session_id=session_id,
+        submitter_id=submitter_id,
+    )
+    more = len(keys) > size
+    keys = keys[:size]
+    after = _encode_cursor(keys[-1][0]) if more else None
+    finished = [job_id for _, job_id, status in keys if status in FINISHED]
+    kept = held(finished)
+    if len(kept) == len(keys):  # every job on the page finished, and its rendering is held
+        return JobPage(finished, after)  # type: ignore[arg-type]
+    rows = job_store.by_ids(db, who.project_id, [job_id for _, job_id, _ in keys if job_id not in kept])
+    records = {r["id"]: JobRecord(r) for r in rows}
+    # In page order; a job deleted between the two reads is left out.
+    page = [job_id if job_id in kept else records[job_id] for _, job_id, _ in keys
+            if job_id in kept or job_id in records]
+    return JobPage(page, after)
+
+
+def _targets(target: str | None) -> list[str]:
+    return [t for t in (target or "").split(",") if t]
+
+
+def list_is_indexed(*, status: str | None = None, target: str | None = None, session_id: str | None = None,
+                    parent_job_id: str | None = None, submitter_id: str | None = None, **_: Any) -> bool:
+    """Whether :func:`list_jobs` with these filters reads O(limit) rows whatever the table holds
+    (an index serves every filter; see ``job_store.page_query``), so that it may run inline on
+    the event loop like a single read. The others filter row by row: ``target``,
+    ``submitter_id``, and a status within a session or among a parent's children."""
+    return not (_targets(target) or submitter_id or (status and (session_id or parent_job_id)))
 
 
 def cancel(db: Database, who: Principal, ids: list[str]) -> list[str]:

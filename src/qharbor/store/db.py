@@ -127,6 +127,7 @@ class Database:
             conn.execute("PRAGMA mmap_size=1073741824")
             conn.execute("PRAGMA cache_size=-65536")
             self._local.conn = conn
+            self._local.answers, self._local.version = {}, None  # see tuples()
         return conn
 
     def rows(self, stmt: Executable, **params: Any) -> list[Mapping[str, Any]]:
@@ -134,14 +135,46 @@ class Database:
         if not self.inline_reads:
             with reading(self.engine) as conn:
                 return list(conn.execute(stmt, params).mappings())
+        sql, values = self._prepared(stmt, params)
+        return self._raw().execute(sql, values).fetchall()
+
+    def tuples(self, stmt: Executable, **params: Any) -> list[tuple[Any, ...]]:
+        """As :meth:`rows`, as plain tuples in the statement's column order (cheaper to make),
+        which the caller must not modify.
+
+        On SQLite the answers are kept (per thread, per statement and values) for as long as
+        nothing commits to the database: ``PRAGMA data_version`` changes on every commit by
+        another connection (this one never writes), so a page that dashboards poll while
+        nothing changes costs one pragma. The version is read before the query, so an answer
+        is never kept past a commit it may not have seen."""
+        if not self.inline_reads:
+            with reading(self.engine) as conn:
+                return list(conn.execute(stmt, params).tuples())
+        sql, values = self._prepared(stmt, params)
+        conn, local = self._raw(), self._local
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != local.version:
+            local.answers.clear()
+            local.version = version
+        key = (sql, *values)
+        found = local.answers.get(key)
+        if found is None:
+            cursor = conn.cursor()
+            cursor.row_factory = None
+            found = cursor.execute(sql, values).fetchall()
+            if len(local.answers) >= 1024:
+                local.answers.clear()
+            local.answers[key] = found
+        return found  # type: ignore[no-any-return]
+
+    def _prepared(self, stmt: Executable, params: dict[str, Any]) -> tuple[str, list[Any]]:
         compiled = self._compiled.get(id(stmt))
         if compiled is None:
             c = stmt.compile(dialect=self.engine.dialect, compile_kwargs={"render_postcompile": True})
             # Literal values in the statement are parameters too; keep them as defaults.
             compiled = self._compiled[id(stmt)] = (str(c), tuple(c.positiontup or ()), c.params)
         sql, order, defaults = compiled
-        values = [params[name] if name in params else defaults[name] for name in order]
-        return self._raw().execute(sql, values).fetchall()
+        return sql, [params[name] if name in params else defaults[name] for name in order]
 
     def dispose(self) -> None:
         self._sender.close()

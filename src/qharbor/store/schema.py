@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    ColumnElement,
     Float,
     Index,
     Integer,
@@ -75,11 +76,23 @@ jobs = Table(
     # "sampled", the ``precision`` an ideal run used) and ``error_mitigation`` on debiased runs.
     Column("output", Text),
 )
-Index("jobs_project_seq", jobs.c.project_id, jobs.c.seq)
 Index("jobs_parent", jobs.c.parent_id, jobs.c.position)
 Index("jobs_queue", jobs.c.status, jobs.c.seq)
 Index("jobs_completed", jobs.c.completed_at)
-Index("jobs_session", jobs.c.session_id)
+
+
+def _partial(condition: ColumnElement[bool]) -> dict[str, ColumnElement[bool]]:
+    return {"sqlite_where": condition, "postgresql_where": condition}
+
+
+# Job lists, newest first, O(limit) per page (store/jobs.py page_query): top-level jobs (partial
+# indexes: children are neither in them nor walked past), by project, by project and status,
+# by session; and a parent's children.
+_TOP = jobs.c.parent_id.is_(None)
+Index("jobs_top", jobs.c.project_id, jobs.c.seq, **_partial(_TOP))
+Index("jobs_top_status", jobs.c.project_id, jobs.c.status, jobs.c.seq, **_partial(_TOP))
+Index("jobs_top_session", jobs.c.session_id, jobs.c.seq, **_partial(_TOP & jobs.c.session_id.is_not(None)))
+Index("jobs_children", jobs.c.parent_id, jobs.c.seq, **_partial(jobs.c.parent_id.is_not(None)))
 
 results = Table(
     "results",
