@@ -37,6 +37,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from qharbor.store import jobs as job_store
+from qharbor.store import queue
 from qharbor.store.db import Database, migrate, open_engine
 
 pytestmark = pytest.mark.timeout(300)
@@ -276,3 +277,27 @@ def test_postgres_deep_page_costs_what_the_first_does(pg_engine: sa.Engine, firs
     times = {name: statistics.median(_pg_explain(pg_engine, SHAPES[name])["Execution Time"] for _ in range(9))
              for name in (first, deep)}  # milliseconds, as PostgreSQL measured them
     assert times[deep] <= 3 * times[first] + 0.3, times
+
+
+# --------------------------------------------------------------------------- the queue
+
+
+def test_sqlite_worker_finds_the_oldest_queued_job_at_once(sqlite_db: tuple[Database, sqlite3.Connection]) -> None:
+    """A worker's look for work (``queue.any_queued`` and the claim's subquery) reads the
+    queue's own index, not every job ever run: 100,000 queued among a million here."""
+    _, conn = sqlite_db
+    sql = str(queue._WAITING["sqlite"])
+    plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql)]
+    assert plan == ["SCAN jobs USING INDEX jobs_waiting"], plan
+    steps, rows = _vm_steps(conn, sql, [])
+    assert [tuple(r) for r in rows] == [(1,)] and steps < 200, steps
+
+
+def test_postgres_worker_finds_the_oldest_queued_job_at_once(pg_engine: sa.Engine) -> None:
+    for stmt in (queue._WAITING["postgresql"], queue._WAITING["postgresql"].with_for_update(skip_locked=True)):
+        compiled = stmt.compile(dialect=postgresql.psycopg.dialect(), compile_kwargs={"literal_binds": True})
+        with pg_engine.begin() as conn:
+            root = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled}").scalar()[0]["Plan"]
+        scans = [n for n in _nodes(root) if n.get("Relation Name") == "jobs"]
+        assert [n.get("Index Name") for n in scans] == ["jobs_waiting"], root
+        assert all(n["Actual Rows"] * n["Actual Loops"] + n.get("Rows Removed by Filter", 0) <= 2 for n in scans)

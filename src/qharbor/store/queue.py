@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
-from sqlalchemy import Connection, RowMapping, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, delete, insert, select, text, update
 
 from . import notify
 from .db import Database
@@ -36,18 +36,21 @@ def admit(conn: Connection, batch: int = 1000) -> int:
     return conn.execute(update(jobs).where(jobs.c.seq.in_(pending.scalar_subquery())).values(status="ready")).rowcount
 
 
-#: Top-level jobs waiting for a worker (children run with their parent), oldest first.
-_WAITING = (
-    select(jobs.c.seq)
-    .where(jobs.c.status.in_(QUEUED), jobs.c.parent_id.is_(None))
-    .order_by(jobs.c.seq)
-    .limit(1)
-)
+#: Top-level jobs waiting for a worker (children run with their parent), oldest first, read
+#: off the queue's own partial index (``jobs_waiting``) so a look costs the same however many
+#: jobs have run. SQLite's planner (no statistics) would rather walk the parent index and
+#: sort every top-level job ever run (2.5 ms at 20,000 jobs, vs 10 us), so there it is named.
+_WAITING = {
+    "sqlite": text("SELECT seq FROM jobs INDEXED BY jobs_waiting WHERE status IN ('submitted', 'ready')"
+                   " AND parent_id IS NULL ORDER BY seq LIMIT 1").columns(jobs.c.seq),
+    "postgresql": select(jobs.c.seq).where(jobs.c.status.in_(QUEUED), jobs.c.parent_id.is_(None))
+                  .order_by(jobs.c.seq).limit(1),
+}
 
 
 def any_queued(db: Database) -> bool:
     """Whether a job waits for a worker: the cheap read idle workers repeat (``Database.rows``)."""
-    return bool(db.rows(_WAITING))
+    return bool(db.rows(_WAITING[db.engine.dialect.name]))
 
 
 def _claim(oldest):  # type: ignore[no-untyped-def]
@@ -64,7 +67,8 @@ def _claim(oldest):  # type: ignore[no-untyped-def]
 
 
 # Statements workers run once per job, built once (building one costs more than running it).
-_CLAIM = {"sqlite": _claim(_WAITING), "postgresql": _claim(_WAITING.with_for_update(skip_locked=True))}
+_CLAIM = {"sqlite": _claim(_WAITING["sqlite"]),
+          "postgresql": _claim(_WAITING["postgresql"].with_for_update(skip_locked=True))}  # type: ignore[attr-defined]
 _CLAIM_CHILDREN = (
     update(jobs)
     .where(jobs.c.parent_id == bindparam("job_id"), jobs.c.status.in_(QUEUED))

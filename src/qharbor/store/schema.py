@@ -93,6 +93,8 @@ Index("jobs_top", jobs.c.project_id, jobs.c.seq, **_partial(_TOP))
 Index("jobs_top_status", jobs.c.project_id, jobs.c.status, jobs.c.seq, **_partial(_TOP))
 Index("jobs_top_session", jobs.c.session_id, jobs.c.seq, **_partial(_TOP & jobs.c.session_id.is_not(None)))
 Index("jobs_children", jobs.c.parent_id, jobs.c.seq, **_partial(jobs.c.parent_id.is_not(None)))
+# The queue: top-level jobs waiting for a worker, oldest first (store/queue.py), whatever the history.
+Index("jobs_waiting", jobs.c.seq, **_partial(jobs.c.status.in_(("submitted", "ready")) & _TOP))
 
 results = Table(
     "results",
