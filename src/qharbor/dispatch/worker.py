@@ -178,16 +178,20 @@ class Worker:
         memory_budget(settings)  # measured at start, before any job's memory is in use
         self.id = worker_id or str(uuid.uuid4())
         self.db = Database(settings.database_url)
-        self.stopping = threading.Event()
+        #: Set to stop after the job in hand. A plain flag, not an Event: it is set from a signal
+        #: handler, which may interrupt the main thread inside an Event's own lock (a second
+        #: SIGTERM then deadlocked the worker in ``Event.set``).
+        self.stopping = False
         self.taking_jobs = False  # set once warmed up (see main)
 
     def _heartbeat(self) -> None:
         last_sweep = 0.0
         supervisor = self.settings.supervisor_pid
-        while not self.stopping.wait(HEARTBEAT_S):
+        while not self.stopping:
+            time.sleep(HEARTBEAT_S)
             if supervisor is not None and os.getppid() != supervisor:  # where the kernel does not tell us
                 log.warning("supervisor is gone; worker %s stopping", self.id)
-                self.stopping.set()
+                self.stopping = True
             try:
                 with self.db.begin() as conn:
                     if not queue.heartbeat(conn, self.id):  # declared dead after a long stall
@@ -217,7 +221,7 @@ class Worker:
             threading.Thread(target=self._heartbeat, daemon=True, name="heartbeat").start()
             log.info("worker %s ready: %s precision, memory share %d bytes", self.id,
                      self.settings.engine_precision, memory_budget(self.settings))
-            while not self.stopping.is_set():
+            while not self.stopping:
                 job = None
                 if queue.any_queued(self.db):
                     with self.db.begin() as conn:
@@ -228,7 +232,7 @@ class Worker:
                 elif listener.live:  # woken by a notice; the slow re-check is a safety net
                     listener.wait(IDLE_RECHECK_S)
                 else:  # no notices here: a cheap poll, backing off while idle
-                    self.stopping.wait(idle)
+                    time.sleep(idle)
                     idle = min(idle * 2, _POLL_MAX_S)
         finally:
             listener.close()
@@ -245,7 +249,7 @@ def main(settings: Settings, worker_id: str | None = None) -> None:
     def on_signal(*_: object) -> None:
         if not worker.taking_jobs:
             raise SystemExit(0)
-        worker.stopping.set()
+        worker.stopping = True
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, on_signal)
