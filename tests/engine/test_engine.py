@@ -79,3 +79,17 @@ def test_a_register_too_wide_for_double_precision_runs_in_single() -> None:
     with pytest.raises(engine.TooComplex) as err:
         engine.simulate(circuit, memory_budget=budget - 1)
     assert "even in single precision" in str(err.value)
+
+
+def test_a_result_the_caller_holds_is_never_reused() -> None:
+    """Runs reuse kept state vectors (``statevector._zeros``), but only ones nobody holds."""
+    first = engine.simulate(Circuit(14, (Gate("x", (3,)),)))
+    view = first[:8]
+    second = engine.simulate(Circuit(14, (Gate("x", (5,)),)))
+    assert second is not first and first[8] == 1.0 and second[32] == 1.0
+    del first
+    assert view[0] == 0.0  # the view still holds its base
+    address = second.__array_interface__["data"][0]
+    del second
+    again = engine.simulate(Circuit(14, (Gate("x", (6,)),)))
+    assert again.__array_interface__["data"][0] == address and again[64] == 1.0 and again.sum() == 1.0
