@@ -97,3 +97,27 @@ def test_a_marginal_sums_over_the_unmeasured_qubits() -> None:
     # column bit j is qubits[j]: bit 0 = qubit 3, bit 1 = qubit 0, bit 2 = qubit 9
     expected = np.array([want[(j >> 2) & 1, j & 1, (j >> 1) & 1] for j in range(8)])
     np.testing.assert_allclose(got, expected, atol=1e-14)
+
+
+def test_a_wide_clifford_circuit_is_measured_as_its_state_vector_would_be() -> None:
+    """``engine.ideal`` takes a stabilizer tableau for wide Clifford circuits: the same exact
+    map as the state vector's, and samples from the same distribution."""
+    rng = np.random.default_rng(4)
+    n, gates = 18, []
+    for _ in range(60):
+        a, b = (int(q) for q in rng.choice(n, 2, replace=False))
+        kind = rng.integers(5)
+        gates.append(Gate("x", (b,), (a,)) if kind == 0 else Gate("z", (b,), (a,)) if kind == 1
+                     else Gate(("h", "s", "v")[kind - 2], (a,)))
+    circuit = Circuit(n, tuple(gates))
+    exact, how = engine.ideal(circuit, 100, np.random.default_rng(0), max_exact=1 << n)
+    assert how == "exact" and not exact.sampled
+    reference = measure(engine.simulate(circuit), 100, np.random.default_rng(0), max_exact=1 << n)
+    assert exact.indices.tolist() == reference.indices.tolist()
+    np.testing.assert_allclose(exact.values, reference.values, atol=1e-12)
+    shots = 20_000
+    drawn, _ = engine.ideal(circuit, shots, np.random.default_rng(1), max_exact=1)
+    assert drawn.sampled and set(drawn.indices.tolist()) <= set(reference.indices.tolist())
+    k = len(reference.indices)
+    counts = np.bincount(np.searchsorted(reference.indices, drawn.indices), weights=drawn.values, minlength=k)
+    assert np.all(np.abs(counts / shots - 1 / k) < 5 * np.sqrt((1 / k) / shots))  # uniform over the support

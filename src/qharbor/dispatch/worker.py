@@ -18,7 +18,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import orjson
 
 from .. import engine as sim
@@ -68,10 +67,8 @@ def _dumps(value: Any) -> str:
 
 def _ideal(job: Any, position: int, circuit: sim.Circuit, options: dict[str, Any], max_exact: int) -> Ran:
     """One circuit on the ideal simulator: its exact probability map while that is small,
-    else the job's shots drawn once from the final state (``engine/measure.py``)."""
-    probs = sim.simulate(circuit, **options)
-    found = sim.measure.measure(probs, job["shots"], results.measurement_rng(job, position), max_exact)
-    precision = "single" if probs.dtype == np.float32 else "double"
+    else the job's shots drawn once from the final state (``engine.ideal``)."""
+    found, precision = sim.ideal(circuit, job["shots"], results.measurement_rng(job, position), max_exact, **options)
     return ({"probabilities": _dumps(found.as_map(job["shots"]))},
             {"probabilities": "sampled" if found.sampled else "exact", "precision": precision})
 

@@ -140,6 +140,22 @@ def measure(probs: np.ndarray, shots: int, rng: np.random.Generator, max_exact: 
     return Outcomes(indices.astype(np.int64), counts.astype(np.int64), sampled=True)
 
 
+def uniform(x0: int, basis: np.ndarray, shots: int, rng: np.random.Generator, max_exact: int) -> Outcomes:
+    """Outcomes of a distribution uniform over ``x0 ⊕ span(basis)`` (a stabilizer state's, from
+    its tableau): exact while it has at most ``max_exact`` outcomes, else ``shots`` draws."""
+    if 1 << len(basis) <= max_exact:
+        indices = np.array([x0], dtype=np.int64)
+        for vector in basis.tolist():
+            indices = np.concatenate([indices, indices ^ vector])
+        indices.sort()
+        return Outcomes(indices, np.full(indices.size, 1.0 / indices.size), sampled=False)
+    drawn = np.full(shots, x0, dtype=np.int64)
+    for vector in basis.tolist():
+        drawn ^= rng.integers(0, 2, size=shots, dtype=np.int64) * vector
+    indices, counts = np.unique(drawn, return_counts=True)
+    return Outcomes(indices, counts.astype(np.int64), sampled=True)
+
+
 @numba.njit(parallel=True, cache=True, nogil=True)
 def _marginal(p, qubits, parts):  # pragma: no cover - compiled
     """``parts`` rows of partial sums of ``p`` over the values of ``qubits`` (bit j of a
