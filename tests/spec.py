@@ -11,8 +11,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from qharbor.api.docs import IONQ_SPEC
+
 #: IonQ's published v0.4 spec, vendored unchanged as the contract under test.
-SPEC = json.loads((Path(__file__).parent / "data" / "ionq-v0.4-openapi.json").read_text())
+SPEC = json.loads(IONQ_SPEC.read_text())
 #: Result artifact formats and the spec schema each must satisfy.
 RESULT_FORMATS = {
     "ionq.result.probabilities.json.v1": "IonqResultProbabilitiesJsonV1",

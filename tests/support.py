@@ -37,6 +37,17 @@ def create_key(storage: list[str], name: str = "test", project: str | None = Non
     return run_cli("keys", "create", "--name", name, *extra, *storage).strip().splitlines()[-1]
 
 
+def postgres_tool(name: str) -> str | None:
+    """A PostgreSQL server program: on PATH, or where Debian keeps them
+    (``/usr/lib/postgresql/<version>/bin``, the newest version)."""
+    found = shutil.which(name)
+    if found:
+        return found
+    versions = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
+                      key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)
+    return str(versions[-1]) if versions else None
+
+
 class Postgres:
     """A throwaway PostgreSQL cluster, run as the ``postgres`` user (initdb refuses root)."""
 
@@ -48,10 +59,11 @@ class Postgres:
         self._as_pg = as_pg
         shutil.chown(self.dir, "postgres") if os.geteuid() == 0 else None
         data = self.dir / "data"
-        subprocess.run([*as_pg, "initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
-                       check=True, capture_output=True)
+        self._pg_ctl = postgres_tool("pg_ctl") or "pg_ctl"
+        subprocess.run([*as_pg, postgres_tool("initdb") or "initdb", "-D", str(data), "-U", "postgres",
+                        "--auth=trust", "-E", "UTF8"], check=True, capture_output=True)
         subprocess.run(
-            [*as_pg, "pg_ctl", "-D", str(data), "-l", str(self.dir / "log"), "-w", "-o",
+            [*as_pg, self._pg_ctl, "-D", str(data), "-l", str(self.dir / "log"), "-w", "-o",
              f"-p {self.port} -k {self.dir} -h 127.0.0.1 -c fsync=off -c max_connections=300", "start"],
             check=True, capture_output=True,
         )
@@ -61,12 +73,12 @@ class Postgres:
         """A fresh, empty database; returns its URL."""
         self._n += 1
         name = f"qharbor_{self._n}"
-        subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-c",
+        subprocess.run([postgres_tool("psql") or "psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-c",
                         f"CREATE DATABASE {name}"], check=True, capture_output=True)
         return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:
-        subprocess.run([*self._as_pg, "pg_ctl", "-D", str(self.data), "-m", "immediate", "stop"],
+        subprocess.run([*self._as_pg, self._pg_ctl, "-D", str(self.data), "-m", "immediate", "stop"],
                        capture_output=True)
         shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -74,8 +86,8 @@ class Postgres:
 def postgres_available() -> str | None:
     """Why PostgreSQL tests cannot run here, or None if they can."""
     for tool in ("initdb", "pg_ctl", "psql"):
-        if shutil.which(tool) is None:
-            return f"{tool} not found on PATH"
+        if postgres_tool(tool) is None:
+            return f"{tool} not found on PATH or in /usr/lib/postgresql/*/bin"
     return None
 
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-import httpx
+from pathlib import Path
 
+import httpx
+import sqlalchemy as sa
+
+from qharbor.settings import sqlite_url
+from qharbor.store.db import open_engine
 from spec import assert_valid
-from support import bell, wait_for
+from support import Server, bell, wait_for
 
 
 def _session(api: httpx.Client, **settings: object) -> dict:
@@ -55,6 +60,31 @@ def test_listing_sessions(api: httpx.Client) -> None:
     assert [s["id"] for s in page["sessions"]] == [second["id"]]
     rest = api.get("/sessions", params={"limit": 1, "next": page["next"]}).json()
     assert [s["id"] for s in rest["sessions"]] == [first["id"]] and rest["next"] is None
+
+
+def _engine(server: Server) -> sa.Engine:
+    flag, where = server.storage
+    return open_engine(sqlite_url(Path(where)) if flag == "--data-dir" else where)
+
+
+def test_a_session_past_its_duration_limit_is_listed_as_it_is_rendered(api: httpx.Client, server: Server) -> None:
+    """``GET /sessions?active=...`` filters by the same rule the session view renders: a
+    session whose duration limit has run out is ended, though nobody ended it."""
+    lapsed, open_ = _session(api, duration_limit_min=1), _session(api, duration_limit_min=60)
+    for session in (lapsed, open_):
+        wait_for(api, api.post("/jobs", json=bell(session_id=session["id"])).json()["id"])  # starts the clock
+    engine = _engine(server)
+    with engine.begin() as conn:  # a minute passes for the first (time travel: the test cannot wait it out)
+        conn.execute(sa.text("UPDATE sessions SET started_at = started_at - 61, expires_at = expires_at - 61"
+                             " WHERE id = :id"), {"id": lapsed["id"]})
+    engine.dispose()
+    shown = {s["id"]: s["active"] for s in api.get("/sessions").json()["sessions"]}
+    assert shown == {lapsed["id"]: False, open_["id"]: True}
+    active = [s["id"] for s in api.get("/sessions", params={"active": "true"}).json()["sessions"]]
+    inactive = [s["id"] for s in api.get("/sessions", params={"active": "false"}).json()["sessions"]]
+    assert active == [open_["id"]] and inactive == [lapsed["id"]]
+    got = api.get(f"/sessions/{lapsed['id']}").json()
+    assert got["status"] == "ended" and got["active"] is False and got["settings"]["expires_at"]
 
 
 def test_unknown_session_and_bad_settings(api: httpx.Client) -> None:

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -62,11 +63,12 @@ def test_worker_killed_mid_job_is_replaced_and_the_job_completes(storage: list[s
         srv.stop()
 
 
-def _standalone_worker(storage: list[str], stale_s: str) -> subprocess.Popen[bytes]:
+def _standalone_worker(storage: list[str], stale_s: str, log: Path | None = None) -> subprocess.Popen[bytes]:
     env = {**os.environ, "QHARBOR_WORKER_STALE_AFTER_S": stale_s}
     env.pop("QHARBOR_SETTINGS", None)
+    out = subprocess.DEVNULL if log is None else log.open("wb")
     return subprocess.Popen([*QHARBOR, "worker", *storage], env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=out, stderr=subprocess.STDOUT)
 
 
 def test_dead_standalone_worker_is_detected_by_heartbeat(storage: list[str]) -> None:
@@ -86,6 +88,50 @@ def test_dead_standalone_worker_is_detected_by_heartbeat(storage: list[str]) -> 
     finally:
         for proc in (first, second):
             if proc and proc.poll() is None:
+                proc.terminate()
+                proc.wait(20)
+        srv.stop()
+
+
+def test_a_worker_back_from_the_dead_cannot_store_its_results(storage: list[str], tmp_path: Path) -> None:
+    """A worker paused (SIGSTOP) past the stale timeout loses its job to another, which runs it
+    to completion; resumed, the first finishes simulating and finds the job no longer its own
+    (fenced by worker and attempt): its outcome is discarded and logged, and the job keeps the
+    second run's results, completed once."""
+    srv = Server(storage, workers=0).start()
+    first_log = tmp_path / "first.log"
+    first = _standalone_worker(storage, "3", first_log)
+    second = None
+    try:
+        with srv.client() as api:
+            wait_until = time.monotonic() + 60
+            while b" ready: " not in first_log.read_bytes() and time.monotonic() < wait_until:
+                time.sleep(0.1)
+            job_id = api.post("/jobs", json=slow_job(rounds=16)).json()["id"]
+            wait_for(api, job_id, ("started",))
+            os.kill(first.pid, signal.SIGSTOP)
+            second = _standalone_worker(storage, "3")
+            job = wait_for(api, job_id, timeout=120)
+            assert job["status"] == "completed", job["failure"]
+            os.kill(first.pid, signal.SIGCONT)
+            deadline = time.monotonic() + 120
+            while b"was discarded" not in first_log.read_bytes() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert b"was discarded" in first_log.read_bytes(), first_log.read_text()
+            again = api.get(f"/jobs/{job_id}").json()
+            assert again["status"] == "completed" and again["failure"] is None
+            assert again["completed_at"] == job["completed_at"]  # the second run's outcome, untouched
+            assert api.get(f"/jobs/{job_id}/results/probabilities").json() == {"0": 1.0}
+        engine = sa.create_engine(_database_url(storage))
+        with engine.connect() as conn:
+            attempts = conn.execute(sa.text("SELECT attempts FROM jobs WHERE id = :i"), {"i": job_id}).scalar()
+            documents = conn.execute(sa.text("SELECT COUNT(*) FROM results WHERE job_id = :i"), {"i": job_id}).scalar()
+        engine.dispose()
+        assert attempts == 2 and documents == 1
+    finally:
+        for proc in (first, second):
+            if proc and proc.poll() is None:
+                os.kill(proc.pid, signal.SIGCONT)
                 proc.terminate()
                 proc.wait(20)
         srv.stop()

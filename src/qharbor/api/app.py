@@ -15,7 +15,7 @@ from starlette.routing import Route
 from ..service.keys import Authenticator
 from ..settings import Settings
 from ..store.db import Database
-from . import v03, v04
+from . import docs, v03, v04
 from .errors import HANDLERS, CatchAll
 from .http import JSON
 from .waiting import CompletionWatcher
@@ -38,7 +38,7 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(
         # The versions' paths never overlap, so each one's polled routes can all come first.
         routes=[*v04.POLLED, *v03.POLLED, *v04.ROUTES, *v03.ROUTES,
-                Route("/health", health, methods=["GET"])],
+                Route("/health", health, methods=["GET"]), *docs.ROUTES],
         exception_handlers=HANDLERS,
         middleware=[Middleware(CatchAll)],
         lifespan=_lifespan,

@@ -151,15 +151,18 @@ def execute(db: Database, job: Any, worker_id: str, settings: Settings) -> None:
                 finished[job_id] = {}, _dumps({"probabilities": "sampled" if sampled else "exact"})
         with db.begin() as conn:
             # An emulated QPU reports the time the machine would take (gates, readout, reset per shot).
-            queue.complete(conn, job_id, worker_id, finished, emulated_ms if qpu else elapsed_ms())
+            stored = queue.complete(conn, job, worker_id, finished, emulated_ms if qpu else elapsed_ms())
     except sim.SimulationError as exc:
         with db.begin() as conn:
-            queue.fail(conn, job_id, worker_id, exc.code, str(exc), elapsed_ms())
+            stored = queue.fail(conn, job, worker_id, exc.code, str(exc), elapsed_ms())
     except Exception:
         log.exception("job %s failed unexpectedly", job_id)
         with db.begin() as conn:
-            queue.fail(conn, job_id, worker_id, "InternalError",
-                       "the simulator hit an internal error; it has been logged", elapsed_ms())
+            stored = queue.fail(conn, job, worker_id, "InternalError",
+                                "the simulator hit an internal error; it has been logged", elapsed_ms())
+    if not stored:
+        log.warning("job %s (attempt %d) is no longer this worker's: its outcome was discarded (canceled, "
+                    "deleted, or given to another worker while this one seemed dead)", job_id, job["attempts"])
 
 
 def circuit_of(job: Any, program: str) -> sim.Circuit:

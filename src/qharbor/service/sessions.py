@@ -102,7 +102,7 @@ def list_sessions(db: Database, who: Principal, *, active: bool | None, limit: i
             p.add("next", "is not a cursor this server issued")
             p.raise_if_any()
     with reading(db.engine) as conn:
-        rows = store.page(conn, who.project_id, active=active, limit=limit + 1, before=before)
+        rows = store.page(conn, who.project_id, active=active, limit=limit + 1, before=before, now=time.time())
     more = len(rows) > limit
     rows = rows[:limit]
     return SessionPage(rows, repr(rows[-1]["created_at"]) if more else None)
@@ -125,13 +125,14 @@ def admit_job(conn: Connection, who: Principal, session_id: str, backend: str, n
         p.add("session_id", f"session {session_id} has reached its job_count_limit of {limits['job_count_limit']}")
     p.raise_if_any()
     if row["status"] == "created":
-        store.set_state(conn, session_id, status="started", started_at=now)
+        minutes = limits.get("duration_limit_min")
+        store.set_state(conn, session_id, status="started", started_at=now,
+                        expires_at=None if minutes is None else now + 60 * minutes)
 
 
 def ends_at(row: RowMapping) -> float | None:
-    """When the duration limit runs out (the clock starts with the first job)."""
-    minutes = orjson.loads(row["settings"]).get("duration_limit_min")
-    return None if minutes is None or row["started_at"] is None else row["started_at"] + 60 * minutes
+    """When the duration limit runs out (the clock starts with the first job; stored then)."""
+    return row["expires_at"]  # type: ignore[no-any-return]
 
 
 def status(row: RowMapping, now: float | None = None) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import Connection, RowMapping, bindparam, delete, insert, select, text, update
 
@@ -98,25 +99,39 @@ def still_running(conn: Connection, job_id: str, worker_id: str) -> bool:
     return conn.execute(_STILL_RUNNING, {"job_id": job_id, "me": worker_id}).first() is not None
 
 
-_MINE = (((jobs.c.id == bindparam("job_id")) | (jobs.c.parent_id == bindparam("job_id")))
-         & (jobs.c.status == "started") & (jobs.c.worker_id == bindparam("me")))
-_COMPLETE = update(jobs).where(_MINE).values(status="completed", completed_at=bindparam("now"),
-                                             execution_duration_ms=bindparam("ms"))
+# Completion is fenced by (worker, attempt): only the run that holds the job's current claim
+# may finish it. A worker presumed dead (a stalled heartbeat) whose job went to another
+# worker, or back to the queue, and that comes back later, stores nothing.
+_THIS_RUN = ((jobs.c.id == bindparam("job_id")) & (jobs.c.status == "started")
+             & (jobs.c.worker_id == bindparam("me")) & (jobs.c.attempts == bindparam("attempt")))
+_ITS_CHILDREN = ((jobs.c.parent_id == bindparam("job_id")) & (jobs.c.status == "started")
+                 & (jobs.c.worker_id == bindparam("me")))
+
+
+def _finish(conn: Connection, job_id: str, worker_id: str, attempt: int, **values: Any) -> bool:
+    """Give the job (and its children) an outcome, if this run still holds it."""
+    params = {"job_id": job_id, "me": worker_id, "attempt": attempt}
+    if not conn.execute(update(jobs).where(_THIS_RUN).values(**values), params).rowcount:
+        return False
+    conn.execute(update(jobs).where(_ITS_CHILDREN).values(**values), params)
+    notify.notify(conn, notify.FINISHED)
+    return True
+
+
 _OUTPUT = update(jobs).where(jobs.c.id == bindparam("jid")).values(output=bindparam("output"))
 
 
 def complete(
-    conn: Connection, job_id: str, worker_id: str, finished: Mapping[str, tuple[Mapping[str, str], str]],
+    conn: Connection, job: Mapping[str, Any], worker_id: str, finished: Mapping[str, tuple[Mapping[str, str], str]],
     duration_ms: int,
 ) -> bool:
     """Store each job's result documents and output (``{job_id: ({kind: json}, output json)}``,
     the job and, for a multi-circuit parent, each child) and mark the family completed.
 
-    Returns False, storing nothing, if the job is no longer this worker's to finish.
+    Returns False, storing nothing, if ``job`` (as claimed) is no longer this run's to finish.
     """
-    done = conn.execute(_COMPLETE, {"job_id": job_id, "me": worker_id, "now": time.time(),
-                                    "ms": duration_ms})
-    if not done.rowcount:
+    if not _finish(conn, job["id"], worker_id, job["attempts"], status="completed", completed_at=time.time(),
+                   execution_duration_ms=duration_ms):
         return False
     if finished:
         conn.execute(_OUTPUT, [{"jid": jid, "output": output} for jid, (_, output) in finished.items()])
@@ -127,20 +142,14 @@ def complete(
     ]
     if rows:
         conn.execute(insert(results), rows)
-    notify.notify(conn, notify.FINISHED)
     return True
 
 
-_FAIL = update(jobs).where(_MINE).values(status="failed", completed_at=bindparam("now"),
-                                         execution_duration_ms=bindparam("ms"), failure_code=bindparam("code"),
-                                         failure_message=bindparam("message"))
-
-
-def fail(conn: Connection, job_id: str, worker_id: str, code: str, message: str, duration_ms: int | None) -> bool:
-    result = conn.execute(_FAIL, {"job_id": job_id, "me": worker_id, "now": time.time(), "ms": duration_ms,
-                                  "code": code, "message": message})
-    notify.notify(conn, notify.FINISHED)
-    return result.rowcount > 0
+def fail(conn: Connection, job: Mapping[str, Any], worker_id: str, code: str, message: str,
+         duration_ms: int | None) -> bool:
+    """Mark ``job`` (as claimed) failed, if it is still this run's to finish."""
+    return _finish(conn, job["id"], worker_id, job["attempts"], status="failed", completed_at=time.time(),
+                   execution_duration_ms=duration_ms, failure_code=code, failure_message=message)
 
 
 def register(conn: Connection, worker_id: str, hostname: str, pid: int) -> None:

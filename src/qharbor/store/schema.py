@@ -117,6 +117,8 @@ sessions = Table(
     Column("started_at", Float),
     Column("ended_at", Float),
     Column("ender_id", String(36)),
+    # When the duration limit runs out (set when the first job starts the session), or NULL.
+    Column("expires_at", Float),
 )
 Index("sessions_project", sessions.c.project_id, sessions.c.created_at)
 

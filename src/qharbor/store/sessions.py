@@ -22,11 +22,13 @@ def get(conn: Connection, project_id: str, session_id: str, *, lock: bool = Fals
 
 
 def page(conn: Connection, project_id: str, *, active: bool | None, limit: int,
-         before: float | None) -> list[RowMapping]:
-    """Newest first, keyed by creation time."""
+         before: float | None, now: float) -> list[RowMapping]:
+    """Newest first, keyed by creation time. ``active``: not ended by a user or a job count,
+    and not past its duration limit at ``now`` (the rule of ``service.sessions.status``)."""
     stmt = select(sessions).where(sessions.c.project_id == project_id)
     if active is not None:
-        stmt = stmt.where((sessions.c.status != "ended") if active else (sessions.c.status == "ended"))
+        live = (sessions.c.status != "ended") & (sessions.c.expires_at.is_(None) | (sessions.c.expires_at > now))
+        stmt = stmt.where(live if active else ~live)
     if before is not None:
         stmt = stmt.where(sessions.c.created_at < before)
     return list(conn.execute(stmt.order_by(sessions.c.created_at.desc()).limit(limit)).mappings())

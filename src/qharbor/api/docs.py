@@ -1,0 +1,149 @@
+"""The API's documentation, served by the API itself: ``/openapi.json`` and ``/docs``.
+
+``/openapi.json`` describes what this server answers, built from its routing table: each
+IonQ v0.4 operation it serves carries IonQ's own description and schemas (the vendored
+spec, ``ionq-v0.4-openapi.json``, the contract the test suite checks the API against); the
+paths clients use that the spec lacks (legacy result paths, cirq's calibrations), the v0.3
+view and qharbor's own endpoints are described here. ``/docs`` renders it with Swagger UI,
+whose files come from the ``swagger-ui-bundle`` package, so the page works offline.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import swagger_ui_bundle
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from .. import __version__
+from .http import JSON
+
+#: IonQ's published v0.4 spec, vendored unchanged.
+IONQ_SPEC = Path(__file__).with_name("ionq-v0.4-openapi.json")
+
+#: Operations this server adds to IonQ's v0.4 paths (clients use them; the spec lacks them).
+_EXTRA_V04 = {
+    "/jobs/{id}/results/probabilities/aggregated": "A multi-circuit job's per-circuit probability maps "
+                                                   "(cirq-ionq reads batches here).",
+    "/jobs/{id}/results/histogram": "Counts of the job's shots (``ionq.result.histogram.json.v1``).",
+    "/jobs/{id}/results/shots": "The job's shots in order (``ionq.result.shots.json.v1``).",
+    "/calibrations/current": "cirq-ionq's pre-v0.3 calibration: the default QPU's characterization.",
+    "/calibrations": "cirq-ionq's pre-v0.3 calibration list.",
+}
+_OWN = {
+    "/health": "Liveness: answers while the API process runs.",
+    "/openapi.json": "This document.",
+    "/docs": "This document, browsable.",
+}
+_DESCRIPTION = """\
+qharbor serves the IonQ Quantum Cloud API v0.4 (and v0.3 for older clients) from its own
+simulators. Operations under `/v0.4` are IonQ's, with IonQ's schemas; where the real client
+libraries need more than the spec allows, qharbor answers as they need (root-relative `url`s on
+result descriptors, `failure.error`, sessions' `state` and `usage_time`, `next` on every list,
+metadata echoed verbatim, fractional seconds in characterization timings, nested per-circuit
+maps from a multi-circuit job's results). Job `output` says whether the stored probabilities
+are exact or sampled (`output.probabilities`) and at what precision. Authorization: the header
+`Authorization: apiKey <key>`."""
+
+
+def _ionq_path(path: str) -> str:
+    """The spec's spelling of one of our v0.4 paths (its parameter names)."""
+    path = path.replace("{id}", "{UUID}").replace("{sid}", "{session_id}").replace("{artifact}", "{artifactId}")
+    return path.replace("{cid}", "{UUID}")
+
+
+def _parameters(path: str) -> list[dict[str, Any]]:
+    return [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in re.findall(r"{(\w+)}", path)]
+
+
+def _operation(summary: str, path: str, tag: str) -> dict[str, Any]:
+    return {"summary": summary, "tags": [tag], "parameters": _parameters(path),
+            "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {}}}}}}
+
+
+def _served(routes: list[BaseRoute]) -> list[tuple[str, str]]:
+    out = []
+    for route in routes:
+        if isinstance(route, Route) and route.methods:
+            out += [(route.path, method.lower()) for method in sorted(route.methods - {"HEAD"})]
+    return out
+
+
+def document(routes: list[BaseRoute]) -> dict[str, Any]:
+    """The OpenAPI document of ``routes`` (the app's routing table)."""
+    ionq = json.loads(IONQ_SPEC.read_text())
+    paths: dict[str, dict[str, Any]] = {}
+    for path, method in _served(routes):
+        spelled = _ionq_path(path.removeprefix("/v0.4")) if path.startswith("/v0.4/") else None
+        found = ionq["paths"].get(spelled or "", {}).get(method)
+        if found is not None:  # IonQ's operation, as IonQ documents it
+            operation = copy.deepcopy(found)
+            operation.pop("x-codeSamples", None)
+            operation.pop("security", None)
+            entry_path = "/v0.4" + spelled  # type: ignore[operator]
+        elif path.startswith("/v0.4/"):
+            entry_path = "/v0.4" + _ionq_path(path.removeprefix("/v0.4"))
+            summary = _EXTRA_V04.get(path.removeprefix("/v0.4"), "Served for the clients that use it.")
+            operation = _operation(summary, entry_path, "v0.4 (client paths beyond the spec)")
+        elif path.startswith("/v0.3/"):
+            entry_path = path
+            operation = _operation("The v0.3 view of the same jobs, for older clients.", path, "v0.3")
+        else:
+            entry_path = path
+            operation = _operation(_OWN.get(path, ""), path, "qharbor")
+        if not (path.startswith("/v0.4/backends") or path.startswith("/v0.4/calibrations")
+                or path in _OWN or path.startswith("/v0.3/backends")):
+            operation["security"] = [{"apiKey": []}]
+        paths.setdefault(entry_path, {})[method] = operation
+    return {
+        "openapi": ionq["openapi"],
+        "info": {"title": "qharbor", "version": __version__, "description": _DESCRIPTION},
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {**ionq["components"], "securitySchemes": {"apiKey": {
+            "type": "apiKey", "in": "header", "name": "Authorization",
+            "description": "`apiKey <key>`, a key made by `qharbor serve` (the first) or `qharbor keys create`."}}},
+    }
+
+
+async def openapi(request: Request) -> Response:
+    return JSON(_cached(request.app))
+
+
+@functools.cache
+def _cached_for(routes: tuple[BaseRoute, ...]) -> dict[str, Any]:
+    return document(list(routes))
+
+
+def _cached(app: Any) -> dict[str, Any]:
+    return _cached_for(tuple(app.routes))
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>qharbor API</title>
+<link rel="stylesheet" href="/docs/static/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/docs/static/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true});</script>
+</body></html>
+"""
+
+
+async def page(_: Request) -> Response:
+    return HTMLResponse(_PAGE)
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/openapi.json", openapi, methods=["GET"]),
+    Route("/docs", page, methods=["GET"]),
+    Mount("/docs/static", app=StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger-ui"),
+]

@@ -1,0 +1,43 @@
+"""CI runs the PostgreSQL tests for real: it finds PostgreSQL where Debian keeps it, and a
+PostgreSQL it cannot find fails the run instead of skipping half the suite."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import support
+
+TESTS = Path(__file__).parent
+
+
+@pytest.mark.skipif(not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")), reason="no Debian PostgreSQL here")
+def test_postgresql_is_found_where_debian_keeps_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # Debian's postgresql package puts nothing here
+    assert support.postgres_available() is None
+    assert support.postgres_tool("initdb").startswith("/usr/lib/postgresql/")
+
+
+def test_ci_requires_postgresql(tmp_path: Path) -> None:
+    probe = tmp_path / "test_probe.py"
+    probe.write_text("import support\n"
+                     "support.postgres_tool = lambda name: None  # as on a machine without PostgreSQL\n"
+                     "def test_uses_postgres(postgres):\n    pass\n")
+    (tmp_path / "conftest.py").write_text((TESTS / "conftest.py").read_text())
+
+    def outcome(**env: str) -> str:
+        run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfs", str(probe)],
+                             capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                             env={**{k: v for k, v in os.environ.items() if k != "QHARBOR_REQUIRE_POSTGRES"},
+                                  "PYTHONPATH": str(TESTS), **env})
+        return run.stdout
+
+    assert "1 skipped" in outcome()  # a developer without PostgreSQL
+    required = outcome(QHARBOR_REQUIRE_POSTGRES="1")  # CI
+    assert "1 error" in required and "PostgreSQL is required here" in required
+    ci = (TESTS.parent / ".ci" / "run").read_text()
+    assert "export QHARBOR_REQUIRE_POSTGRES=1" in ci
