@@ -11,7 +11,6 @@ whose files come from the ``swagger-ui-bundle`` package, so the page works offli
 from __future__ import annotations
 
 import copy
-import functools
 import json
 import re
 from pathlib import Path
@@ -116,16 +115,10 @@ def document(routes: list[BaseRoute]) -> dict[str, Any]:
 
 
 async def openapi(request: Request) -> Response:
-    return JSON(_cached(request.app))
-
-
-@functools.cache
-def _cached_for(routes: tuple[BaseRoute, ...]) -> dict[str, Any]:
-    return document(list(routes))
-
-
-def _cached(app: Any) -> dict[str, Any]:
-    return _cached_for(tuple(app.routes))
+    state = request.app.state
+    if getattr(state, "openapi", None) is None:  # built once: the routes never change
+        state.openapi = document(request.app.routes)
+    return JSON(state.openapi)
 
 
 _PAGE = """<!doctype html>
