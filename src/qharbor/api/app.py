@@ -7,6 +7,7 @@ import time
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.middleware import Middleware
@@ -16,13 +17,21 @@ from ..service.keys import Authenticator
 from ..settings import Settings
 from ..store.db import Database
 from . import docs, v03, v04
-from .errors import HANDLERS, CatchAll
+from .errors import HANDLERS, CatchAll, unavailable
 from .http import JSON
 from .waiting import CompletionWatcher
 
 
 async def health(_: Request) -> Response:
+    """Liveness: the process answers."""
     return JSON({"status": "ok"})
+
+
+async def ready(request: Request) -> Response:
+    """Readiness: the database answers too (a load balancer sends requests only then)."""
+    if await run_in_threadpool(request.app.state.db.reachable):
+        return JSON({"status": "ready"})
+    return unavailable()
 
 
 @contextlib.asynccontextmanager
@@ -38,7 +47,8 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(
         # The versions' paths never overlap, so each one's polled routes can all come first.
         routes=[*v04.POLLED, *v03.POLLED, *v04.ROUTES, *v03.ROUTES,
-                Route("/health", health, methods=["GET"]), *docs.ROUTES],
+                Route("/health", health, methods=["GET"]), Route("/ready", ready, methods=["GET"]),
+                *docs.ROUTES],
         exception_handlers=HANDLERS,
         middleware=[Middleware(CatchAll)],
         lifespan=_lifespan,

@@ -39,6 +39,7 @@ _EXTRA_V04 = {
 }
 _OWN = {
     "/health": "Liveness: answers while the API process runs.",
+    "/ready": "Readiness: 200 while the database answers, else 503 with Retry-After.",
     "/openapi.json": "This document.",
     "/docs": "This document, browsable.",
 }

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..service.jobs import JobNotFound, ResultsNotReady
 from ..service.problems import InvalidRequest
 from ..service.sessions import SessionNotFound
+from ..store.db import UNAVAILABLE, transient
 
 log = logging.getLogger("qharbor.api")
 
@@ -50,6 +51,22 @@ async def _invalid(_: Request, exc: Exception) -> Response:
 
 async def _not_found(_: Request, exc: Exception) -> Response:
     return error_response(404, str(exc))
+
+
+#: Seconds a client is told to wait when the database is out of reach (the clients retry 503).
+RETRY_AFTER_S = 2
+
+
+def unavailable() -> Response:
+    return error_response(503, "the database is unavailable (restarting or out of reach); retry shortly",
+                          headers={"Retry-After": str(RETRY_AFTER_S)})
+
+
+async def _unavailable(request: Request, exc: Exception) -> Response:
+    if not transient(exc):
+        raise exc  # a broken database, not an unreachable one: a logged 500 (CatchAll)
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return unavailable()
 
 
 async def _http(_: Request, exc: Exception) -> Response:
@@ -92,6 +109,7 @@ class CatchAll:
 
 
 HANDLERS: dict[Any, Any] = {
+    **{kind: _unavailable for kind in UNAVAILABLE},  # a database outage is a 503, never a 500
     ApiError: _api_error,
     InvalidRequest: _invalid,
     JobNotFound: _not_found,

@@ -10,26 +10,33 @@ import ctypes
 import functools
 import logging
 import os
+import random
 import signal
 import socket
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
+from sqlalchemy import Connection
 
 from .. import engine as sim
 from ..service import characterizations, estimates, qasm3, qasm3_results, results
 from ..service.programs import decode_circuit, noise_model, qasm3_circuit
 from ..settings import Settings
 from ..store import notify, queue
-from ..store.db import Database, reading
+from ..store.db import UNAVAILABLE, Database, reading
 
 log = logging.getLogger("qharbor.worker")
+T = TypeVar("T")
 
 HEARTBEAT_S = 2.0
+#: Pauses between tries of a database step while the database is unavailable grow to this.
+RETRY_MAX_S = 10.0
+#: A stopping worker tries this long more to store the job in hand, then leaves it for recovery.
+DRAIN_S = 30.0
 #: An idle worker that can be woken by notices (``store/notify.py``) still looks for work this often.
 IDLE_RECHECK_S = 0.5
 #: Without notices, an idle worker polls (a cheap indexed read), backing off between these.
@@ -116,53 +123,85 @@ def _run(job: Any, target_id: str, position: int, program: str, model: sim.noise
                              max_exact=settings.max_exact_outcomes, noise=model, **options)
 
 
-def execute(db: Database, job: Any, worker_id: str, settings: Settings) -> None:
-    """Run one claimed job to its outcome; never raises."""
+Retry = Callable[[str, Callable[[], T]], T]
+
+
+def _once(_: str, step: Callable[[], T]) -> T:
+    return step()
+
+
+def execute(db: Database, job: Any, worker_id: str, settings: Settings, retry: Retry[Any] = _once) -> None:
+    """Run one claimed job to its outcome; never raises. Its database steps go through
+    ``retry`` (:meth:`Worker.retrying`: through an outage, the result waits in memory)."""
     job_id = job["id"]
     started = time.monotonic()
     elapsed_ms = lambda: int((time.monotonic() - started) * 1000)  # noqa: E731
+
+    def store(outcome: Callable[[Connection], bool]) -> bool:
+        def step() -> bool:
+            with db.begin() as conn:
+                return outcome(conn)
+
+        return retry(f"storing job {job_id}", step)
+
     try:
-        finished: dict[str, tuple[dict[str, str], str]] = {}
-        qpu = characterizations.current(job["backend"]) if job["backend"].startswith("qpu.") else None
-        emulated_ms = 0
-        model = noise_model(job["backend"], orjson.loads(job["noise"]) if job["noise"] else None)
-        if not job["dry_run"]:
-            multi = job["type"] == "ionq.multi-circuit.v1"
-            if multi:
-                with reading(db.engine) as conn:
-                    programs = queue.child_programs(conn, job_id)
-            else:
-                programs = [(job_id, job["program"])]
-            sampled = False
-            for i, (target_id, program) in enumerate(programs):
-                if i and i % 16 == 0:  # a long batch notices cancel/delete between circuits
-                    with reading(db.engine) as conn:
-                        if not queue.still_running(conn, job_id, worker_id):
-                            return
-                remaining = max(settings.job_time_limit_s - (time.monotonic() - started), 0.0)
-                options = {"time_limit_s": remaining, "precision": settings.engine_precision,
-                           "memory_budget": memory_budget(settings)}
-                documents, output = _run(job, target_id, i, program, model, qpu, options, settings)
-                if qpu is not None:
-                    emulated_ms += estimates.circuit_ms(job["backend"], circuit_of(job, program), job["shots"])
-                finished[target_id] = documents, _dumps(output)
-                sampled = sampled or output["probabilities"] == "sampled"
-            if multi:
-                finished[job_id] = {}, _dumps({"probabilities": "sampled" if sampled else "exact"})
-        with db.begin() as conn:
+        try:
+            finished: dict[str, tuple[dict[str, str], str]] = {}
+            qpu = characterizations.current(job["backend"]) if job["backend"].startswith("qpu.") else None
+            emulated_ms = 0
+            model = noise_model(job["backend"], orjson.loads(job["noise"]) if job["noise"] else None)
+            if not job["dry_run"]:
+                multi = job["type"] == "ionq.multi-circuit.v1"
+                if multi:
+                    def read_children() -> list[tuple[str, str]]:
+                        with reading(db.engine) as conn:
+                            return queue.child_programs(conn, job_id)
+
+                    programs = retry(f"reading job {job_id}", read_children)
+                else:
+                    programs = [(job_id, job["program"])]
+                sampled = False
+                for i, (target_id, program) in enumerate(programs):
+                    if i and i % 16 == 0 and not _still_mine(db, job_id, worker_id):
+                        return  # a long batch notices cancel/delete between circuits
+                    remaining = max(settings.job_time_limit_s - (time.monotonic() - started), 0.0)
+                    options = {"time_limit_s": remaining, "precision": settings.engine_precision,
+                               "memory_budget": memory_budget(settings)}
+                    documents, output = _run(job, target_id, i, program, model, qpu, options, settings)
+                    if qpu is not None:
+                        emulated_ms += estimates.circuit_ms(job["backend"], circuit_of(job, program), job["shots"])
+                    finished[target_id] = documents, _dumps(output)
+                    sampled = sampled or output["probabilities"] == "sampled"
+                if multi:
+                    finished[job_id] = {}, _dumps({"probabilities": "sampled" if sampled else "exact"})
             # An emulated QPU reports the time the machine would take (gates, readout, reset per shot).
-            stored = queue.complete(conn, job, worker_id, finished, emulated_ms if qpu else elapsed_ms())
-    except sim.SimulationError as exc:
-        with db.begin() as conn:
-            stored = queue.fail(conn, job, worker_id, exc.code, str(exc), elapsed_ms())
-    except Exception:
-        log.exception("job %s failed unexpectedly", job_id)
-        with db.begin() as conn:
-            stored = queue.fail(conn, job, worker_id, "InternalError",
-                                "the simulator hit an internal error; it has been logged", elapsed_ms())
+            duration = emulated_ms if qpu else elapsed_ms()
+            stored = store(lambda conn: queue.complete(conn, job, worker_id, finished, duration))
+        except UNAVAILABLE:
+            raise
+        except sim.SimulationError as exc:
+            stored = store(lambda conn: queue.fail(conn, job, worker_id, exc.code, str(exc), elapsed_ms()))
+        except Exception:
+            log.exception("job %s failed unexpectedly", job_id)
+            stored = store(lambda conn: queue.fail(conn, job, worker_id, "InternalError",
+                                                   "the simulator hit an internal error; it has been logged",
+                                                   elapsed_ms()))
+    except UNAVAILABLE:
+        log.warning("job %s: the database stayed unavailable; the job is left to be recovered", job_id)
+        return
     if not stored:
         log.warning("job %s (attempt %d) is no longer this worker's: its outcome was discarded (canceled, "
                     "deleted, or given to another worker while this one seemed dead)", job_id, job["attempts"])
+
+
+def _still_mine(db: Database, job_id: str, worker_id: str) -> bool:
+    """Whether the job is still this worker's to run (not canceled, deleted or recovered);
+    while the database cannot say, it is."""
+    try:
+        with reading(db.engine) as conn:
+            return queue.still_running(conn, job_id, worker_id)
+    except UNAVAILABLE:
+        return True
 
 
 def circuit_of(job: Any, program: str) -> sim.Circuit:
@@ -184,6 +223,25 @@ class Worker:
         self.stopping = False
         self.taking_jobs = False  # set once warmed up (see main)
 
+    def retrying(self, what: str, step: Callable[[], T]) -> T:
+        """``step()``, again and again while the database is unavailable (restarting, out of
+        reach, busy): logged, with pauses that grow to :data:`RETRY_MAX_S` (jittered, so many
+        workers do not return at once). A worker never gives up on its database — except
+        once it is stopping, when it tries for :data:`DRAIN_S` more, then raises."""
+        pause, deadline = 0.25, None
+        while True:
+            try:
+                return step()
+            except UNAVAILABLE as exc:
+                if self.stopping:
+                    deadline = deadline or time.monotonic() + DRAIN_S
+                    if time.monotonic() > deadline:
+                        raise
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                log.warning("%s: the database is unavailable (%s); trying again in %.1f s", what, reason, pause)
+                time.sleep(pause * random.uniform(0.5, 1.0))
+                pause = min(pause * 2, RETRY_MAX_S)
+
     def _heartbeat(self) -> None:
         last_sweep = 0.0
         supervisor = self.settings.supervisor_pid
@@ -201,13 +259,30 @@ class Worker:
                     last_sweep = time.monotonic()
                     with self.db.begin() as conn:
                         queue.recover_stale(conn, self.settings.worker_stale_after_s)
-            except Exception:  # the database may be briefly unavailable; keep trying
+            except UNAVAILABLE as exc:  # the next beat tries again
+                log.warning("heartbeat: the database is unavailable (%s)", str(exc).strip().splitlines()[0])
+            except Exception:
                 log.exception("heartbeat failed")
 
     def _warm_up(self) -> None:
         """Load (or, on a fresh install, compile) the engine's kernels before taking jobs,
         so the first job does not pay for it against its time limit."""
         sim.warm_up(self.settings.engine_precision)
+
+    def _register(self) -> None:
+        with self.db.begin() as conn:
+            queue.register(conn, self.id, socket.gethostname(), os.getpid())
+
+    def _next_job(self) -> Any:
+        """The oldest queued job, claimed; None when none waits (or the worker is stopping)."""
+        if self.stopping or not queue.any_queued(self.db):
+            return None
+        with self.db.begin() as conn:
+            return queue.claim(conn, self.id)
+
+    def _release(self) -> None:
+        with self.db.begin() as conn:
+            queue.release(conn, self.id)
 
     def run(self) -> None:
         self._warm_up()
@@ -216,18 +291,14 @@ class Worker:
         listener = self.db.listener(notify.QUEUED)
         idle = _POLL_MIN_S
         try:
-            with self.db.begin() as conn:
-                queue.register(conn, self.id, socket.gethostname(), os.getpid())
+            self.retrying("registering", self._register)
             threading.Thread(target=self._heartbeat, daemon=True, name="heartbeat").start()
             log.info("worker %s ready: %s precision, memory share %d bytes", self.id,
                      self.settings.engine_precision, memory_budget(self.settings))
             while not self.stopping:
-                job = None
-                if queue.any_queued(self.db):
-                    with self.db.begin() as conn:
-                        job = queue.claim(conn, self.id)
+                job = self.retrying("looking for work", self._next_job)
                 if job is not None:
-                    execute(self.db, job, self.id, self.settings)
+                    execute(self.db, job, self.id, self.settings, self.retrying)
                     idle = _POLL_MIN_S
                 elif listener.live:  # woken by a notice; the slow re-check is a safety net
                     listener.wait(IDLE_RECHECK_S)
@@ -236,8 +307,10 @@ class Worker:
                     idle = min(idle * 2, _POLL_MAX_S)
         finally:
             listener.close()
-            with self.db.begin() as conn:
-                queue.release(conn, self.id)
+            try:
+                self.retrying("releasing", self._release)
+            except UNAVAILABLE:  # its job, if any, is recovered once the heartbeat is seen stale
+                log.warning("worker %s stopped without reaching the database to release its job", self.id)
             self.db.dispose()
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Executable, create_engine, event, text
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from . import notify
 
@@ -25,6 +26,31 @@ def normalize_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+#: Every PostgreSQL connection (pooled, and a listener's): a connection attempt gives up after
+#: 5 s, TCP keepalives probe an idle connection after 5 s and drop it after 3 unanswered probes
+#: 2 s apart, and unacknowledged data fails the connection after 15 s, so a dead peer or a
+#: cut link is noticed in seconds, not after the kernel's two hours; a statement runs at most
+#: 60 s (qharbor's are short: a stuck one is a fault, not work).
+POSTGRES_CONNECTION: dict[str, Any] = {
+    "connect_timeout": 5, "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
+    "keepalives_count": 3, "tcp_user_timeout": 15_000, "options": "-c statement_timeout=60000",
+}
+#: What a database that is restarting, out of reach or busy raises (and, on SQLite, some
+#: errors in statements too: :func:`transient` tells them apart). A worker retries these
+#: (``dispatch/worker.py``); an API answers the transient ones 503 (``api/errors.py``).
+UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, InterfaceError, sqlite3.OperationalError)
+_SQLITE_TRANSIENT = ("locked", "busy", "unable to open", "disk i/o")
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database is out of reach for now (restarting, unreachable,
+    locked), not that something is wrong with the data or a statement (``no such table``)."""
+    cause = getattr(exc, "orig", None) or exc
+    if isinstance(cause, sqlite3.OperationalError):
+        return any(word in str(cause).lower() for word in _SQLITE_TRANSIENT)
+    return isinstance(exc, UNAVAILABLE)
 
 
 def open_engine(url: str) -> Engine:
@@ -55,7 +81,7 @@ def open_engine(url: str) -> Engine:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=POSTGRES_CONNECTION)
 
 
 @contextmanager
@@ -114,7 +140,7 @@ class Database:
     def listener(self, channel: str) -> notify.Listener:
         """A listener for ``channel``'s notices (see ``store/notify.py``)."""
         url = self.engine.url.render_as_string(hide_password=False).replace("postgresql+psycopg://", "postgresql://")
-        return notify.Listener(url, self.engine.dialect.name, self._sockets, channel)
+        return notify.Listener(url, self.engine.dialect.name, self._sockets, channel, POSTGRES_CONNECTION)
 
     def _raw(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -175,6 +201,15 @@ class Database:
             compiled = self._compiled[id(stmt)] = (str(c), tuple(c.positiontup or ()), c.params)
         sql, order, defaults = compiled
         return sql, [params[name] if name in params else defaults[name] for name in order]
+
+    def reachable(self) -> bool:
+        """Whether the database answers a trivial query now (readiness)."""
+        try:
+            with reading(self.engine) as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except UNAVAILABLE:
+            return False
 
     def dispose(self) -> None:
         self._sender.close()

@@ -30,6 +30,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, text
 
@@ -113,8 +114,9 @@ class Listener:
     """Waits for notices on one channel: :meth:`wait` returns when one arrives (True) or
     after ``timeout`` (False). A database it cannot listen on only makes it a timer."""
 
-    def __init__(self, url: str, dialect: str, where: Path | None, channel: str) -> None:
-        self._url, self._channel = url, channel
+    def __init__(self, url: str, dialect: str, where: Path | None, channel: str,
+                 connection: dict[str, Any] | None = None) -> None:
+        self._url, self._channel, self._connection = url, channel, connection or {}
         self._pg = None  # psycopg connection LISTENing, on PostgreSQL
         self._pg_retry = 0.0
         self._sock: socket.socket | None = None
@@ -142,7 +144,7 @@ class Listener:
             import psycopg
 
             try:
-                self._pg = psycopg.connect(self._url, autocommit=True, connect_timeout=5)
+                self._pg = psycopg.connect(self._url, autocommit=True, **self._connection)
                 self._pg.execute(f"LISTEN {self._channel}")
             except psycopg.Error as exc:
                 log.warning("cannot LISTEN on %s (%s); polling until the database answers", self._channel, exc)
