@@ -77,6 +77,13 @@ class Postgres:
                         f"CREATE DATABASE {name}"], check=True, capture_output=True)
         return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
 
+    def pg_ctl(self, action: str, mode: str = "fast") -> None:
+        """Stop, start or restart the server on its same port (an outage, as an operator makes one)."""
+        extra = ["-l", str(self.dir / "log"), "-o",
+                 f"-p {self.port} -k {self.dir} -h 127.0.0.1 -c fsync=off -c max_connections=300"]
+        subprocess.run([*self._as_pg, self._pg_ctl, "-D", str(self.data), "-w", "-m", mode,
+                        *(extra if action != "stop" else []), action], check=True, capture_output=True)
+
     def stop(self) -> None:
         subprocess.run([*self._as_pg, self._pg_ctl, "-D", str(self.data), "-m", "immediate", "stop"],
                        capture_output=True)
