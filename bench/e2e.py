@@ -16,7 +16,7 @@ everyone, 1000 shots, counts as the answer):
   status is terminal (the server long-polls: it holds an unfinished job's GET up to 2 s
   until it finishes) → ``GET /v0.4/jobs/{id}/results/histogram``, read to its last byte
   (parsing that JSON is left outside the timer: it is the client library's choice).
-* **in-process sim**: ``qharbor.engine.simulate(circuit, precision=...)`` in this process,
+* **in-process sim**: ``qharbor.engine.simulate(circuit, Limits(precision=...))`` in this process,
   best of the repeats after a warm-up: the simulation alone, so ``overhead = e2e − sim``
   is everything the service adds (submission, queueing, claim, decode, result map and
   its JSON, storage, completion notice, the long-poll answer, the histogram draw and read).
@@ -496,12 +496,12 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[list[float], list[Any]]:
 def measure_in_process(row: Row, circuits: list[Circuit], precision: str, shots: int, repeat: int) -> None:
     """The simulation alone, and (a diagnostic) what the worker does after it: measuring the
     state (the exact map while small, else the shots) and the result's JSON."""
-    row.sim = best_of(lambda: [engine.simulate(c, precision=precision) for c in circuits], repeat)
+    row.sim = best_of(lambda: [engine.simulate(c, engine.Limits(precision=precision)) for c in circuits], repeat)
     try:
         from qharbor.settings import Settings
 
         limit = Settings(database_url="").max_exact_outcomes
-        probs = [engine.simulate(c, precision=precision) for c in circuits]
+        probs = [engine.simulate(c, engine.Limits(precision=precision)) for c in circuits]
         rng = np.random.default_rng(0)
         row.map_json = best_of(lambda: [orjson.dumps(engine.measure.measure(p, shots, rng, limit).as_map(shots))
                                         for p in probs], max(1, min(repeat, 2)))

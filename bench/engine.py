@@ -38,7 +38,7 @@ Runner = tuple[Callable[[list[Circuit]], object], Callable[[object], list[np.nda
 
 
 def qharbor(precision: str) -> Runner:
-    return (lambda cs: cs), (lambda cs: [engine.simulate(c, precision=precision) for c in cs])
+    return (lambda cs: cs), (lambda cs: [engine.simulate(c, engine.Limits(precision=precision, gpu=False)) for c in cs])
 
 
 def qsim() -> Runner:

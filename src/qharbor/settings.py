@@ -60,6 +60,9 @@ class Settings:
     engine_memory_bytes: int | None = None
     #: Simulator precision: "double" (complex128, exact) or "single" (complex64, ~1e-6).
     engine_precision: str = "double"
+    #: "auto": wide registers run on a CUDA device where CuPy finds one (``engine/gpu.py``);
+    #: "off": CPU only (e.g. to compare CPU timings on a machine with a GPU).
+    engine_gpu: str = "auto"
     #: A worker silent for this long is presumed dead and its job recovered.
     worker_stale_after_s: float = 30.0
     #: Set by ``qharbor serve`` for the workers it starts: its pid, so a worker stops when
@@ -103,6 +106,7 @@ def _choice(*allowed: str) -> Callable[[str], str]:
 #: docstring says what it must be).
 ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "QHARBOR_ENGINE_PRECISION": ("engine_precision", _choice(*PRECISIONS)),
+    "QHARBOR_ENGINE_GPU": ("engine_gpu", _choice("auto", "off")),
     "QHARBOR_ENGINE_MEMORY_BYTES": ("engine_memory_bytes", _number(int, 1, "a positive whole number of bytes")),
     "QHARBOR_MAX_EXACT_OUTCOMES": ("max_exact_outcomes", _number(int, 1, "a positive whole number")),
     "QHARBOR_UNFINISHED_WAIT_S": ("unfinished_wait_s", _number(float, 0, "a number of seconds, 0 or more")),

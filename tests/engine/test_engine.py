@@ -55,15 +55,15 @@ def test_refuses_more_qubits_than_it_supports() -> None:
 def test_time_limit_stops_a_run() -> None:
     slow = Circuit(16, tuple(Gate("h", (q % 16,)) for q in range(5000)))
     with pytest.raises(engine.SimulationTimeout):
-        engine.simulate(slow, time_limit_s=0.01)
+        engine.simulate(slow, engine.Limits(time_s=0.01))
 
 
 def test_a_run_over_the_memory_budget_is_refused_before_allocating() -> None:
     need = engine.memory_needed(20, "single")
     with pytest.raises(engine.TooComplex) as err:
-        engine.simulate(Circuit(20, ()), memory_budget=need - 1)
+        engine.simulate(Circuit(20, ()), engine.Limits(memory_budget=need - 1))
     assert err.value.code == "QuantumCircuitComplexityError" and "GiB" in str(err.value)
-    assert engine.simulate(Circuit(20, ()), memory_budget=need)[0] == 1.0
+    assert engine.simulate(Circuit(20, ()), engine.Limits(memory_budget=need))[0] == 1.0
 
 
 def test_single_precision_needs_less_memory() -> None:
@@ -73,11 +73,11 @@ def test_single_precision_needs_less_memory() -> None:
 def test_a_register_too_wide_for_double_precision_runs_in_single() -> None:
     circuit = Circuit(20, tuple(Gate("h", (q,)) for q in range(20)))
     budget = engine.memory_needed(20, "single")
-    probs = engine.simulate(circuit, memory_budget=budget)
+    probs = engine.simulate(circuit, engine.Limits(memory_budget=budget))
     assert probs.dtype == np.float32 and abs(float(probs.sum()) - 1) < 1e-5
-    assert engine.simulate(circuit, memory_budget=engine.memory_needed(20, "double")).dtype == np.float64
+    assert engine.simulate(circuit, engine.Limits(memory_budget=engine.memory_needed(20, "double"))).dtype == np.float64
     with pytest.raises(engine.TooComplex) as err:
-        engine.simulate(circuit, memory_budget=budget - 1)
+        engine.simulate(circuit, engine.Limits(memory_budget=budget - 1))
     assert "even in single precision" in str(err.value)
 
 

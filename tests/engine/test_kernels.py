@@ -69,5 +69,5 @@ def test_warm_up_leaves_nothing_for_a_job_to_compile(precision: str) -> None:
     before = [len(k.signatures) for k in compiled]
     assert all(before), "warm-up runs every kernel"
     for circuit in (ghz(14), qft(14), random_layers(14)):
-        engine.simulate(circuit, precision=precision)
+        engine.simulate(circuit, engine.Limits(precision=precision))
     assert [len(k.signatures) for k in compiled] == before

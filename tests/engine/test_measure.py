@@ -110,13 +110,13 @@ def test_a_wide_clifford_circuit_is_measured_as_its_state_vector_would_be() -> N
         gates.append(Gate("x", (b,), (a,)) if kind == 0 else Gate("z", (b,), (a,)) if kind == 1
                      else Gate(("h", "s", "v")[kind - 2], (a,)))
     circuit = Circuit(n, tuple(gates))
-    exact, how = engine.ideal(circuit, 100, np.random.default_rng(0), max_exact=1 << n)
+    exact, how = engine.ideal(circuit, 100, np.random.default_rng(0), engine.Limits(max_exact=1 << n))
     assert how == "exact" and not exact.sampled
     reference = measure(engine.simulate(circuit), 100, np.random.default_rng(0), max_exact=1 << n)
     assert exact.indices.tolist() == reference.indices.tolist()
     np.testing.assert_allclose(exact.values, reference.values, atol=1e-12)
     shots = 20_000
-    drawn, _ = engine.ideal(circuit, shots, np.random.default_rng(1), max_exact=1)
+    drawn, _ = engine.ideal(circuit, shots, np.random.default_rng(1), engine.Limits(max_exact=1))
     assert drawn.sampled and set(drawn.indices.tolist()) <= set(reference.indices.tolist())
     k = len(reference.indices)
     counts = np.bincount(np.searchsorted(reference.indices, drawn.indices), weights=drawn.values, minlength=k)

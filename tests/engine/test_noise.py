@@ -214,7 +214,7 @@ def test_propagated_histograms_match_the_reference(case: str) -> None:
 
 def test_clifford_tableau_support_matches_the_state_vector() -> None:
     """Random Clifford circuits: the tableau's affine support, uniform, is the exact distribution."""
-    from qharbor.engine.noise import clifford_sampler, is_clifford
+    from qharbor.engine.stabilizer import clifford_sampler, is_clifford
 
     rng = np.random.default_rng(0)
     names = ["x", "y", "z", "h", "s", "si", "v", "vi"]

@@ -123,7 +123,7 @@ def test_fusion_with_three_qubit_blocks_matches_qiskit(monkeypatch: pytest.Monke
 def test_single_precision_agrees_to_1e_6(small: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(statevector, "SMALL_QUBITS", small)
     gs = random_circuit(10, 80, np.random.default_rng(11))
-    single = engine.simulate(Circuit(10, tuple(gs)), precision="single")
+    single = engine.simulate(Circuit(10, tuple(gs)), engine.Limits(precision="single"))
     assert single.dtype == np.float32
     np.testing.assert_allclose(single, engine.simulate(Circuit(10, tuple(gs))), atol=1e-6)
 
@@ -147,5 +147,5 @@ def test_diagonal_runs_match_qiskit(high: int, monkeypatch: pytest.MonkeyPatch) 
                Gate("s", (j,)), Gate("t", (b,), (a,))]
     expected = Statevector(reference.circuit(n, gs)).probabilities()
     np.testing.assert_allclose(engine.simulate(Circuit(n, tuple(gs))), expected, atol=1e-10)
-    single = engine.simulate(Circuit(n, tuple(gs)), precision="single")
+    single = engine.simulate(Circuit(n, tuple(gs)), engine.Limits(precision="single"))
     np.testing.assert_allclose(single, expected, atol=1e-5)

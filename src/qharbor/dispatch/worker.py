@@ -72,16 +72,16 @@ def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def _ideal(job: Any, position: int, circuit: sim.Circuit, options: dict[str, Any], max_exact: int) -> Ran:
+def _ideal(job: Any, position: int, circuit: sim.Circuit, limits: sim.Limits) -> Ran:
     """One circuit on the ideal simulator: its exact probability map while that is small,
     else the job's shots drawn once from the final state (``engine.ideal``)."""
-    found, precision = sim.ideal(circuit, job["shots"], results.measurement_rng(job, position), max_exact, **options)
+    found, precision = sim.ideal(circuit, job["shots"], results.measurement_rng(job, position), limits)
     return ({"probabilities": _dumps(found.as_map(job["shots"]))},
             {"probabilities": "sampled" if found.sampled else "exact", "precision": precision})
 
 
 def _noisy(job: Any, target_id: str, position: int, circuit: sim.Circuit, model: sim.noise.NoiseModel,
-           qpu: characterizations.Characterization | None, options: dict[str, Any],
+           qpu: characterizations.Characterization | None, limits: sim.Limits,
            relabel: Callable[[Histogram], Histogram] = _same) -> Ran:
     """One circuit under a noise model, like hardware (count/shots): on the simulator one
     trajectory per shot; on an emulated QPU with its systematic errors, readout and, if the
@@ -90,11 +90,11 @@ def _noisy(job: Any, target_id: str, position: int, circuit: sim.Circuit, model:
     shots, seed = job["shots"], results.seed_of(job)
     sampled = {"probabilities": "sampled"}
     if qpu is None:
-        counts = relabel(sim.noisy_counts(circuit, model, shots, seed, position, **options))
+        counts = relabel(sim.noisy_counts(circuit, model, shots, seed, position, limits))
         return {"probabilities": _dumps(results.sampled_probabilities(counts, shots))}, sampled
     on = bool(job["debiasing"])  # decided at submission (service/programs.py)
     runs = sim.debias.run(circuit, _systematics(job["backend"], model), qpu.qubits, shots, seed, position,
-                          variants=sim.debias.VARIANTS if on else 1, **options)
+                          variants=sim.debias.VARIANTS if on else 1, limits=limits)
     histograms = [relabel(h) for _, h in runs]
     if not on:
         return {"probabilities": _dumps(results.sampled_probabilities(histograms[0], shots))}, sampled
@@ -106,21 +106,20 @@ def _noisy(job: Any, target_id: str, position: int, circuit: sim.Circuit, model:
 
 
 def _run(job: Any, target_id: str, position: int, program: str, model: sim.noise.NoiseModel | None,
-         qpu: characterizations.Characterization | None, options: dict[str, Any], settings: Settings) -> Ran:
+         qpu: characterizations.Characterization | None, limits: sim.Limits) -> Ran:
     """One circuit of a claimed job, on the path its type and backend call for."""
     if job["type"] != qasm3.JOB_TYPE:
         circuit = decode_circuit(program)
         if model is None:
-            return _ideal(job, position, circuit, options, settings.max_exact_outcomes)
-        return _noisy(job, target_id, position, circuit, model, qpu, options)
+            return _ideal(job, position, circuit, limits)
+        return _noisy(job, target_id, position, circuit, model, qpu, limits)
     compiled = qasm3.decode(program)  # OpenQASM 3: per-register results (qasm3_results)
     fixed = qasm3_results.static(compiled) if model is not None else None
     if fixed is not None:  # a static program under noise: as a circuit
-        documents, output = _noisy(job, target_id, position, fixed.circuit, model, qpu, options, fixed.recorded)
+        documents, output = _noisy(job, target_id, position, fixed.circuit, model, qpu, limits, fixed.recorded)
         return {qasm3_results.LAYOUT: fixed.layout, **documents}, output
     # ideal, or dynamic: shot branching
-    return qasm3_results.run(compiled, shots=job["shots"], seed=results.seed_of(job),
-                             max_exact=settings.max_exact_outcomes, noise=model, **options)
+    return qasm3_results.run(compiled, shots=job["shots"], seed=results.seed_of(job), limits=limits, noise=model)
 
 
 Retry = Callable[[str, Callable[[], T]], T]
@@ -165,9 +164,9 @@ def execute(db: Database, job: Any, worker_id: str, settings: Settings, retry: R
                     if i and i % 16 == 0 and not _still_mine(db, job_id, worker_id):
                         return  # a long batch notices cancel/delete between circuits
                     remaining = max(settings.job_time_limit_s - (time.monotonic() - started), 0.0)
-                    options = {"time_limit_s": remaining, "precision": settings.engine_precision,
-                               "memory_budget": memory_budget(settings)}
-                    documents, output = _run(job, target_id, i, program, model, qpu, options, settings)
+                    limits = sim.Limits(remaining, settings.engine_precision, memory_budget(settings),
+                                        settings.max_exact_outcomes, settings.engine_gpu == "auto")
+                    documents, output = _run(job, target_id, i, program, model, qpu, limits)
                     if qpu is not None:
                         emulated_ms += estimates.circuit_ms(job["backend"], circuit_of(job, program), job["shots"])
                     finished[target_id] = documents, _dumps(output)
@@ -180,7 +179,8 @@ def execute(db: Database, job: Any, worker_id: str, settings: Settings, retry: R
         except UNAVAILABLE:
             raise
         except sim.SimulationError as exc:
-            stored = store(lambda conn: queue.fail(conn, job, worker_id, exc.code, str(exc), elapsed_ms()))
+            code, message = exc.code, str(exc)
+            stored = store(lambda conn: queue.fail(conn, job, worker_id, code, message, elapsed_ms()))
         except Exception:
             log.exception("job %s failed unexpectedly", job_id)
             stored = store(lambda conn: queue.fail(conn, job, worker_id, "InternalError",

@@ -51,7 +51,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .circuit import ONE_QUBIT, Circuit, Gate
+from .limits import Limits
 from .noise import NoiseModel, error_sites
+from .noisy import noisy_counts
 
 #: Variants a debiased circuit runs as (the shots are split evenly between them).
 VARIANTS = 4
@@ -203,20 +205,18 @@ def sharpen(histograms: list[dict[str, int]]) -> dict[str, float]:
 
 
 def run(circuit: Circuit, s: Systematics, machine_qubits: int, shots: int, seed: int, stream: int = 0,
-        variants: int = 1, frames: bool = True, **options: object) -> list[tuple[list[int], dict[str, int]]]:
+        variants: int = 1, frames: bool = True, limits: Limits = Limits()) -> list[tuple[list[int], dict[str, int]]]:
     """Run ``circuit`` on the emulated machine: ``variants == 1`` in the default layout
     (logical q on physical q, plain frame), else as that many debiasing variants
     (:func:`layouts`; ``frames=False``: assignments only, no frames, as before frames
     were emulated). Each variant's (qubit map, histogram in logical bit order) after
     noise and readout; seeded. :func:`frames_of` gives each one's frame."""
-    from . import noisy_counts  # the package's entry point (imported late: it imports this module)
-
     rng = np.random.default_rng([seed, stream, 0x646562])
     plan = _plan(circuit.qubits, machine_qubits, variants, frames, rng)
     out = []
     for v, ((qubit_map, frame), n) in enumerate(zip(plan, split(shots, len(plan)))):
         noisy, exempt = placed(circuit, s, qubit_map, frame)
-        counts = noisy_counts(noisy, s.model, n, seed, stream * 64 + v, exempt=exempt, **options)  # type: ignore[arg-type]
+        counts = noisy_counts(noisy, s.model, n, seed, stream * 64 + v, limits, exempt)
         out.append((qubit_map, readout(counts, circuit.qubits, s, qubit_map, rng)))
     return out
 

@@ -42,15 +42,16 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Union
 
 import numpy as np
 
-from . import available_memory
 from . import gates as gate_matrices
 from . import measure
 from .circuit import Circuit, Gate
 from .errors import SimulationTimeout, TooComplex
+from .ideal import simulate
+from .limits import Limits
 from .noise import SITE_PAULIS, NoiseModel, error_probability, sites
 
 
@@ -191,38 +192,32 @@ def outcomes(
     program: Program,
     shots: int,
     rng: np.random.Generator,
-    *,
-    time_limit_s: float | None = None,
-    max_exact: int = 1 << 12,
+    limits: Limits = Limits(),
     noise: NoiseModel | None = None,
-    **options: Any,
 ) -> tuple[dict[int, float], bool]:
     """The distribution of final classical records: ``({record: weight}, exact)``.
 
     ``exact`` True: weights are exact probabilities. False: they are ``count/shots``
     of a seeded sample of ``shots`` runs: always so under ``noise`` or with mid-circuit
     measurement, and for static programs whose exact distribution has more than
-    ``max_exact`` outcomes (``measure.py``). ``options`` (precision, memory budget) as
-    for :func:`qharbor.engine.simulate`.
+    ``limits.max_exact`` outcomes (``measure.py``).
     """
-    from . import simulate  # the package's entry point (late: this module is imported by it)
-
     static = static_part(program) if noise is None else None
     if static is not None:
         circuit, deferred = static
-        probs = simulate(circuit, time_limit_s=time_limit_s, **options)
+        probs = simulate(circuit, limits)
         measured = sorted({m.qubit for m in deferred})
         if len(measured) < circuit.qubits and len(measured) <= measure.MARGINAL_QUBITS:
             probs = measure.marginal(probs, measured)  # only the measured qubits matter
             deferred = [Measure(measured.index(m.qubit), m.bit) for m in deferred]
-        found = measure.measure(probs, shots, rng, max_exact)
+        found = measure.measure(probs, shots, rng, limits.max_exact)
         keys, inverse = np.unique(records(found.indices, deferred, program.clbits), return_inverse=True)
         weights = np.bincount(inverse.reshape(-1), weights=found.values)
         if found.sampled:
             weights /= shots
         return {int(k): float(w) for k, w in zip(keys.tolist(), weights.tolist())}, not found.sampled
     kept, deferred = split_deferred(program.ops)
-    histogram = _branch(program.qubits, program.clbits, kept, deferred, shots, rng, time_limit_s, noise)
+    histogram = _branch(program.qubits, program.clbits, kept, deferred, shots, rng, limits, noise)
     return {k: c / shots for k, c in sorted(histogram.items())}, False
 
 
@@ -305,11 +300,11 @@ def _errors(qubits: tuple[int, ...], count: int, model: NoiseModel,
 
 def _branch(
     n: int, clbits: int, ops: list[Op], deferred: list[Measure], shots: int,
-    rng: np.random.Generator, time_limit_s: float | None, noise: NoiseModel | None = None,
+    rng: np.random.Generator, limits: Limits, noise: NoiseModel | None = None,
 ) -> dict[int, int]:
-    deadline = None if time_limit_s is None else time.monotonic() + time_limit_s
+    deadline = limits.deadline()
     state_bytes = 16 << n
-    budget = available_memory() // 2
+    budget = limits.memory(2 * state_bytes) // 2
     if 2 * state_bytes > budget:
         raise TooComplex(f"simulating {n} qubits with mid-circuit measurement needs more memory than this worker has")
     code: list[tuple] = []

@@ -4,13 +4,13 @@ CUDA device is present and the register is wide enough to repay the transfers.
 It runs the same fused blocks as the CPU path, each as one tensor contraction on
 the device, so both paths share the gate semantics and the fusion. The code is
 written against an array module ``xp`` so the very same functions run (and are
-tested) with NumPy on machines without a GPU. Set ``QHARBOR_NO_GPU=1`` to disable.
+tested) with NumPy on machines without a GPU. A run's ``Limits.gpu`` turns it off (the
+service's ``QHARBOR_ENGINE_GPU=off``).
 """
 
 from __future__ import annotations
 
 import functools
-import os
 import time
 from types import ModuleType
 from typing import Any
@@ -29,8 +29,6 @@ FUSE_QUBITS = 4
 
 @functools.cache
 def _cupy() -> ModuleType | None:
-    if os.environ.get("QHARBOR_NO_GPU"):
-        return None
     try:
         import cupy
 

@@ -195,9 +195,13 @@ def _apply(re: np.ndarray, im: np.ndarray, op: Op | Diagonal) -> None:
     kernels.apply_parallel(re, im, pos, offs, cmask, mre, mim)
 
 
-def evolve(re: np.ndarray, im: np.ndarray, gates: list[Gate] | tuple[Gate, ...], tick: Callable[[], None]) -> None:
-    """Apply ``gates`` in place: small registers through the interpreter, wide ones
-    fused; ``tick`` (the time-limit check) runs between segments and blocks."""
+def evolve(re: np.ndarray, im: np.ndarray, gates: list[Gate] | tuple[Gate, ...],
+           deadline: float | None = None) -> None:
+    """Apply ``gates`` in place to the state (``re``, ``im``): small registers through the
+    interpreter, wide ones fused. ``deadline`` (a ``time.monotonic()`` instant) is checked
+    between segments and blocks; past it, :class:`SimulationTimeout`. The noisy path
+    continues shared ideal prefixes with it (``noisy.py``)."""
+    tick = _checker(deadline)
     if re.shape[0] <= 1 << SMALL_QUBITS:
         for start in range(0, len(gates), _SEGMENT):
             tick()
@@ -247,5 +251,5 @@ def run(circuit: Circuit, deadline: float | None = None, precision: str = "doubl
     re = _zeros(1 << circuit.qubits, dtype)
     im = _zeros(1 << circuit.qubits, dtype)
     re[0] = 1.0
-    evolve(re, im, circuit.gates, _checker(deadline))
+    evolve(re, im, circuit.gates, deadline)
     return re, im

@@ -140,10 +140,6 @@ def decode(text: str) -> Qasm3Program:
     return Qasm3Program(program, [(name, size) for name, size in data["registers"]])
 
 
-def is_encoded(text: str) -> bool:
-    return text.startswith('{"format":"ionq.qasm3.v1"')
-
-
 # --- gates ----------------------------------------------------------------------------------
 
 G = engine.Gate

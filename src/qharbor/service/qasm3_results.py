@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from ..engine import Circuit, dynamic
+from ..engine import Circuit, Limits, dynamic
 from ..engine.noise import NoiseModel
 from . import qasm3, results
 
@@ -46,13 +46,12 @@ LAYOUT = "registers"
 _BRANCH_STREAM = 0x0A53
 
 
-def run(compiled: qasm3.Qasm3Program, *, shots: int, seed: int, max_exact: int,
-        noise: NoiseModel | None = None, **options: Any) -> tuple[dict[str, str], dict[str, Any]]:
+def run(compiled: qasm3.Qasm3Program, *, shots: int, seed: int, limits: Limits,
+        noise: NoiseModel | None = None) -> tuple[dict[str, str], dict[str, Any]]:
     """Simulate a static program ideally, or a dynamic one by shot branching (under
-    ``noise`` if given); the documents to store and the job's ``output``. ``options``: time
-    limit, precision, memory budget, as for :func:`qharbor.engine.simulate`."""
+    ``noise`` if given); the documents to store and the job's ``output``."""
     rng = np.random.default_rng([seed, _BRANCH_STREAM])
-    distribution, exact = dynamic.outcomes(compiled.program, shots, rng, max_exact=max_exact, noise=noise, **options)
+    distribution, exact = dynamic.outcomes(compiled.program, shots, rng, limits, noise)
     probabilities = {str(k): p for k, p in distribution.items()}
     output = {"probabilities": "exact" if exact else "sampled"}
     return {"probabilities": orjson.dumps(probabilities).decode(), LAYOUT: _layout(compiled, not exact)}, output
