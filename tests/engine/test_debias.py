@@ -8,7 +8,7 @@ import pytest
 
 from qharbor.engine import Circuit, Gate, debias
 from qharbor.engine.noise import MODELS
-from qharbor.service import characterizations
+from qharbor.core import characterizations
 
 BACKEND = "qpu.aria-1"
 

@@ -10,7 +10,7 @@ from qiskit.qasm3 import dumps
 from qiskit.quantum_info import Operator
 
 from qharbor.engine import Gate, dynamic
-from qharbor.service import qasm3
+from qharbor.core import qasm3
 
 
 def _unitary(program: qasm3.Qasm3Program) -> np.ndarray:

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from qharbor.service.problems import Problems
+from qharbor.core.problems import Problems
 from qharbor.service.programs import _common_gate, _parse_any_gate
 
 NAMES = ["x", "y", "z", "h", "s", "si", "t", "ti", "v", "vi", "not", "cnot", "rx", "ry", "rz", "swap", "xx",

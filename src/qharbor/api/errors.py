@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..core.problems import InvalidRequest
 from ..service.jobs import JobNotFound, ResultsNotReady
-from ..service.problems import InvalidRequest
 from ..service.sessions import SessionNotFound
 from ..store.db import UNAVAILABLE, transient
 

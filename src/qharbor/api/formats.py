@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..service import results
+from ..core import results
 
 _DRAFT = "https://json-schema.org/draft-07/schema"
 _NUMBER_MAP = {"type": "object", "additionalProperties": {"type": "number", "minimum": 0}}

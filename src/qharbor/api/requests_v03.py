@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..service.problems import InvalidRequest
+from ..core.problems import InvalidRequest
 
 FORMAT = "ionq.circuit.v0"
 #: v0.3 job statuses (``running`` is the core's ``started``), and what the core filters by.

@@ -13,11 +13,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..service import backends as catalog
-from ..service import characterizations as calibrations
+from ..core import backends as catalog
+from ..core import characterizations as calibrations
+from ..core import results as results_module
+from ..core.problems import InvalidRequest
 from ..service import jobs
-from ..service import results as results_module
-from ..service.problems import InvalidRequest
 from ..service.programs import parse_job
 from . import requests_v03 as adapt
 from . import v04

@@ -9,10 +9,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..service import backends as catalog
-from ..service import characterizations, estimates, jobs, results, sessions
+from ..core import backends as catalog
+from ..core import characterizations, results
+from ..core.problems import Problems, page_size
+from ..service import estimates, jobs, sessions
 from ..service.keys import Principal
-from ..service.problems import Problems, page_size
 from . import formats, views
 from .errors import ApiError
 from .http import JSON, RawJSON, in_thread, json_body, principal, read, settings, sharpen

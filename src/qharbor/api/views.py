@@ -7,12 +7,12 @@ from typing import Any
 
 import orjson
 
-from ..service.backends import Backend
-from ..service import estimates, sessions
-from ..service.characterizations import Characterization
+from ..core.backends import Backend
+from ..core.characterizations import Characterization, execution_ms
+from ..core.results import CIRCUIT_FORMATS, PARENT_FORMATS
+from ..service import sessions
 from ..service.jobs import JobRecord, effective_noise
 from ..service.programs import NATIVE_GATES, QIS_GATES
-from ..service.results import CIRCUIT_FORMATS, PARENT_FORMATS
 from .memo import Memo
 
 PREFIX = "/v0.4"
@@ -59,11 +59,11 @@ def results(row: Any) -> dict[str, Any] | None:
 
 
 def predicted_ms(row: Any) -> int | None:
-    """The time the job's backend would take (see ``service/estimates.py``)."""
+    """The time the job's backend would take (see ``core/characterizations.py``)."""
     if row["dry_run"]:
         return None
     counts = orjson.loads(row["gate_counts"])
-    return estimates.execution_ms(row["backend"], row["qubits"], row["shots"], counts.get("1q", 0),
+    return execution_ms(row["backend"], row["qubits"], row["shots"], counts.get("1q", 0),
                                   counts.get("2q", 0))
 
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import orjson
 
-from ..service.backends import Backend
-from ..service.characterizations import Characterization
+from ..core.backends import Backend
+from ..core.characterizations import Characterization
 from ..service.jobs import JobRecord, effective_noise
 from .memo import Memo
 

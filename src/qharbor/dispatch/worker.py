@@ -23,8 +23,7 @@ import orjson
 from sqlalchemy import Connection
 
 from .. import engine as sim
-from ..service import characterizations, estimates, qasm3, qasm3_results, results
-from ..service.programs import decode_circuit, noise_model, qasm3_circuit
+from ..core import runs
 from ..settings import Settings
 from ..store import notify, queue
 from ..store.db import UNAVAILABLE, Database, reading
@@ -51,77 +50,6 @@ def memory_budget(settings: Settings) -> int:
     return sim.available_memory() // max(settings.workers, 1)
 
 
-@functools.cache
-def _systematics(backend: str, model: sim.noise.NoiseModel) -> sim.debias.Systematics:
-    qpu = characterizations.current(backend)
-    assert qpu is not None
-    return sim.debias.systematics(backend, qpu.qubits, model, 1 - qpu.fidelity["1q"], 1 - qpu.fidelity["2q"],
-                                  qpu.readout_error)
-
-
-Histogram = dict[str, int]
-#: One circuit's outcome: its result documents (``{kind: json}``) and its ``output``.
-Ran = tuple[dict[str, str], dict[str, Any]]
-
-
-def _same(histogram: Histogram) -> Histogram:
-    return histogram
-
-
-def _dumps(value: Any) -> str:
-    return orjson.dumps(value).decode()
-
-
-def _ideal(job: Any, position: int, circuit: sim.Circuit, limits: sim.Limits) -> Ran:
-    """One circuit on the ideal simulator: its exact probability map while that is small,
-    else the job's shots drawn once from the final state (``engine.ideal``)."""
-    found, precision = sim.ideal(circuit, job["shots"], results.measurement_rng(job, position), limits)
-    return ({"probabilities": _dumps(found.as_map(job["shots"]))},
-            {"probabilities": "sampled" if found.sampled else "exact", "precision": precision})
-
-
-def _noisy(job: Any, target_id: str, position: int, circuit: sim.Circuit, model: sim.noise.NoiseModel,
-           qpu: characterizations.Characterization | None, limits: sim.Limits,
-           relabel: Callable[[Histogram], Histogram] = _same) -> Ran:
-    """One circuit under a noise model, like hardware (count/shots): on the simulator one
-    trajectory per shot; on an emulated QPU with its systematic errors, readout and, if the
-    job is debiased, as variants (engine/debias.py). ``relabel`` maps each histogram's
-    outcomes (an OpenQASM 3 program's basis states to its records)."""
-    shots, seed = job["shots"], results.seed_of(job)
-    sampled = {"probabilities": "sampled"}
-    if qpu is None:
-        counts = relabel(sim.noisy_counts(circuit, model, shots, seed, position, limits))
-        return {"probabilities": _dumps(results.sampled_probabilities(counts, shots))}, sampled
-    on = bool(job["debiasing"])  # decided at submission (service/programs.py)
-    runs = sim.debias.run(circuit, _systematics(job["backend"], model), qpu.qubits, shots, seed, position,
-                          variants=sim.debias.VARIANTS if on else 1, limits=limits)
-    histograms = [relabel(h) for _, h in runs]
-    if not on:
-        return {"probabilities": _dumps(results.sampled_probabilities(histograms[0], shots))}, sampled
-    variants = [{"variant_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"qharbor:{target_id}:{v}")),
-                 "qubit_map": qubit_map, "shots": sum(h.values())} for v, (qubit_map, h) in enumerate(runs)]
-    record = {"variants": variants, "aggregation_method": "average", "histograms": histograms}
-    output = {**sampled, "error_mitigation": {"debiasing": {"variants": variants, "aggregation_method": "average"}}}
-    return {"probabilities": _dumps(sim.debias.average(histograms)), results.DEBIASING: _dumps(record)}, output
-
-
-def _run(job: Any, target_id: str, position: int, program: str, model: sim.noise.NoiseModel | None,
-         qpu: characterizations.Characterization | None, limits: sim.Limits) -> Ran:
-    """One circuit of a claimed job, on the path its type and backend call for."""
-    if job["type"] != qasm3.JOB_TYPE:
-        circuit = decode_circuit(program)
-        if model is None:
-            return _ideal(job, position, circuit, limits)
-        return _noisy(job, target_id, position, circuit, model, qpu, limits)
-    compiled = qasm3.decode(program)  # OpenQASM 3: per-register results (qasm3_results)
-    fixed = qasm3_results.static(compiled) if model is not None else None
-    if fixed is not None:  # a static program under noise: as a circuit
-        documents, output = _noisy(job, target_id, position, fixed.circuit, model, qpu, limits, fixed.recorded)
-        return {qasm3_results.LAYOUT: fixed.layout, **documents}, output
-    # ideal, or dynamic: shot branching
-    return qasm3_results.run(compiled, shots=job["shots"], seed=results.seed_of(job), limits=limits, noise=model)
-
-
 Retry = Callable[[str, Callable[[], T]], T]
 
 
@@ -146,9 +74,9 @@ def execute(db: Database, job: Any, worker_id: str, settings: Settings, retry: R
     try:
         try:
             finished: dict[str, tuple[dict[str, str], str]] = {}
-            qpu = characterizations.current(job["backend"]) if job["backend"].startswith("qpu.") else None
+            machine = runs.machine(job)
+            qpu = machine[1]
             emulated_ms = 0
-            model = noise_model(job["backend"], orjson.loads(job["noise"]) if job["noise"] else None)
             if not job["dry_run"]:
                 multi = job["type"] == "ionq.multi-circuit.v1"
                 if multi:
@@ -166,13 +94,13 @@ def execute(db: Database, job: Any, worker_id: str, settings: Settings, retry: R
                     remaining = max(settings.job_time_limit_s - (time.monotonic() - started), 0.0)
                     limits = sim.Limits(remaining, settings.engine_precision, memory_budget(settings),
                                         settings.max_exact_outcomes, settings.engine_gpu == "auto")
-                    documents, output = _run(job, target_id, i, program, model, qpu, limits)
+                    documents, output = runs.circuit(job, target_id, i, program, machine, limits)
                     if qpu is not None:
-                        emulated_ms += estimates.circuit_ms(job["backend"], circuit_of(job, program), job["shots"])
-                    finished[target_id] = documents, _dumps(output)
+                        emulated_ms += runs.emulated_ms(job, program)
+                    finished[target_id] = documents, orjson.dumps(output).decode()
                     sampled = sampled or output["probabilities"] == "sampled"
                 if multi:
-                    finished[job_id] = {}, _dumps({"probabilities": "sampled" if sampled else "exact"})
+                    finished[job_id] = {}, orjson.dumps({"probabilities": "sampled" if sampled else "exact"}).decode()
             # An emulated QPU reports the time the machine would take (gates, readout, reset per shot).
             duration = emulated_ms if qpu else elapsed_ms()
             stored = store(lambda conn: queue.complete(conn, job, worker_id, finished, duration))
@@ -202,13 +130,6 @@ def _still_mine(db: Database, job_id: str, worker_id: str) -> bool:
             return queue.still_running(conn, job_id, worker_id)
     except UNAVAILABLE:
         return True
-
-
-def circuit_of(job: Any, program: str) -> sim.Circuit:
-    """A stored program's gates, as counted in ``stats.gate_counts`` (for the emulated time)."""
-    if job["type"] == qasm3.JOB_TYPE:
-        return qasm3_circuit(None, qasm3.decode(program)).circuit
-    return decode_circuit(program)
 
 
 class Worker:

@@ -12,15 +12,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from . import backends
-from ..engine import Circuit
-from . import characterizations
-from .programs import gate_counts
+from ..core import backends, characterizations
+from ..core.problems import Problems
 from .keys import Principal
-from .problems import Problems
-
-#: Seconds per gate per amplitude of the simulator, a conservative figure for this engine.
-_SIM_S_PER_GATE_AMPLITUDE = 2e-9
 
 
 def _int(raw: str | None, name: str, default: int, low: int, high: int, p: Problems) -> int:
@@ -30,22 +24,6 @@ def _int(raw: str | None, name: str, default: int, low: int, high: int, p: Probl
         p.add(name, f"must be an integer from {low} to {high}")
         return default
     return int(raw)
-
-
-def execution_ms(backend: str, qubits: int, shots: int, gates_1q: int, gates_2q: int) -> int:
-    if backend == "simulator":
-        return int(1000 * _SIM_S_PER_GATE_AMPLITUDE * (gates_1q + gates_2q + 1) * 2**min(qubits, 29)) + 1
-    record = characterizations.current(backend)
-    assert record is not None
-    t = record.timing
-    per_shot = gates_1q * t["1q"] + gates_2q * t["2q"] + t["readout"] + t["reset"]
-    return int(1000 * shots * per_shot) + 1
-
-
-def circuit_ms(backend: str, circuit: Circuit, shots: int) -> int:
-    """Predicted execution time of one circuit (gates counted as in ``stats.gate_counts``)."""
-    counts = gate_counts(circuit)
-    return execution_ms(backend, circuit.qubits, shots, counts["1q"], counts["2q"])
 
 
 def estimate(who: Principal, query: dict[str, str]) -> dict[str, Any]:
@@ -60,7 +38,7 @@ def estimate(who: Principal, query: dict[str, str]) -> dict[str, Any]:
     job_type = query.get("type", "ionq.circuit.v1")
     p.raise_if_any()
     assert found is not None
-    run_ms = execution_ms(found.name, qubits, shots, gates_1q, gates_2q)
+    run_ms = characterizations.execution_ms(found.name, qubits, shots, gates_1q, gates_2q)
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     context = {"backend": found.name, "type": job_type, "qubits": qubits, "shots": shots,
                "1q_gates": gates_1q, "2q_gates": gates_2q, "error_mitigation": mitigation,

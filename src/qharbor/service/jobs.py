@@ -17,23 +17,16 @@ import orjson
 from sqlalchemy import Connection
 
 from .. import engine
+from ..core import qasm3, qasm3_results, results
+from ..core.backends import noise_model
+from ..core.codec import decode_circuit, encode_circuit, gate_counts
+from ..core.problems import Problems, page_size
 from ..store import jobs as job_store
 from ..store import notify
 from ..store.db import Database
-from . import qasm3, qasm3_results, results, sessions
+from . import sessions
 from .keys import Principal
-from .problems import Problems, page_size
-from .programs import (
-    CircuitProgram,
-    JobRequest,
-    decode_circuit,
-    encode_circuit,
-    gate_counts,
-    noise_model,
-    parse_clone,
-    parse_job,
-    qasm3_circuit,
-)
+from .programs import CircuitProgram, JobRequest, parse_clone, parse_job, qasm3_circuit
 
 FINISHED = frozenset(job_store.FINISHED)
 STATUSES = ("submitted", "ready", "started", "canceled", "failed", "completed")

@@ -16,8 +16,10 @@ from typing import Any
 import orjson
 
 from .. import engine
-from . import backends, qasm3
-from .problems import Problems
+from ..core import backends, qasm3
+from ..core.backends import noise_model
+from ..core.codec import gate_counts
+from ..core.problems import Problems
 
 QIS_GATES = frozenset(
     {"x", "y", "z", "rx", "ry", "rz", "h", "s", "si", "v", "vi", "t", "ti", "not", "cnot", "swap",
@@ -284,18 +286,6 @@ def _parse_circuit(
     return engine.Circuit(qubits, canonical)
 
 
-def gate_counts(circuit: engine.Circuit) -> dict[str, int]:
-    """One-qubit gates (per target), and two-qubit gates, a gate on k qubits counting k − 1
-    (the same accounting as the noise models' error channels, ``engine/noise.py``)."""
-    counts = {"1q": 0, "2q": 0}
-    for g in circuit.gates:
-        if g.name in engine.ONE_QUBIT and not g.controls:
-            counts["1q"] += len(g.targets)
-        else:
-            counts["2q"] += len(g.controls) + len(g.targets) - 1
-    return counts
-
-
 def _validate_metadata(metadata: Any, p: Problems) -> None:
     if metadata is None:
         return
@@ -552,14 +542,6 @@ def parse_job(body: Any) -> JobRequest:
     return _request(job_type, options, circuits, _registers(body), compiled)
 
 
-def noise_model(backend: str, noise: dict[str, Any] | None) -> engine.noise.NoiseModel | None:
-    """The model a job runs under: its ``noise.model`` on the simulator; a QPU's own on ``qpu.*``."""
-    if backend == "simulator":
-        name = (noise or {}).get("model", "ideal")
-        return engine.noise.MODELS.get("harmony" if str(name).startswith("harmony") else name)
-    return engine.noise.MODELS.get(backend.removeprefix("qpu."))
-
-
 def _check_noise_cap(options: _Options, circuits: list[CircuitProgram], p: Problems) -> None:
     if options.backend is None or options.backend.name != "simulator" or not options.noise or not circuits:
         return
@@ -593,28 +575,3 @@ def _registers(item: dict[str, Any]) -> dict[str, Any] | None:
     """``registers`` (not validated by v0.4, which ignores it; the v0.3 adapter checks it)."""
     value = item.get("registers")
     return value if isinstance(value, dict) else None
-
-
-def encode_circuit(circuit: engine.Circuit) -> str:
-    """The stored form of a validated circuit (canonical gates, so workers skip validation)."""
-    return orjson.dumps(
-        {
-            "qubits": circuit.qubits,
-            "gates": [
-                [g.name, g.targets, g.controls, g.params, g.terms, g.coefficients] for g in circuit.gates
-            ],
-        }
-    ).decode()
-
-
-def decode_circuit(text: str) -> engine.Circuit:
-    data = orjson.loads(text)
-    empty = ()
-    return engine.Circuit(
-        data["qubits"],
-        tuple(
-            _gate((n, tuple(t), tuple(c) if c else empty, tuple(pr) if pr else empty,
-                   tuple(te) if te else empty, tuple(co) if co else empty))
-            for n, t, c, pr, te, co in data["gates"]
-        ),
-    )

@@ -16,11 +16,11 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, RowMapping
 
+from ..core import backends
+from ..core.problems import Problems
 from ..store import sessions as store
 from ..store.db import Database, reading
-from . import backends
 from .keys import Principal
-from .problems import Problems
 
 
 class SessionNotFound(Exception):

@@ -17,8 +17,10 @@ import uuid
 from dataclasses import dataclass
 from itertools import combinations
 
+from ..engine import Circuit
 from ..engine.noise import MODELS
 from . import backends
+from .codec import gate_counts
 
 #: When these figures were fixed (2025-01-01T00:00:00Z).
 CALIBRATED_AT = 1_735_689_600.0
@@ -90,3 +92,24 @@ def history(backend_name: str, start: float | None = None, end: float | None = N
 
 def known(backend_name: str) -> bool:
     return backends.resolve(backend_name) is not None
+
+
+# --- time on the machine ---------------------------------------------------------------
+#: Seconds per gate per amplitude of the simulator, a conservative figure for this engine.
+_SIM_S_PER_GATE_AMPLITUDE = 2e-9
+
+
+def execution_ms(backend: str, qubits: int, shots: int, gates_1q: int, gates_2q: int) -> int:
+    if backend == "simulator":
+        return int(1000 * _SIM_S_PER_GATE_AMPLITUDE * (gates_1q + gates_2q + 1) * 2**min(qubits, 29)) + 1
+    record = current(backend)
+    assert record is not None
+    t = record.timing
+    per_shot = gates_1q * t["1q"] + gates_2q * t["2q"] + t["readout"] + t["reset"]
+    return int(1000 * shots * per_shot) + 1
+
+
+def circuit_ms(backend: str, circuit: Circuit, shots: int) -> int:
+    """Predicted execution time of one circuit (gates counted as in ``stats.gate_counts``)."""
+    counts = gate_counts(circuit)
+    return execution_ms(backend, circuit.qubits, shots, counts["1q"], counts["2q"])

@@ -64,3 +64,11 @@ def for_new_work(name: Any, p: Problems) -> Backend | None:
         p.add("backend", f"{found.name} was retired in {found.retired} and takes no new jobs (available: {open_})")
         return None
     return found
+
+
+def noise_model(backend: str, noise: dict[str, Any] | None) -> engine.noise.NoiseModel | None:
+    """The model a job runs under: its ``noise.model`` on the simulator; a QPU's own on ``qpu.*``."""
+    if backend == "simulator":
+        name = (noise or {}).get("model", "ideal")
+        return engine.noise.MODELS.get("harmony" if str(name).startswith("harmony") else name)
+    return engine.noise.MODELS.get(backend.removeprefix("qpu."))

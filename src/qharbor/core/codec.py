@@ -1,0 +1,64 @@
+"""The stored form of programs: what the service writes once a request is validated, and
+what a worker reads back to run (canonical gates, so workers never validate again).
+
+A JSON circuit (``ionq.circuit.v1``, each circuit of ``ionq.multi-circuit.v1``) is stored
+as its canonical gate list; an OpenQASM 3 program (``ionq.qasm3.v1``) as its compiled form
+(``qasm3.encode``/``qasm3.decode``). New job types add their codec here.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import orjson
+
+from .. import engine
+from . import qasm3
+
+_gate = functools.partial(tuple.__new__, engine.Gate)
+
+
+def encode_circuit(circuit: engine.Circuit) -> str:
+    """The stored form of a validated circuit (canonical gates, so workers skip validation)."""
+    return orjson.dumps(
+        {
+            "qubits": circuit.qubits,
+            "gates": [
+                [g.name, g.targets, g.controls, g.params, g.terms, g.coefficients] for g in circuit.gates
+            ],
+        }
+    ).decode()
+
+
+def decode_circuit(text: str) -> engine.Circuit:
+    data = orjson.loads(text)
+    empty = ()
+    return engine.Circuit(
+        data["qubits"],
+        tuple(
+            _gate((n, tuple(t), tuple(c) if c else empty, tuple(pr) if pr else empty,
+                   tuple(te) if te else empty, tuple(co) if co else empty))
+            for n, t, c, pr, te, co in data["gates"]
+        ),
+    )
+
+
+def circuit_of(job_type: str, program: str) -> engine.Circuit:
+    """A stored program's gates as one circuit (an OpenQASM 3 program's, measurements and
+    control flow aside): what ``stats.gate_counts`` and emulated times count."""
+    if job_type == qasm3.JOB_TYPE:
+        compiled = qasm3.decode(program)
+        return engine.Circuit(compiled.qubits, tuple(compiled.gates()))
+    return decode_circuit(program)
+
+
+def gate_counts(circuit: engine.Circuit) -> dict[str, int]:
+    """One-qubit gates (per target), and two-qubit gates, a gate on k qubits counting k − 1
+    (the same accounting as the noise models' error channels, ``engine/noise.py``)."""
+    counts = {"1q": 0, "2q": 0}
+    for g in circuit.gates:
+        if g.name in engine.ONE_QUBIT and not g.controls:
+            counts["1q"] += len(g.targets)
+        else:
+            counts["2q"] += len(g.controls) + len(g.targets) - 1
+    return counts
