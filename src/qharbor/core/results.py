@@ -1,22 +1,34 @@
-"""Every result format a job offers, derived from its stored probabilities.
+"""What a job's result looks like: the documents a finished circuit stores, and every
+format and artifact derived from them. One answer, for every job type and both API versions.
 
-A finished circuit stores one document: its probability map — exact for the ideal
-simulator while it has at most ``Settings.max_exact_outcomes`` outcomes, otherwise
-``count/shots`` of the job's shots drawn once at completion, as for noisy simulators and
-emulated QPUs (clients that compute ``round(p * shots)`` get whole counts); the job's
-``output.probabilities`` says which. Histograms and per-shot outcomes are read off a
-sampled map, or drawn from an exact one with the job's recorded seed, so every read
-returns the same numbers and nothing larger than the map is stored. Formats are IonQ's
-(``ionq.result.*``); bit strings put qubit 0 rightmost, and per-shot register
-arrays list bit 0 first.
+A finished circuit stores its probability map: exact for the ideal simulator while it has
+at most ``Settings.max_exact_outcomes`` outcomes, otherwise ``count/shots`` of the job's
+shots drawn once at completion, as for noisy simulators, emulated QPUs and programs with
+mid-circuit measurement (clients that compute ``round(p * shots)`` get whole counts); the
+job's ``output.probabilities`` says which (:func:`is_sampled`). Maps are keyed by the
+decimal value of the classical record: a JSON circuit's record is its qubits (qubit 0 the
+least significant bit); an OpenQASM 3 program's is every declared bit, registers
+concatenated in declaration order, stored beside the map as its :class:`Layout` document.
+A debiased run on an emulated QPU also stores its variants' histograms (:data:`DEBIASING`),
+which ``sharpen`` votes over (:func:`sharpened`).
+
+Histograms and per-shot outcomes are read off a sampled map, or drawn from an exact one
+with the job's recorded seed, so every read returns the same numbers and nothing larger
+than the map is stored. Formats are IonQ's (``ionq.result.*``): v1 keys the whole record
+in decimal; v2 reports each register (bit strings with bit 0 rightmost; per-shot arrays
+list bit 0 first), always including ``output_all``, the whole record.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import orjson
+
+from ..engine import debias
 
 PROBABILITIES_V1 = "ionq.result.probabilities.json.v1"
 PROBABILITIES_V2 = "ionq.result.probabilities.json.v2"
@@ -37,10 +49,14 @@ CIRCUIT_FORMATS = {
 }
 #: Formats a multi-circuit parent offers (per-circuit maps nested by child id).
 PARENT_FORMATS = {PROBABILITIES_V1: "probabilities", AGGREGATE_V1: None}
-#: The second document of a debiased run on an emulated QPU: its variants (the job's
-#: ``output.error_mitigation``) and their histograms (what ``sharpen=true`` votes over).
+
+#: The stored documents of a finished circuit, by kind.
+PROBABILITIES = "probabilities"
+#: A debiased run's variants (the job's ``output.error_mitigation``) and their histograms.
 DEBIASING = "debiasing"
-#: The register every qubit of a JSON circuit belongs to.
+#: An OpenQASM 3 program's :class:`Layout`.
+LAYOUT = "registers"
+#: The register of the whole record (every qubit of a JSON circuit).
 REGISTER = "output_all"
 
 
@@ -78,35 +94,86 @@ def sampled_probabilities(histogram: dict[str, int], shots: int) -> dict[str, fl
     return {k: c / shots for k, c in histogram.items()}
 
 
-def _bits(key: str, width: int) -> str:
-    return format(int(key), f"0{width}b")
+def is_sampled(output: str | None) -> bool:
+    """Whether a finished job's stored probabilities are ``count/shots`` rather than exact:
+    its ``output`` says so (noisy and emulated-QPU jobs always, ideal ones beyond
+    ``Settings.max_exact_outcomes`` outcomes; see ``core/runs.py``)."""
+    return output is not None and orjson.loads(output).get("probabilities") == "sampled"
 
 
-def render(
-    fmt: str, probabilities: dict[str, float], *, shots: int, seed: int, qubits: int, sampled: bool,
-    position: int = 0,
-) -> Any:
-    """One circuit's result in format ``fmt``.
+def sharpened(document: str, debiasing: str | None) -> str:
+    """A stored (averaged) map, or with sharpening its plurality vote over the variants."""
+    if debiasing is None:  # not debiased: sharpening has nothing to vote over
+        return document
+    return orjson.dumps(debias.sharpen(orjson.loads(debiasing)["histograms"])).decode()
 
-    ``sampled`` says the stored map is already ``count/shots`` (then the histogram
-    is read off it rather than drawn again).
-    """
+
+@dataclass(frozen=True)
+class Layout:
+    """How a record splits into registers: the named ones in order (``(name, size)``),
+    then :data:`REGISTER`, the whole record of ``clbits`` bits. ``sampled``: the stored map
+    is ``count/shots`` (as recorded by OpenQASM 3 runs; :func:`is_sampled` otherwise)."""
+
+    registers: tuple[tuple[str, int], ...]
+    clbits: int
+    sampled: bool = False
+
+    @classmethod
+    def of_circuit(cls, qubits: int) -> Layout:
+        return cls((), qubits)
+
+    @classmethod
+    def loads(cls, document: str) -> Layout:
+        data = orjson.loads(document)
+        return cls(tuple((name, size) for name, size in data["registers"]), data["clbits"], data["sampled"])
+
+    def dumps(self) -> str:
+        return orjson.dumps({"registers": self.registers, "clbits": self.clbits, "sampled": self.sampled}).decode()
+
+    def split(self, record: int) -> dict[str, tuple[int, int]]:
+        """``{register: (value, size)}`` for one record, named registers first."""
+        out: dict[str, tuple[int, int]] = {}
+        offset = 0
+        for name, size in self.registers:
+            out[name] = ((record >> offset) & ((1 << size) - 1), size)
+            offset += size
+        out.setdefault(REGISTER, (record, self.clbits))
+        return out
+
+    def per_register(self, weights: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+        """Marginals of a record-keyed map, per register (bit strings, bit 0 rightmost)."""
+        out: dict[str, dict[str, Any]] = {}
+        for key, w in weights.items():
+            for name, (value, size) in self.split(int(key)).items():
+                reg = out.setdefault(name, {})
+                bits = format(value, f"0{size}b") if size else ""
+                reg[bits] = reg.get(bits, 0) + w
+        return out
+
+
+def render(fmt: str, probabilities: dict[str, float], layout: Layout, *, shots: int, seed: int,
+           sampled: bool, position: int = 0) -> Any:
+    """One circuit's result in format ``fmt`` (any of :data:`CIRCUIT_FORMATS`).
+
+    ``sampled``: the stored map is already ``count/shots``, so the histogram is read off
+    it rather than drawn again (with the job's seed and the circuit's ``position``)."""
     if fmt == PROBABILITIES_V1:
         return probabilities
     if fmt == PROBABILITIES_V2:
-        return {"probabilities": {"registers": {REGISTER: {_bits(k, qubits): p for k, p in probabilities.items()}}}}
-    histogram = (
-        {k: round(p * shots) for k, p in probabilities.items() if round(p * shots)}
-        if sampled
-        else counts(probabilities, shots, seed, position)
-    )
+        return {"probabilities": {"registers": layout.per_register(probabilities)}}
+    if sampled or layout.sampled:
+        histogram = {k: round(p * shots) for k, p in probabilities.items() if round(p * shots)}
+    else:
+        histogram = counts(probabilities, shots, seed, position)
     if fmt == HISTOGRAM_V1:
         return histogram
     if fmt == HISTOGRAM_V2:
-        return {"histogram": {"registers": {REGISTER: {_bits(k, qubits): c for k, c in histogram.items()}}}}
+        return {"histogram": {"registers": layout.per_register(histogram)}}
     outcomes = shots_of(histogram, seed, position)
     if fmt == SHOTS_V1:
         return outcomes
     if fmt == SHOTS_V2:
-        return {"shots": [{"registers": {REGISTER: [(int(o) >> q) & 1 for q in range(qubits)]}} for o in outcomes]}
+        arrays = {key: {name: [(value >> i) & 1 for i in range(size)]
+                        for name, (value, size) in layout.split(int(key)).items()} for key in histogram}
+        return {"shots": [{"registers": arrays[o]} for o in outcomes]}
     raise KeyError(fmt)

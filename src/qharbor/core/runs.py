@@ -10,10 +10,11 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
 import orjson
 
 from .. import engine as sim
-from . import characterizations, qasm3, qasm3_results, results
+from . import characterizations, qasm3, results
 from .backends import noise_model
 from .codec import circuit_of, decode_circuit
 
@@ -57,7 +58,7 @@ def _ideal(job: Mapping[str, Any], position: int, circuit: sim.Circuit, limits: 
     """One circuit on the ideal simulator: its exact probability map while that is small,
     else the job's shots drawn once from the final state (``engine.ideal``)."""
     found, precision = sim.ideal(circuit, job["shots"], results.measurement_rng(job, position), limits)
-    return ({"probabilities": _dumps(found.as_map(job["shots"]))},
+    return ({results.PROBABILITIES: _dumps(found.as_map(job["shots"]))},
             {"probabilities": "sampled" if found.sampled else "exact", "precision": precision})
 
 
@@ -72,18 +73,18 @@ def _noisy(job: Mapping[str, Any], target_id: str, position: int, circuit: sim.C
     sampled = {"probabilities": "sampled"}
     if qpu is None:
         counts = relabel(sim.noisy_counts(circuit, model, shots, seed, position, limits))
-        return {"probabilities": _dumps(results.sampled_probabilities(counts, shots))}, sampled
+        return {results.PROBABILITIES: _dumps(results.sampled_probabilities(counts, shots))}, sampled
     on = bool(job["debiasing"])  # decided at submission (service/programs.py)
     runs = sim.debias.run(circuit, _systematics(job["backend"], model), qpu.qubits, shots, seed, position,
                           variants=sim.debias.VARIANTS if on else 1, limits=limits)
     histograms = [relabel(h) for _, h in runs]
     if not on:
-        return {"probabilities": _dumps(results.sampled_probabilities(histograms[0], shots))}, sampled
+        return {results.PROBABILITIES: _dumps(results.sampled_probabilities(histograms[0], shots))}, sampled
     variants = [{"variant_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"qharbor:{target_id}:{v}")),
                  "qubit_map": qubit_map, "shots": sum(h.values())} for v, (qubit_map, h) in enumerate(runs)]
     record = {"variants": variants, "aggregation_method": "average", "histograms": histograms}
     output = {**sampled, "error_mitigation": {"debiasing": {"variants": variants, "aggregation_method": "average"}}}
-    return {"probabilities": _dumps(sim.debias.average(histograms)), results.DEBIASING: _dumps(record)}, output
+    return {results.PROBABILITIES: _dumps(sim.debias.average(histograms)), results.DEBIASING: _dumps(record)}, output
 
 
 def circuit(job: Mapping[str, Any], target_id: str, position: int, program: str, machine: Machine,
@@ -96,10 +97,54 @@ def circuit(job: Mapping[str, Any], target_id: str, position: int, program: str,
         if model is None:
             return _ideal(job, position, circuit, limits)
         return _noisy(job, target_id, position, circuit, model, qpu, limits)
-    compiled = qasm3.decode(program)  # OpenQASM 3: per-register results (qasm3_results)
-    fixed = qasm3_results.static(compiled) if model is not None else None
-    if fixed is not None:  # a static program under noise: as a circuit
-        documents, output = _noisy(job, target_id, position, fixed.circuit, model, qpu, limits, fixed.recorded)
-        return {qasm3_results.LAYOUT: fixed.layout, **documents}, output
-    # ideal, or dynamic: shot branching
-    return qasm3_results.run(compiled, shots=job["shots"], seed=results.seed_of(job), limits=limits, noise=model)
+    return _qasm3(job, target_id, position, qasm3.decode(program), model, qpu, limits)
+
+
+#: A stream of the job's seed used only for shot branching (distinct from result sampling).
+_BRANCH_STREAM = 0x0A53
+
+
+def _layout(compiled: qasm3.Qasm3Program, sampled: bool) -> str:
+    registers = tuple((name, size) for name, size in compiled.registers)
+    return results.Layout(registers, compiled.program.clbits, sampled).dumps()
+
+
+def _recorded(deferred: list[sim.dynamic.Measure], clbits: int) -> Callable[[Histogram], Histogram]:
+    """Relabelling of a basis-state histogram (decimal keys, as the engine returns) into a
+    histogram of classical records, for a static program's final measurements."""
+
+    def relabel(histogram: Histogram) -> Histogram:
+        if not histogram:
+            return {}
+        keys = sim.dynamic.records(np.array([int(k) for k in histogram], dtype=np.int64), deferred, clbits)
+        out: dict[int, int] = {}
+        for record, count in zip(keys.tolist(), histogram.values()):
+            out[int(record)] = out.get(int(record), 0) + count
+        return {str(r): out[r] for r in sorted(out)}
+
+    return relabel
+
+
+def _qasm3(job: Mapping[str, Any], target_id: str, position: int, compiled: qasm3.Qasm3Program,
+           model: sim.noise.NoiseModel | None, qpu: characterizations.Characterization | None,
+           limits: sim.Limits) -> Ran:
+    """An OpenQASM 3 program, whose results are kept per classical record (``results.Layout``).
+
+    Under a noise model a *static* program — nothing dynamic left once its final
+    measurements are deferred — runs as one circuit through the same noisy paths as a JSON
+    circuit (trajectories; on a QPU its systematics, readout and debiasing), its histograms
+    relabelled from basis states to records. Otherwise it runs ideally (exact while small),
+    or, when dynamic (mid-circuit measurement, reset, feed-forward), by shot branching, with
+    the model's depolarizing channel after every gate if it has one (``engine/dynamic.py``);
+    an emulated QPU's systematic and readout errors and debiasing are not applied there."""
+    static = sim.dynamic.static_part(compiled.program) if model is not None else None
+    if static is not None:
+        circuit, deferred = static
+        relabel = _recorded(deferred, compiled.program.clbits)
+        documents, output = _noisy(job, target_id, position, circuit, model, qpu, limits, relabel)  # type: ignore[arg-type]
+        return {results.LAYOUT: _layout(compiled, True), **documents}, output
+    rng = np.random.default_rng([results.seed_of(job), _BRANCH_STREAM])
+    distribution, exact = sim.dynamic.outcomes(compiled.program, job["shots"], rng, limits, model)
+    probabilities = {str(k): p for k, p in distribution.items()}
+    return ({results.PROBABILITIES: _dumps(probabilities), results.LAYOUT: _layout(compiled, not exact)},
+            {"probabilities": "exact" if exact else "sampled"})

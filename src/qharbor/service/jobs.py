@@ -16,8 +16,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection
 
-from .. import engine
-from ..core import qasm3, qasm3_results, results
+from ..core import qasm3, results
 from ..core.backends import noise_model
 from ..core.codec import decode_circuit, encode_circuit, gate_counts
 from ..core.problems import Problems, page_size
@@ -179,13 +178,6 @@ def get(db: Database, who: Principal, job_id: str) -> JobRecord:
     return JobRecord(row, kids)
 
 
-def _sharpened(document: str, debiasing: str | None) -> str:
-    """The stored (averaged) map, or with sharpening its plurality vote over the variants."""
-    if debiasing is None:  # not debiased: sharpening has nothing to vote over
-        return document
-    return orjson.dumps(engine.debias.sharpen(orjson.loads(debiasing)["histograms"])).decode()
-
-
 def effective_noise(row: Mapping[str, Any]) -> dict[str, Any]:
     """The job's ``noise`` as it ran, at both API versions: the model, and the seed even when
     none was sent, so resubmitting the program with this object replays the job exactly.
@@ -300,13 +292,6 @@ def delete(db: Database, who: Principal, ids: list[str]) -> list[str]:
         return job_store.remove(conn, who.project_id, ids)
 
 
-def is_sampled(output: str | None) -> bool:
-    """Whether a finished job's stored probabilities are ``count/shots`` rather than exact:
-    its ``output`` says so (noisy and emulated-QPU jobs always, ideal ones beyond
-    ``Settings.max_exact_outcomes`` outcomes; see ``dispatch/worker.py``)."""
-    return output is not None and orjson.loads(output).get("probabilities") == "sampled"
-
-
 def result(db: Database, who: Principal, job_id: str, fmt: str = results.PROBABILITIES_V1,
            sharpen: bool = False) -> bytes:
     """A finished job's result in ``fmt``; multi-circuit jobs nest each child's, in submission order.
@@ -323,35 +308,35 @@ def result(db: Database, who: Principal, job_id: str, fmt: str = results.PROBABI
     if fmt not in offered and not (multi and fmt in results.CIRCUIT_FORMATS):
         raise JobNotFound(job_id, f"job {job_id} has no artifact {fmt!r} (it offers: {', '.join(offered)})")
     if not multi:
-        document = job_store.result(db, job_id, "probabilities")
+        document = job_store.result(db, job_id, results.PROBABILITIES)
         if document is None:  # deleted in between
             raise JobNotFound(job_id)
         if sharpen and row["backend"].startswith("qpu."):
-            document = _sharpened(document, job_store.result(db, job_id, results.DEBIASING))
+            document = results.sharpened(document, job_store.result(db, job_id, results.DEBIASING))
         if fmt == results.PROBABILITIES_V1:
             return document.encode()
-        if row["type"] == qasm3.JOB_TYPE:
-            layout = job_store.result(db, job_id, qasm3_results.LAYOUT)
-            if layout is None:
+        layout = results.Layout.of_circuit(row["qubits"])
+        if row["type"] == qasm3.JOB_TYPE:  # results per classical register
+            stored = job_store.result(db, job_id, results.LAYOUT)
+            if stored is None:
                 raise JobNotFound(job_id)
-            return orjson.dumps(qasm3_results.render(
-                fmt, orjson.loads(document), orjson.loads(layout), shots=row["shots"],
-                seed=results.seed_of(row), sampled=is_sampled(row["output"])))
-        return orjson.dumps(_render(row, fmt, document, row["qubits"], is_sampled(row["output"]), 0))
-    parts = job_store.child_results(db, job_id, "probabilities")
+            layout = results.Layout.loads(stored)
+        return orjson.dumps(_render(row, fmt, document, layout, results.is_sampled(row["output"]), 0))
+    parts = job_store.child_results(db, job_id, results.PROBABILITIES)
     if any(doc is None for _, doc in parts):
         raise JobNotFound(job_id)
     if sharpen and row["backend"].startswith("qpu."):
         votes = dict(job_store.child_results(db, job_id, results.DEBIASING))
-        parts = [(k, _sharpened(doc, votes.get(k))) for k, doc in parts]  # type: ignore[arg-type]
+        parts = [(k, results.sharpened(doc, votes.get(k))) for k, doc in parts]  # type: ignore[arg-type]
     if fmt in (results.PROBABILITIES_V1, results.AGGREGATE_V1):
         # Assembled as text: the stored maps are already JSON, in the order the circuits came.
         return ("{" + ",".join(f'"{k}":{doc}' for k, doc in parts) + "}").encode()
     shapes = job_store.child_shapes(db, job_id)
-    return orjson.dumps({k: _render(row, fmt, doc, shapes[i][0], is_sampled(shapes[i][1]), i)
-                         for i, (k, doc) in enumerate(parts)})
+    return orjson.dumps({k: _render(row, fmt, doc, results.Layout.of_circuit(shapes[i][0]),
+                                    results.is_sampled(shapes[i][1]), i) for i, (k, doc) in enumerate(parts)})
 
 
-def _render(row: Mapping[str, Any], fmt: str, document: str, qubits: int, sampled: bool, position: int) -> Any:
-    return results.render(fmt, orjson.loads(document), shots=row["shots"], seed=results.seed_of(row),
-                          qubits=qubits, sampled=sampled, position=position)
+def _render(row: Mapping[str, Any], fmt: str, document: str, layout: results.Layout, sampled: bool,
+            position: int) -> Any:
+    return results.render(fmt, orjson.loads(document), layout, shots=row["shots"], seed=results.seed_of(row),
+                          sampled=sampled, position=position)

@@ -513,7 +513,7 @@ def _request(job_type: str, o: _Options, circuits: list[CircuitProgram],
 
 def _debiasing(o: _Options, circuits: list[CircuitProgram], compiled: qasm3.Qasm3Program | None) -> bool:
     """Emulated QPUs only; a job counts as native when all its circuits do; an OpenQASM 3
-    program only when static (``qasm3_results``: dynamic programs run their ideal statistics)."""
+    program only when static (``core/runs.py``: dynamic programs run their ideal statistics)."""
     assert o.backend is not None
     if not o.backend.name.startswith("qpu.") or not circuits or (compiled is not None and not compiled.static):
         return False
