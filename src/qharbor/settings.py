@@ -65,6 +65,14 @@ class Settings:
     engine_gpu: str = "auto"
     #: A worker silent for this long is presumed dead and its job recovered.
     worker_stale_after_s: float = 30.0
+    #: How often a worker says it is alive (and sweeps for dead ones' jobs).
+    worker_heartbeat_s: float = 2.0
+    #: A job whose worker died this many times is failed instead of being run again (a job
+    #: that kills its worker, e.g. for lack of memory, must not take the service down).
+    max_attempts: int = 3
+    #: An API process trusts a key it has checked for this long (authentication costs nothing
+    #: on the hot path); it bounds how long a revoked key keeps working there.
+    auth_cache_s: float = 2.0
     #: Set by ``qharbor serve`` for the workers it starts: its pid, so a worker stops when
     #: its supervisor is gone.
     supervisor_pid: int | None = None
@@ -111,6 +119,9 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "QHARBOR_MAX_EXACT_OUTCOMES": ("max_exact_outcomes", _number(int, 1, "a positive whole number")),
     "QHARBOR_UNFINISHED_WAIT_S": ("unfinished_wait_s", _number(float, 0, "a number of seconds, 0 or more")),
     "QHARBOR_WORKER_STALE_AFTER_S": ("worker_stale_after_s", _number(float, 1, "a number of seconds, 1 or more")),
+    "QHARBOR_WORKER_HEARTBEAT_S": ("worker_heartbeat_s", _number(float, 0.1, "a number of seconds, 0.1 or more")),
+    "QHARBOR_MAX_ATTEMPTS": ("max_attempts", _number(int, 1, "a positive whole number")),
+    "QHARBOR_AUTH_CACHE_S": ("auth_cache_s", _number(float, 0, "a number of seconds, 0 or more")),
     "QHARBOR_JOB_TIME_LIMIT_S": ("job_time_limit_s", _number(float, 1, "a number of seconds, 1 or more")),
 }
 

@@ -187,3 +187,29 @@ def test_lifecycle_shows_ready_while_waiting_for_a_busy_worker(storage: list[str
             assert wait_for(api, slow)["status"] == "completed"
     finally:
         srv.stop()
+
+
+def test_a_job_that_keeps_killing_its_worker_fails_after_max_attempts(tmp_path: Path) -> None:
+    """A job whose worker dies each time it runs it (as one killed for lack of memory would)
+    is not retried forever: after ``QHARBOR_MAX_ATTEMPTS`` deaths it fails with a message
+    saying so, and the service goes on running other jobs."""
+    srv = Server(["--data-dir", str(tmp_path)], workers=1, env={"QHARBOR_MAX_ATTEMPTS": "2"}).start()
+    try:
+        with srv.client() as api:
+            job_id = api.post("/jobs", json=slow_job(rounds=40)).json()["id"]
+            for attempt in (1, 2):
+                wait_for(api, job_id, ("started",), timeout=120)
+                [victim] = srv.worker_pids()
+                os.kill(victim, signal.SIGKILL)
+                deadline = time.monotonic() + 60
+                while victim in srv.worker_pids() or not srv.worker_pids():  # replaced by the supervisor
+                    assert time.monotonic() < deadline
+                    time.sleep(0.1)
+                if attempt == 1:  # requeued, and runs again on the new worker
+                    assert api.get(f"/jobs/{job_id}").json()["status"] in ("ready", "started")
+            job = wait_for(api, job_id, ("failed",), timeout=60)
+            assert job["failure"]["code"] == "SimulationError"
+            assert "stopped unexpectedly 2 times" in job["failure"]["error"]
+            assert wait_for(api, api.post("/jobs", json=bell()).json()["id"])["status"] == "completed"
+    finally:
+        srv.stop()

@@ -57,7 +57,7 @@ def create_app(settings: Settings) -> Starlette:
     app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.db = db
-    app.state.auth = Authenticator(db.engine)
+    app.state.auth = Authenticator(db.engine, settings.auth_cache_s)
     app.state.watcher = CompletionWatcher(db)
     app.state.started_at = time.time()
     return app

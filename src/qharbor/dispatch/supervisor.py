@@ -69,7 +69,7 @@ class Supervisor:
                             worker_id, proc.returncode, pause)
                 try:
                     with self.db.begin() as conn:
-                        queue.release(conn, worker_id)
+                        queue.release(conn, worker_id, self.settings.max_attempts)
                 except Exception:  # the heartbeat sweep will recover it instead
                     log.exception("could not release worker %s", worker_id)
                 self._due.append(time.monotonic() + pause)
@@ -93,5 +93,5 @@ class Supervisor:
                 proc.kill()
                 proc.wait()
             with self.db.begin() as conn:
-                queue.release(conn, worker_id)
+                queue.release(conn, worker_id, self.settings.max_attempts)
         self.db.dispose()

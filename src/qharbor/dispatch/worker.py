@@ -31,7 +31,6 @@ from ..store.db import UNAVAILABLE, Database, reading
 log = logging.getLogger("qharbor.worker")
 T = TypeVar("T")
 
-HEARTBEAT_S = 2.0
 #: Pauses between tries of a database step while the database is unavailable grow to this.
 RETRY_MAX_S = 10.0
 #: A stopping worker tries this long more to store the job in hand, then leaves it for recovery.
@@ -167,7 +166,7 @@ class Worker:
         last_sweep = 0.0
         supervisor = self.settings.supervisor_pid
         while not self.stopping:
-            time.sleep(HEARTBEAT_S)
+            time.sleep(self.settings.worker_heartbeat_s)
             if supervisor is not None and os.getppid() != supervisor:  # where the kernel does not tell us
                 log.warning("supervisor is gone; worker %s stopping", self.id)
                 self.stopping = True
@@ -179,7 +178,7 @@ class Worker:
                 if time.monotonic() - last_sweep > self.settings.worker_stale_after_s / 2:
                     last_sweep = time.monotonic()
                     with self.db.begin() as conn:
-                        queue.recover_stale(conn, self.settings.worker_stale_after_s)
+                        queue.recover_stale(conn, self.settings.worker_stale_after_s, self.settings.max_attempts)
             except UNAVAILABLE as exc:  # the next beat tries again
                 log.warning("heartbeat: the database is unavailable (%s)", str(exc).strip().splitlines()[0])
             except Exception:
@@ -203,7 +202,7 @@ class Worker:
 
     def _release(self) -> None:
         with self.db.begin() as conn:
-            queue.release(conn, self.id)
+            queue.release(conn, self.id, self.settings.max_attempts)
 
     def run(self) -> None:
         self._warm_up()

@@ -72,7 +72,7 @@ class Authenticator:
     TTL bounds how long a revoked key keeps working in another process.
     """
 
-    def __init__(self, engine: Engine, ttl_s: float = 2.0) -> None:
+    def __init__(self, engine: Engine, ttl_s: float) -> None:
         self._engine = engine
         self._ttl = ttl_s
         self._cache: dict[str, tuple[float, Principal]] = {}

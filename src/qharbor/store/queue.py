@@ -22,7 +22,6 @@ from .jobs import QUEUED
 from .schema import jobs, results, workers
 
 #: A job whose worker died is retried this many times in all, then failed.
-MAX_ATTEMPTS = 3
 
 
 def admit(conn: Connection, batch: int = 1000) -> int:
@@ -163,20 +162,20 @@ def heartbeat(conn: Connection, worker_id: str) -> bool:
     return result.rowcount > 0
 
 
-def _recover(conn: Connection, dead: list[str]) -> int:
-    """Requeue (or, after MAX_ATTEMPTS, fail) the started jobs of dead workers."""
+def _recover(conn: Connection, dead: list[str], max_attempts: int) -> int:
+    """Requeue (or, after ``max_attempts``, fail) the started jobs of dead workers."""
     if not dead:
         return 0
     owned = (jobs.c.status == "started") & jobs.c.worker_id.in_(dead)
     failed = conn.execute(
         update(jobs)
-        .where(owned, jobs.c.parent_id.is_(None), jobs.c.attempts >= MAX_ATTEMPTS)
+        .where(owned, jobs.c.parent_id.is_(None), jobs.c.attempts >= max_attempts)
         .values(
             status="failed",
             completed_at=time.time(),
             failure_code="SimulationError",
             failure_message=(
-                f"the worker running this job stopped unexpectedly {MAX_ATTEMPTS} times"
+                f"the worker running this job stopped unexpectedly {max_attempts} times"
                 " (for example killed for lack of memory); it was not retried again"
             ),
             worker_id=None,
@@ -200,12 +199,12 @@ def _recover(conn: Connection, dead: list[str]) -> int:
     return requeued + len(failed)
 
 
-def release(conn: Connection, worker_id: str) -> int:
+def release(conn: Connection, worker_id: str, max_attempts: int) -> int:
     """A worker known to be gone (it stopped, or its supervisor saw it exit): recover its jobs now."""
-    return _recover(conn, [worker_id])
+    return _recover(conn, [worker_id], max_attempts)
 
 
-def recover_stale(conn: Connection, stale_after_s: float) -> int:
+def recover_stale(conn: Connection, stale_after_s: float, max_attempts: int) -> int:
     """Recover jobs of workers whose heartbeat stopped, or that are not registered at all."""
     cutoff = time.time() - stale_after_s
     dead = list(conn.execute(select(workers.c.id).where(workers.c.heartbeat_at < cutoff)).scalars())
@@ -215,4 +214,4 @@ def recover_stale(conn: Connection, stale_after_s: float) -> int:
                jobs.c.started_at < cutoff, jobs.c.worker_id.not_in(select(workers.c.id)))
         .distinct()
     ).scalars().all()
-    return _recover(conn, dead + list(orphans))
+    return _recover(conn, dead + list(orphans), max_attempts)
