@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..service import jobs
 from ..service.keys import Authenticator, Principal
 from ..settings import Settings
 from ..store.db import Database
@@ -51,6 +52,18 @@ async def read(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any
     if database.inline_reads:
         return fn(database, *args, **kwargs)
     return await run_in_threadpool(fn, database, *args, **kwargs)
+
+
+async def read_job(request: Request, who: Principal, job_id: str) -> jobs.JobRecord:
+    """A job as its owner reads it, after the long poll both API versions share: an
+    unfinished job is answered once it finishes, or after ``Settings.unfinished_wait_s``
+    (``waiting.py``)."""
+    record = await read(request, jobs.get, who, job_id)
+    wait = settings(request).unfinished_wait_s
+    if record.row["status"] not in jobs.FINISHED and wait > 0:
+        await request.app.state.watcher.wait(job_id, wait)
+        record = await read(request, jobs.get, who, job_id)
+    return record
 
 
 async def in_thread(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

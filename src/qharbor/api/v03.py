@@ -23,7 +23,7 @@ from . import requests_v03 as adapt
 from . import v04
 from . import views_v03 as views
 from .errors import ApiError
-from .http import JSON, RawJSON, in_thread, json_body, principal, read, settings, sharpen
+from .http import JSON, RawJSON, in_thread, json_body, principal, read, read_job, sharpen
 
 
 async def list_backends(request: Request) -> Response:
@@ -69,11 +69,7 @@ def _rest(cursor: str | None) -> dict[str, str]:
 async def get_job(request: Request) -> Response:
     who = await principal(request)
     job_id = request.path_params["id"]
-    record = await read(request, jobs.get, who, job_id)
-    wait = settings(request).unfinished_wait_s
-    if record.row["status"] not in jobs.FINISHED and wait > 0:  # the same long poll as v0.4
-        await request.app.state.watcher.wait(job_id, wait)
-        record = await read(request, jobs.get, who, job_id)
+    record = await read_job(request, who, job_id)  # the same long poll as v0.4
     q = request.query_params
     view = views.filtered(views.job(record), q.get("include"), q.get("exclude"))
     return RawJSON(orjson.dumps(view))

@@ -16,7 +16,7 @@ from ..service import estimates, jobs, sessions
 from ..service.keys import Principal
 from . import formats, views
 from .errors import ApiError
-from .http import JSON, RawJSON, in_thread, json_body, principal, read, settings, sharpen
+from .http import JSON, RawJSON, in_thread, json_body, principal, read, read_job, sharpen
 from .memo import Memo
 
 
@@ -99,12 +99,7 @@ async def get_job(request: Request) -> Response:
     job_id = request.path_params["id"]
     body = views.rendered(job_id)
     if body is None or not await read(request, jobs.exists, who, job_id):
-        record = await read(request, jobs.get, who, job_id)
-        wait = settings(request).unfinished_wait_s
-        if record.row["status"] not in jobs.FINISHED and wait > 0:
-            await request.app.state.watcher.wait(job_id, wait)
-            record = await read(request, jobs.get, who, job_id)
-        body = views.job_json(record)
+        body = views.job_json(await read_job(request, who, job_id))
     return RawJSON(body)
 
 
