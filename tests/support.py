@@ -49,9 +49,10 @@ def postgres_tool(name: str) -> str | None:
 
 
 class Postgres:
-    """A throwaway PostgreSQL cluster, run as the ``postgres`` user (initdb refuses root)."""
+    """A throwaway PostgreSQL cluster, run as the ``postgres`` user (initdb refuses root).
+    ``settings`` replace the defaults for tests (no fsync; bench/scale.py keeps it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: dict[str, str] | None = None) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="qharbor-pg-"))
         self.port = free_port()
         self._n = 0
@@ -59,12 +60,14 @@ class Postgres:
         self._as_pg = as_pg
         shutil.chown(self.dir, "postgres") if os.geteuid() == 0 else None
         data = self.dir / "data"
+        self.settings = settings if settings is not None else {"fsync": "off", "max_connections": "300"}
         self._pg_ctl = postgres_tool("pg_ctl") or "pg_ctl"
         subprocess.run([*as_pg, postgres_tool("initdb") or "initdb", "-D", str(data), "-U", "postgres",
                         "--auth=trust", "-E", "UTF8"], check=True, capture_output=True)
         subprocess.run(
             [*as_pg, self._pg_ctl, "-D", str(data), "-l", str(self.dir / "log"), "-w", "-o",
-             f"-p {self.port} -k {self.dir} -h 127.0.0.1 -c fsync=off -c max_connections=300", "start"],
+             f"-p {self.port} -k {self.dir} -h 127.0.0.1 " + " ".join(f"-c {k}={v}" for k, v in self.settings.items()),
+             "start"],
             check=True, capture_output=True,
         )
         self.data = data
