@@ -196,3 +196,28 @@ def bell(**extra: object) -> dict:
     }
     body.update(extra)
     return body
+
+
+def start_worker(storage: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """A standalone ``qharbor worker`` (output in ``log``), returned once it takes jobs."""
+    with log.open("ab") as out:
+        proc = subprocess.Popen([*QHARBOR, "worker", *storage], env={**os.environ, **(env or {})},
+                                start_new_session=True, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while " ready: " not in log.read_text(errors="replace"):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop_worker(proc)
+            raise RuntimeError("worker did not become ready:\n" + log.read_text(errors="replace"))
+        time.sleep(0.05)
+    return proc
+
+
+def stop_worker(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (it finishes the job in hand), SIGKILL after 30 s."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
