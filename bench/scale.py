@@ -54,7 +54,7 @@ from api import JOB_BODY, _read_response, _runner, request_bytes  # bench/ is on
 from common import HOST, REPO, first_key, free_port, process, wait_healthy, wait_ready
 
 sys.path.insert(0, str(REPO / "tests"))
-from support import Postgres  # noqa: E402
+from support import Postgres
 
 QHARBOR = str(Path(sys.executable).parent / "qharbor")
 SUSTAINED = 0.95      # completed/s at least this share of the offered rate ...
@@ -167,7 +167,7 @@ def measure(conn, ports: list[int], key: str, workers: int, rate: float, args: a
     done = [(s, b, c) for s, b, c, status in jobs if status == "completed"]
     errors += [f"{len(jobs) - len(done)} jobs did not complete"] if len(done) < len(jobs) else []
     per_s = completed / (end - start)
-    p = lambda values, q: round(percentile(values, q), 1) if values else None  # noqa: E731
+    p = lambda values, q: round(percentile(values, q), 1) if values else None
     return {
         "workers": workers, "rate": rate, "submitted_per_s": round(len(jobs) / (end - start), 1),
         "completed_per_s": round(per_s, 1),
@@ -223,7 +223,7 @@ def probe(pg: Postgres, url: str, post: Any, jobs: int) -> dict[str, Any]:
     n = len(claims)
     if n != jobs:
         sys.exit(f"probe: worked off {n} jobs of {jobs}")
-    ms = lambda values: [round(percentile(values, q) * 1000, 2) for q in (50, 99)]  # noqa: E731
+    ms = lambda values: [round(percentile(values, q) * 1000, 2) for q in (50, 99)]
     return {"jobs": n, "claim_ms": ms(claims), "complete_ms": ms(completions),
             "dispatch_ms": ms([a + b for a, b in zip(claims, completions)]), "simulate_ms": ms(rest),
             "pg_cpu_ms": round(cpu["pg"] * 1000 / n, 2), "worker_cpu_ms": round(cpu["bench"] * 1000 / n, 2)}

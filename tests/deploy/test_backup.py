@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
 from support import Postgres, Server, bell, postgres_tool, slow_job, start_worker, stop_worker, wait_for
 
 pytestmark = pytest.mark.timeout(300)
