@@ -49,9 +49,10 @@ def postgres_tool(name: str) -> str | None:
 
 
 class Postgres:
-    """A throwaway PostgreSQL cluster, run as the ``postgres`` user (initdb refuses root)."""
+    """A throwaway PostgreSQL cluster, run as the ``postgres`` user (initdb refuses root).
+    ``settings`` replace the defaults for tests (no fsync; bench/scale.py keeps it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: dict[str, str] | None = None) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="qharbor-pg-"))
         self.port = free_port()
         self._n = 0
@@ -59,12 +60,14 @@ class Postgres:
         self._as_pg = as_pg
         shutil.chown(self.dir, "postgres") if os.geteuid() == 0 else None
         data = self.dir / "data"
+        self.settings = settings if settings is not None else {"fsync": "off", "max_connections": "300"}
         self._pg_ctl = postgres_tool("pg_ctl") or "pg_ctl"
         subprocess.run([*as_pg, postgres_tool("initdb") or "initdb", "-D", str(data), "-U", "postgres",
                         "--auth=trust", "-E", "UTF8"], check=True, capture_output=True)
         subprocess.run(
             [*as_pg, self._pg_ctl, "-D", str(data), "-l", str(self.dir / "log"), "-w", "-o",
-             f"-p {self.port} -k {self.dir} -h 127.0.0.1 -c fsync=off -c max_connections=300", "start"],
+             f"-p {self.port} -k {self.dir} -h 127.0.0.1 " + " ".join(f"-c {k}={v}" for k, v in self.settings.items()),
+             "start"],
             check=True, capture_output=True,
         )
         self.data = data
@@ -190,6 +193,19 @@ def wait_for(client: httpx.Client, job_id: str, statuses: tuple[str, ...] = ("co
         time.sleep(0.02)
 
 
+def slow_job(qubits: int = 24, rounds: int = 12) -> dict:
+    """A few seconds of simulation that ends in |0...0>: ladders of cnots up and back down,
+    which gate fusion cannot collapse (neighbouring cnots share one qubit only), after a T
+    gate (a phase on |0>) that makes it no Clifford circuit, which a stabilizer tableau would
+    finish at once. It must outlast the 2 s long poll of ``GET /jobs/{id}``, or ``wait_for``
+    never sees it started."""
+    ladder = [{"gate": "cnot", "control": q, "target": q + 1} for q in range(qubits - 1)]
+    gates = [{"gate": "t", "target": 0}] + (ladder + ladder[::-1]) * rounds
+    body = bell()
+    body["input"] = {"gateset": "qis", "qubits": qubits, "circuit": gates}
+    return body
+
+
 def bell(**extra: object) -> dict:
     body = {
         "type": "ionq.circuit.v1",
@@ -200,3 +216,28 @@ def bell(**extra: object) -> dict:
     }
     body.update(extra)
     return body
+
+
+def start_worker(storage: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """A standalone ``qharbor worker`` (output in ``log``), returned once it takes jobs."""
+    with log.open("ab") as out:
+        proc = subprocess.Popen([*QHARBOR, "worker", *storage], env={**os.environ, **(env or {})},
+                                start_new_session=True, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while " ready: " not in log.read_text(errors="replace"):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop_worker(proc)
+            raise RuntimeError("worker did not become ready:\n" + log.read_text(errors="replace"))
+        time.sleep(0.05)
+    return proc
+
+
+def stop_worker(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (it finishes the job in hand), SIGKILL after 30 s."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -11,22 +11,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from support import QHARBOR, Server, bell, create_key, wait_for
+from support import QHARBOR, Server, bell, create_key, slow_job, wait_for
 
 pytestmark = pytest.mark.timeout(300)
-
-
-def slow_job(qubits: int = 24, rounds: int = 12) -> dict:
-    """A few seconds of simulation that ends in |0...0>: ladders of cnots up and back down,
-    which gate fusion cannot collapse (neighbouring cnots share one qubit only), after a T
-    gate (a phase on |0>) that makes it no Clifford circuit, which a stabilizer tableau would
-    finish at once. It must outlast the 2 s long poll of ``GET /jobs/{id}``, or ``wait_for``
-    never sees it started."""
-    ladder = [{"gate": "cnot", "control": q, "target": q + 1} for q in range(qubits - 1)]
-    gates = [{"gate": "t", "target": 0}] + (ladder + ladder[::-1]) * rounds
-    body = bell()
-    body["input"] = {"gateset": "qis", "qubits": qubits, "circuit": gates}
-    return body
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

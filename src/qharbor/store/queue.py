@@ -21,7 +21,7 @@ from .db import Database
 from .jobs import QUEUED
 from .schema import jobs, results, workers
 
-#: A job whose worker died is retried this many times in all, then failed.
+MULTI = "ionq.multi-circuit.v1"
 
 
 def admit(conn: Connection, batch: int = 1000) -> int:
@@ -80,7 +80,7 @@ def claim(conn: Connection, worker_id: str) -> RowMapping | None:
     """Take the oldest queued top-level job, mark it (and its children) started."""
     now = time.time()
     job = conn.execute(_CLAIM[conn.dialect.name], {"me": worker_id, "now": now}).mappings().first()
-    if job is not None and job["type"] == "ionq.multi-circuit.v1":
+    if job is not None and job["type"] == MULTI:
         conn.execute(_CLAIM_CHILDREN, {"job_id": job["id"], "me": worker_id, "now": now})
     return job
 
@@ -107,12 +107,16 @@ _ITS_CHILDREN = ((jobs.c.parent_id == bindparam("job_id")) & (jobs.c.status == "
                  & (jobs.c.worker_id == bindparam("me")))
 
 
-def _finish(conn: Connection, job_id: str, worker_id: str, attempt: int, **values: Any) -> bool:
-    """Give the job (and its children) an outcome, if this run still holds it."""
-    params = {"job_id": job_id, "me": worker_id, "attempt": attempt}
-    if not conn.execute(update(jobs).where(_THIS_RUN).values(**values), params).rowcount:
+def _finish(conn: Connection, job: Mapping[str, Any], worker_id: str, output: str | None = None,
+            **values: Any) -> bool:
+    """Give the job (as claimed; with its own ``output``) and a multi-circuit job's children an
+    outcome, if this run still holds it."""
+    params = {"job_id": job["id"], "me": worker_id, "attempt": job["attempts"]}
+    mine = values if output is None else {**values, "output": output}
+    if not conn.execute(update(jobs).where(_THIS_RUN).values(**mine), params).rowcount:
         return False
-    conn.execute(update(jobs).where(_ITS_CHILDREN).values(**values), params)
+    if job["type"] == MULTI:  # only those have children
+        conn.execute(update(jobs).where(_ITS_CHILDREN).values(**values), params)
     notify.notify(conn, notify.FINISHED)
     return True
 
@@ -129,11 +133,13 @@ def complete(
 
     Returns False, storing nothing, if ``job`` (as claimed) is no longer this run's to finish.
     """
-    if not _finish(conn, job["id"], worker_id, job["attempts"], status="completed", completed_at=time.time(),
-                   execution_duration_ms=duration_ms):
+    own = finished.get(job["id"])  # its output goes in with its status: one statement fewer
+    if not _finish(conn, job, worker_id, status="completed", completed_at=time.time(),
+                   execution_duration_ms=duration_ms, output=own[1] if own else None):
         return False
-    if finished:
-        conn.execute(_OUTPUT, [{"jid": jid, "output": output} for jid, (_, output) in finished.items()])
+    children = [{"jid": jid, "output": output} for jid, (_, output) in finished.items() if jid != job["id"]]
+    if children:
+        conn.execute(_OUTPUT, children)
     rows = [
         {"job_id": jid, "kind": kind, "data": data}
         for jid, (by_kind, _) in finished.items()
@@ -147,7 +153,7 @@ def complete(
 def fail(conn: Connection, job: Mapping[str, Any], worker_id: str, code: str, message: str,
          duration_ms: int | None) -> bool:
     """Mark ``job`` (as claimed) failed, if it is still this run's to finish."""
-    return _finish(conn, job["id"], worker_id, job["attempts"], status="failed", completed_at=time.time(),
+    return _finish(conn, job, worker_id, status="failed", completed_at=time.time(),
                    execution_duration_ms=duration_ms, failure_code=code, failure_message=message)
 
 
