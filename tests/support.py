@@ -64,13 +64,8 @@ class Postgres:
         self._pg_ctl = postgres_tool("pg_ctl") or "pg_ctl"
         subprocess.run([*as_pg, postgres_tool("initdb") or "initdb", "-D", str(data), "-U", "postgres",
                         "--auth=trust", "-E", "UTF8"], check=True, capture_output=True)
-        subprocess.run(
-            [*as_pg, self._pg_ctl, "-D", str(data), "-l", str(self.dir / "log"), "-w", "-o",
-             f"-p {self.port} -k {self.dir} -h 127.0.0.1 " + " ".join(f"-c {k}={v}" for k, v in self.settings.items()),
-             "start"],
-            check=True, capture_output=True,
-        )
         self.data = data
+        self.pg_ctl("start")
 
     def new_database(self) -> str:
         """A fresh, empty database; returns its URL."""
@@ -81,9 +76,10 @@ class Postgres:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
 
     def pg_ctl(self, action: str, mode: str = "fast") -> None:
-        """Stop, start or restart the server on its same port (an outage, as an operator makes one)."""
-        extra = ["-l", str(self.dir / "log"), "-o",
-                 f"-p {self.port} -k {self.dir} -h 127.0.0.1 -c fsync=off -c max_connections=300"]
+        """Start, stop or restart the server, always on its same port and settings (tests make
+        outages with it as an operator would)."""
+        options = f"-p {self.port} -k {self.dir} -h 127.0.0.1 " + " ".join(f"-c {k}={v}" for k, v in self.settings.items())
+        extra = ["-l", str(self.dir / "log"), "-o", options]
         subprocess.run([*self._as_pg, self._pg_ctl, "-D", str(self.data), "-w", "-m", mode,
                         *(extra if action != "stop" else []), action], check=True, capture_output=True)
 

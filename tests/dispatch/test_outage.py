@@ -12,15 +12,24 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
-
-from support import QHARBOR, Postgres, Server, bell, create_key, postgres_available, wait_for
-from test_recovery import slow_job
+from support import (
+    Postgres,
+    Server,
+    bell,
+    create_key,
+    postgres_available,
+    slow_job,
+    start_worker,
+    stop_worker,
+    wait_for,
+)
 
 pytestmark = pytest.mark.timeout(300)
 
 
 @pytest.fixture
 def cluster() -> Iterator[Postgres]:
+    """A cluster of the test's own, since it stops it."""
     reason = postgres_available()
     if reason:
         if os.environ.get("QHARBOR_REQUIRE_POSTGRES"):
@@ -31,15 +40,18 @@ def cluster() -> Iterator[Postgres]:
     pg.stop()
 
 
-def _worker(url: str, log: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if k != "QHARBOR_SETTINGS"}
-    proc = subprocess.Popen([*QHARBOR, "worker", "--database", url], env=env, start_new_session=True,
-                            stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 90
-    while b" ready: " not in log.read_bytes():
-        assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-        time.sleep(0.1)
-    return proc
+@pytest.fixture
+def hosts(cluster: Postgres, tmp_path: Path) -> Iterator[tuple[str, Server, subprocess.Popen[bytes], Path]]:
+    """An API process (no workers) and a standalone worker on the cluster: (url, API, worker, its log)."""
+    url = cluster.new_database()
+    srv = Server(["--database", url], workers=0).start()
+    log = tmp_path / "worker.log"
+    worker = start_worker(["--database", url], log, {"QHARBOR_SETTINGS": ""})
+    try:
+        yield url, srv, worker, log
+    finally:
+        stop_worker(worker)
+        srv.stop()
 
 
 def _until(check, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
@@ -56,71 +68,56 @@ def _ready(srv: Server) -> bool:
         return False
 
 
-def test_api_and_worker_outlive_a_database_outage(cluster: Postgres, tmp_path: Path) -> None:
+def test_api_and_worker_outlive_a_database_outage(cluster: Postgres, hosts) -> None:  # type: ignore[no-untyped-def]
     """While PostgreSQL is down the API answers 503 with Retry-After and its JSON error body,
     /ready says not ready, /health still answers; once it is back, both resume by themselves:
     the same worker process, never restarted, runs the next job."""
-    url = cluster.new_database()
-    srv = Server(["--database", url], workers=0).start()
-    log = tmp_path / "worker.log"
-    worker = _worker(url, log)
-    try:
-        key = create_key(["--database", url])
-        with srv.client(key) as api:
-            assert wait_for(api, api.post("/jobs", json=bell()).json()["id"])["status"] == "completed"
-            assert _ready(srv)
+    url, srv, worker, log = hosts
+    key = create_key(["--database", url])
+    with srv.client(key) as api:
+        assert wait_for(api, api.post("/jobs", json=bell()).json()["id"])["status"] == "completed"
+        assert _ready(srv)
 
-            cluster.pg_ctl("stop")
-            r = api.get("/jobs")
-            assert r.status_code == 503, r.text
-            assert r.headers["retry-after"].isdigit()
-            assert r.json()["statusCode"] == 503 and "database" in r.json()["message"]
-            assert api.post("/jobs", json=bell()).status_code == 503
-            assert httpx.get(srv.url + "/ready", timeout=10).status_code == 503
-            assert httpx.get(srv.url + "/health", timeout=10).status_code == 200
-            time.sleep(4)  # the worker's looks, heartbeats and LISTEN all fail meanwhile
+        cluster.pg_ctl("stop")
+        r = api.get("/jobs")
+        assert r.status_code == 503, r.text
+        assert r.headers["retry-after"].isdigit()
+        assert r.json()["statusCode"] == 503 and "database" in r.json()["message"]
+        assert api.post("/jobs", json=bell()).status_code == 503
+        assert httpx.get(srv.url + "/ready", timeout=10).status_code == 503
+        assert httpx.get(srv.url + "/health", timeout=10).status_code == 200
+        time.sleep(4)  # the worker's looks, heartbeats and LISTEN all fail meanwhile
 
-            cluster.pg_ctl("start")
-            _until(lambda: _ready(srv))
-            job = wait_for(api, api.post("/jobs", json=bell()).json()["id"], timeout=60)
-            assert job["status"] == "completed", job
-            assert api.get(f"/jobs/{job['id']}/results/probabilities").json() == pytest.approx({"0": 0.5, "3": 0.5})
-        assert worker.poll() is None, log.read_text()
-        assert srv.proc is not None and srv.proc.poll() is None
-        assert b"the database is unavailable" in log.read_bytes()
-    finally:
-        worker.terminate()
-        worker.wait(30)
-        srv.stop()
+        cluster.pg_ctl("start")
+        _until(lambda: _ready(srv))
+        job = wait_for(api, api.post("/jobs", json=bell()).json()["id"], timeout=60)
+        assert job["status"] == "completed", job
+        probabilities = api.get(f"/jobs/{job['id']}/results/probabilities").json()
+        assert probabilities == pytest.approx({"0": 0.5, "3": 0.5})
+    assert worker.poll() is None, log.read_text()
+    assert srv.proc is not None and srv.proc.poll() is None
+    assert b"the database is unavailable" in log.read_bytes()
 
 
-def test_the_job_in_hand_is_stored_once_the_database_returns(cluster: Postgres, tmp_path: Path) -> None:
+def test_the_job_in_hand_is_stored_once_the_database_returns(cluster: Postgres, hosts) -> None:  # type: ignore[no-untyped-def]
     """PostgreSQL restarts while a worker simulates: the worker keeps its outcome until the
     database answers, then stores it (one attempt, not a rerun); SIGTERM then stops it with 0."""
-    url = cluster.new_database()
-    srv = Server(["--database", url], workers=0).start()
-    log = tmp_path / "worker.log"
-    worker = _worker(url, log)
-    try:
-        key = create_key(["--database", url])
-        with srv.client(key) as api:
-            job_id = api.post("/jobs", json=slow_job(rounds=16)).json()["id"]
-            wait_for(api, job_id, ("started",))
-            cluster.pg_ctl("stop")
-            # Past the simulation: the finished job waits in the worker's memory, its store retried.
-            _until(lambda: b"storing job" in log.read_bytes(), timeout=180)
-            cluster.pg_ctl("start")
-            _until(lambda: _ready(srv))
-            job = wait_for(api, job_id, timeout=90)
-            assert job["status"] == "completed", job
-            assert api.get(f"/jobs/{job_id}/results/probabilities").json() == {"0": 1.0}
-        engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-        with engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT attempts FROM jobs WHERE id = :i"), {"i": job_id}).scalar() == 1
-        engine.dispose()
-        worker.terminate()
-        assert worker.wait(30) == 0
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-        srv.stop()
+    url, srv, worker, log = hosts
+    key = create_key(["--database", url])
+    with srv.client(key) as api:
+        job_id = api.post("/jobs", json=slow_job(rounds=16)).json()["id"]
+        wait_for(api, job_id, ("started",))
+        cluster.pg_ctl("stop")
+        # Past the simulation: the finished job waits in the worker's memory, its store retried.
+        _until(lambda: b"storing job" in log.read_bytes(), timeout=180)
+        cluster.pg_ctl("start")
+        _until(lambda: _ready(srv))
+        job = wait_for(api, job_id, timeout=90)
+        assert job["status"] == "completed", job
+        assert api.get(f"/jobs/{job_id}/results/probabilities").json() == {"0": 1.0}
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT attempts FROM jobs WHERE id = :i"), {"i": job_id}).scalar() == 1
+    engine.dispose()
+    worker.terminate()
+    assert worker.wait(30) == 0
