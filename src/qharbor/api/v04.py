@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -18,6 +18,8 @@ from . import formats, views
 from .errors import ApiError
 from .http import JSON, RawJSON, in_thread, json_body, principal, read, read_job, sharpen
 from .memo import Memo
+
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 async def whoami(request: Request) -> Response:
@@ -111,32 +113,25 @@ async def _ids(request: Request) -> list[str]:
     return ids
 
 
-async def cancel_job(request: Request) -> Response:
-    who = await principal(request)
-    job_id = request.path_params["id"]
-    if not await in_thread(request, jobs.cancel, who, [job_id]):
-        raise jobs.JobNotFound(job_id)
-    return JSON({"id": job_id, "status": "canceled"})
+def _on_jobs(act: Callable[..., list[str]], status: str) -> tuple[Endpoint, Endpoint]:
+    """The two routes of a job action (cancel, delete): one job by path, or ``{"ids": [...]}``."""
+
+    async def one(request: Request) -> Response:
+        who = await principal(request)
+        job_id = request.path_params["id"]
+        if not await in_thread(request, act, who, [job_id]):
+            raise jobs.JobNotFound(job_id)
+        return JSON({"id": job_id, "status": status})
+
+    async def many(request: Request) -> Response:
+        who = await principal(request)
+        return JSON({"ids": await in_thread(request, act, who, await _ids(request)), "status": status})
+
+    return one, many
 
 
-async def cancel_jobs(request: Request) -> Response:
-    who = await principal(request)
-    found = await in_thread(request, jobs.cancel, who, await _ids(request))
-    return JSON({"ids": found, "status": "canceled"})
-
-
-async def delete_job(request: Request) -> Response:
-    who = await principal(request)
-    job_id = request.path_params["id"]
-    if not await in_thread(request, jobs.delete, who, [job_id]):
-        raise jobs.JobNotFound(job_id)
-    return JSON({"id": job_id, "status": "deleted"})
-
-
-async def delete_jobs(request: Request) -> Response:
-    who = await principal(request)
-    found = await in_thread(request, jobs.delete, who, await _ids(request))
-    return JSON({"ids": found, "status": "deleted"})
+cancel_job, cancel_jobs = _on_jobs(jobs.cancel, "canceled")
+delete_job, delete_jobs = _on_jobs(jobs.delete, "deleted")
 
 
 def _flag(request: Request, name: str) -> bool | None:
