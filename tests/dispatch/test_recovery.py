@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from support import QHARBOR, Server, bell, create_key, slow_job, wait_for
+from support import QHARBOR, Server, bell, create_key, slow_job, start_worker, stop_worker, wait_for
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -139,10 +139,11 @@ def test_jobs_queued_before_a_restart_run_after_it(storage: list[str]) -> None:
         again.stop()
 
 
-def test_each_job_is_claimed_by_exactly_one_worker(storage: list[str]) -> None:
-    """Four workers (two supervised, two standalone) race for 120 jobs: each runs once."""
+def test_each_job_is_claimed_by_exactly_one_worker(storage: list[str], tmp_path: Path) -> None:
+    """Four workers (two supervised, two standalone), all taking jobs, race for 120 jobs: each
+    runs once, and every worker wins some (the race is real)."""
     srv = Server(storage, workers=2).start()
-    extra = [_standalone_worker(storage, "30") for _ in range(2)]
+    extra = [start_worker(storage, tmp_path / f"worker-{i}.log", {"QHARBOR_SETTINGS": ""}) for i in range(2)]
     try:
         with srv.client(create_key(storage)) as api:
             ids = [api.post("/jobs", json=bell()).json()["id"] for _ in range(120)]
@@ -153,10 +154,10 @@ def test_each_job_is_claimed_by_exactly_one_worker(storage: list[str]) -> None:
             results = conn.execute(sa.text("SELECT COUNT(*) FROM results")).scalar()
         engine.dispose()
         assert len(rows) == 120 and {a for a, _ in rows} == {1} and results == 120
+        assert len({w for _, w in rows}) == 4, "a worker claimed nothing"
     finally:
         for proc in extra:
-            proc.terminate()
-            proc.wait(20)
+            stop_worker(proc)
         srv.stop()
 
 
