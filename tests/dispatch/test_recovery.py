@@ -201,3 +201,46 @@ def test_a_job_that_keeps_killing_its_worker_fails_after_max_attempts(tmp_path: 
             assert wait_for(api, api.post("/jobs", json=bell()).json()["id"])["status"] == "completed"
     finally:
         srv.stop()
+
+
+def test_a_worker_killed_inside_its_completion_leaves_the_job_to_run_again(
+        postgres, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """SIGKILL while the completion transaction is open (held at its result insert by a table
+    lock): nothing of it is stored, the job is recovered from the dead worker and completes
+    once on another, with one set of results."""
+    url = postgres.new_database()
+    storage = ["--database", url]
+    srv = Server(storage, workers=0).start()
+    env = {"QHARBOR_SETTINGS": "", "QHARBOR_WORKER_STALE_AFTER_S": "3"}
+    first = start_worker(storage, tmp_path / "first.log", env)
+    second = None
+    engine = sa.create_engine(_database_url(storage))
+    try:
+        with srv.client() as api, engine.connect() as lock:
+            lock.execute(sa.text("LOCK TABLE results IN EXCLUSIVE MODE"))  # reads pass, inserts wait
+            job_id = api.post("/jobs", json=bell()).json()["id"]
+            with engine.connect() as probe:
+                deadline = time.monotonic() + 60
+                while not probe.execute(sa.text(
+                        "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                        " AND query LIKE 'INSERT INTO results%'")).first():
+                    assert time.monotonic() < deadline, "the completion never reached its insert"
+                    time.sleep(0.05)
+            os.kill(first.pid, signal.SIGKILL)
+            first.wait()
+            lock.rollback()  # the lock goes; the dead worker's transaction is already gone
+            assert api.get(f"/jobs/{job_id}").json()["status"] == "started"  # nothing of it stored
+            second = start_worker(storage, tmp_path / "second.log", env)
+            job = wait_for(api, job_id, timeout=120)
+            assert job["status"] == "completed", job["failure"]
+            assert api.get(f"/jobs/{job_id}/results/probabilities").json() == pytest.approx({"0": 0.5, "3": 0.5})
+        with engine.connect() as conn:
+            attempts = conn.execute(sa.text("SELECT attempts FROM jobs WHERE id = :i"), {"i": job_id}).scalar()
+            documents = conn.execute(sa.text("SELECT COUNT(*) FROM results WHERE job_id = :i"), {"i": job_id}).scalar()
+        assert attempts == 2 and documents == 1
+    finally:
+        engine.dispose()
+        for proc in (first, second):
+            if proc is not None:
+                stop_worker(proc)
+        srv.stop()
