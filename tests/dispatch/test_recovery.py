@@ -29,6 +29,17 @@ def _database_url(storage: list[str]) -> str:
     return storage[1].replace("postgresql://", "postgresql+psycopg://")
 
 
+def _runs(storage: list[str], job_id: str) -> tuple[int, int]:
+    """(attempts, stored result documents) of a job, read from its database."""
+    engine = sa.create_engine(_database_url(storage))
+    with engine.connect() as conn:
+        attempts = conn.execute(sa.text("SELECT attempts FROM jobs WHERE id = :i"), {"i": job_id}).scalar()
+        documents = conn.execute(sa.text("SELECT COUNT(*) FROM results WHERE job_id = :i"),
+                                 {"i": job_id}).scalar()
+    engine.dispose()
+    return attempts, documents
+
+
 def test_worker_killed_mid_job_is_replaced_and_the_job_completes(storage: list[str]) -> None:
     srv = Server(storage, workers=1).start()
     try:
@@ -41,11 +52,7 @@ def test_worker_killed_mid_job_is_replaced_and_the_job_completes(storage: list[s
             assert job["status"] == "completed", job["failure"]
             assert api.get(f"/jobs/{job_id}/results/probabilities").json() == {"0": 1.0}
             assert srv.worker_pids() and victim not in srv.worker_pids()
-        engine = sa.create_engine(_database_url(storage))
-        with engine.connect() as conn:
-            attempts = conn.execute(sa.text("SELECT attempts FROM jobs WHERE id = :i"), {"i": job_id}).scalar()
-        engine.dispose()
-        assert attempts == 2
+        assert _runs(storage, job_id)[0] == 2
     finally:
         srv.stop()
 
@@ -109,12 +116,7 @@ def test_a_worker_back_from_the_dead_cannot_store_its_results(storage: list[str]
             assert again["status"] == "completed" and again["failure"] is None
             assert again["completed_at"] == job["completed_at"]  # the second run's outcome, untouched
             assert api.get(f"/jobs/{job_id}/results/probabilities").json() == {"0": 1.0}
-        engine = sa.create_engine(_database_url(storage))
-        with engine.connect() as conn:
-            attempts = conn.execute(sa.text("SELECT attempts FROM jobs WHERE id = :i"), {"i": job_id}).scalar()
-            documents = conn.execute(sa.text("SELECT COUNT(*) FROM results WHERE job_id = :i"), {"i": job_id}).scalar()
-        engine.dispose()
-        assert attempts == 2 and documents == 1
+        assert _runs(storage, job_id) == (2, 1)
     finally:
         for proc in (first, second):
             if proc and proc.poll() is None:
@@ -233,11 +235,9 @@ def test_a_worker_killed_inside_its_completion_leaves_the_job_to_run_again(
             second = start_worker(storage, tmp_path / "second.log", env)
             job = wait_for(api, job_id, timeout=120)
             assert job["status"] == "completed", job["failure"]
-            assert api.get(f"/jobs/{job_id}/results/probabilities").json() == pytest.approx({"0": 0.5, "3": 0.5})
-        with engine.connect() as conn:
-            attempts = conn.execute(sa.text("SELECT attempts FROM jobs WHERE id = :i"), {"i": job_id}).scalar()
-            documents = conn.execute(sa.text("SELECT COUNT(*) FROM results WHERE job_id = :i"), {"i": job_id}).scalar()
-        assert attempts == 2 and documents == 1
+            probabilities = api.get(f"/jobs/{job_id}/results/probabilities").json()
+            assert probabilities == pytest.approx({"0": 0.5, "3": 0.5})
+        assert _runs(storage, job_id) == (2, 1)
     finally:
         engine.dispose()
         for proc in (first, second):
