@@ -48,12 +48,24 @@ def test_native_gates(key: str) -> None:
     @qml.set_shots(100)
     @qml.qnode(dev)
     def circuit():  # type: ignore[no-untyped-def]
-        GPI2(0.25, wires=0)
-        GPI(0.1, wires=1)
-        MS(0, 0, wires=[0, 1])
+        GPI2(0.1, wires=0)
+        GPI(0.3, wires=1)
+        MS(0.2, 0.05, 0.2, wires=[0, 1])
+        GPI2(0.7, wires=1)
         return qml.probs(wires=[0, 1])
 
-    assert sum(circuit()) == pytest.approx(1.0)
+    # The reference: the same gates as qiskit-ionq defines them (its matrices, phases in turns).
+    from qiskit import QuantumCircuit
+    from qiskit.quantum_info import Statevector
+    from qiskit_ionq import GPI2Gate, GPIGate, MSGate
+
+    qc = QuantumCircuit(2)
+    qc.append(GPI2Gate(0.1), [0])
+    qc.append(GPIGate(0.3), [1])
+    qc.append(MSGate(0.2, 0.05, 0.2), [0, 1])
+    qc.append(GPI2Gate(0.7), [1])
+    exact = Statevector(qc).probabilities()  # index bit 0 = qubit 0; pennylane's wire 0 is the high bit
+    assert np.asarray(circuit()) == pytest.approx([exact[0], exact[2], exact[1], exact[3]], abs=1e-9)
 
 
 def test_batch_of_tapes(key: str) -> None:
