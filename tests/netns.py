@@ -46,6 +46,22 @@ def unavailable() -> str | None:
     return None
 
 
+#: Set in CI (``.ci/run``): where namespaces cannot be made, tests that need them fail, not skip.
+REQUIRED = "QHARBOR_REQUIRE_NETNS"
+
+
+def require(also: str | None = None) -> None:
+    """Skip the calling test, saying why, where namespaces cannot be made (or ``also``, another
+    missing need, is given); fail it instead where :data:`REQUIRED` is set."""
+    import pytest
+
+    reason = unavailable() or also
+    if reason:
+        if os.environ.get(REQUIRED):
+            pytest.fail(f"network namespaces are required here ({REQUIRED}) but cannot be used: {reason}")
+        pytest.skip(f"needs network namespaces: {reason}")
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
