@@ -343,14 +343,18 @@ class Soak:
         return [r[0] for r in self.query("SELECT id FROM jobs WHERE status = 'started' AND worker_id = :w",
                                          w=worker_id)]
 
-    def watch(self, start: float, checks: dict[str, Callable[[], bool]], bound_s: float) -> dict[str, float]:
-        """Seconds from ``start`` (monotonic) until each check first held, polling them all;
-        fails naming those that never held within ``bound_s``."""
-        when: dict[str, float] = {}
+    def watch(self, start: float, checks: dict[str, Callable[[], bool]], bound_s: float,
+              until: float | None = None, seen: dict[str, float] | None = None) -> dict[str, float]:
+        """Seconds from ``start`` (monotonic) until each check first held (those in ``seen``
+        are not polled again), polling them all; fails naming those that never held within
+        ``bound_s`` -- or, given ``until`` (monotonic), returns what held by then."""
+        when = dict(seen or {})
         while len(when) < len(checks):
             for name, check in checks.items():
                 if name not in when and check():
                     when[name] = time.monotonic() - start
+            if until is not None and time.monotonic() >= until:
+                break
             missing = [n for n in checks if n not in when]
             assert not missing or time.monotonic() - start < bound_s, f"not within {bound_s:.0f} s: {missing}"
             time.sleep(0.1)
@@ -440,14 +444,18 @@ class Soak:
         time.sleep(0.5)  # a claim in flight when the link went lands in the table or never
         held = self.held_by(worker_id)
         # Its jobs go to other workers while it is cut off (it is presumed dead).
-        taken = self.watch(start, {"taken": lambda: not set(held) & set(self.held_by(worker_id))}, cut_s)["taken"]
+        checks: dict[str, Callable[[], bool]] = {
+            "taken": lambda: not set(held) & set(self.held_by(worker_id)),
+            "held": lambda: self.finished(held)}
+        t = self.watch(start, checks, cut_s, until=start + cut_s)
+        assert "taken" in t, f"the jobs {worker_id} held stayed its own through a {cut_s:.0f} s cut"
         time.sleep(max(cut_s - (time.monotonic() - start), 0))
         host.restore()
         restored, stamp = time.monotonic(), time.time()
-        t = self.watch(start, {"held": lambda: self.finished(held),
-                               "back": lambda: self.completes_after(worker_id, stamp)}, cut_s + bound_s)
+        checks["back"] = lambda: self.completes_after(worker_id, stamp)
+        t = self.watch(start, checks, cut_s + bound_s, seen=t)
         self.recovery["link cut"] = (f"{cut_s:.0f} s cut of {worker_id}; its {len(held)} job(s) requeued"
-                                     f" {taken:.1f} s and done {t['held']:.1f} s after the cut began;"
+                                     f" {t['taken']:.1f} s and done {t['held']:.1f} s after the cut began;"
                                      f" {worker_id} completing jobs again {t['back'] - (restored - start):.1f} s"
                                      " after the restore")
 
@@ -482,10 +490,12 @@ class Soak:
         start = time.monotonic()
         proc.signal(signal.SIGSTOP)
         held = self.held_by(worker_id)
-        t = self.watch(start, {"held": lambda: self.finished(held)}, pause_s + bound_s)
+        checks: dict[str, Callable[[], bool]] = {"held": lambda: self.finished(held)}
+        t = self.watch(start, checks, pause_s, until=start + pause_s)
         time.sleep(max(pause_s - (time.monotonic() - start), 0))
         proc.signal(signal.SIGCONT)
         resumed, stamp = time.monotonic(), time.time()
+        t = self.watch(start, checks, pause_s + bound_s, seen=t)
         back = self.watch(resumed, {"back": lambda: self.completes_after(worker_id, stamp)}, bound_s)["back"]
         self.recovery["SIGSTOP"] = (f"{pause_s:.0f} s stopped; {len(held)} held job(s) done elsewhere"
                                     f" {t['held']:.1f} s after the stop; {worker_id} completing jobs again"

@@ -10,7 +10,9 @@ through the link cut and the restart must still take jobs, unrestarted.
 
 from __future__ import annotations
 
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,3 +71,56 @@ def test_soak_through_kills_a_cut_link_a_database_restart_and_a_paused_worker(so
     assert survivor.popen is not None and survivor.popen.poll() is None and soak.workers["w1"] is survivor
     assert ran_by == ["w1"] * 10
     assert soak.exited_on_their_own() == []
+
+
+#: A worker's host, on its own: it claims a job, then its heartbeat transaction has updated
+#: its row and not yet committed when the link goes (as a cut between two statements leaves it).
+_CUT_MID_TRANSACTION = """
+import sys, time
+from qharbor.store import queue
+from qharbor.store.db import Database
+db = Database(sys.argv[1])
+with db.begin() as conn:
+    queue.register(conn, "cut-off", "gone", 1)
+with db.begin() as conn:
+    print(queue.claim(conn, "cut-off")["id"], flush=True)
+with db.begin() as conn:
+    queue.heartbeat(conn, "cut-off")
+    print("in a transaction", flush=True)
+    time.sleep(3600)
+"""
+
+
+@pytest.fixture
+def bare(tmp_path: Path) -> Iterator[Soak]:
+    """The hosts, PostgreSQL and one API; no workers."""
+    netns.require(postgres_available())
+    cluster = Soak(tmp_path, stale_s=STALE_S)
+    try:
+        cluster.start_postgres()
+        cluster.start_api(0)
+        cluster.wait_api(0)
+        yield cluster
+    finally:
+        cluster.close()
+
+
+def test_a_worker_cut_off_mid_transaction_does_not_stop_recovery(bare: Soak, tmp_path: Path) -> None:
+    """The cut-off worker's server session still holds its row locked (it never learns the
+    client is gone unless it probes): every sweep's delete of the dead worker waited on it and
+    timed out, so no job of any dead worker was recovered, until PostgreSQL itself notices."""
+    load = Load(bare.api_urls, bare.key, 0, 1.0)
+    job = load.one(7)
+    log = tmp_path / "cut-off.log"
+    ghost = bare.hosts[0].popen([sys.executable, "-c", _CUT_MID_TRANSACTION, bare.url], log)
+    bare.watch(time.monotonic(), {"in a transaction": lambda: "in a transaction" in log.read_text()}, 60)
+    assert log.read_text().split()[0] == job.id
+    bare.hosts[0].cut()
+    start = time.monotonic()
+    worker = bare.start_worker(1, "w2")
+    bare.wait_worker(worker)
+    took = bare.watch(start, {"done": lambda: bare.finished([job.id])}, 45)["done"]
+    print(f"\nthe cut-off worker's job done {took:.1f} s after the cut")
+    [(status, by)] = bare.query("SELECT status, worker_id FROM jobs WHERE id = :i", i=job.id)
+    assert (status, by) == ("completed", "w2")
+    assert ghost.poll() is None and worker.popen is not None and worker.popen.poll() is None
