@@ -133,11 +133,12 @@ class Host:
 
     def popen(self, argv: list[str], log: Path | None = None, env: dict[str, str] | None = None,
               **kwargs: Any) -> subprocess.Popen[bytes]:
-        """Start ``argv`` inside this host in its own session, output appended to ``log``."""
+        """Start ``argv`` inside this host in its own session, output appended to ``log``, with
+        ``env`` as its environment (default: this process's)."""
         out = subprocess.DEVNULL if log is None else log.open("ab")
         try:
             return subprocess.Popen(self.command(argv), stdout=out, stderr=subprocess.STDOUT,
-                                    env={**os.environ, **(env or {})}, start_new_session=True, **kwargs)
+                                    env=env, start_new_session=True, **kwargs)
         finally:
             if log is not None:
                 out.close()  # type: ignore[union-attr]

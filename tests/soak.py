@@ -32,12 +32,10 @@ from support import postgres_tool
 
 QHARBOR = [sys.executable, "-m", "qharbor"]
 QUBITS = 10
-SLOW_FIRST = 1 << 20  # slow jobs' numbers start here (their outcome: the low QUBITS bits)
 PG_PORT, API_PORT = 5432, 8000
-
-
 #: A slow job's width and rounds: a second or more of simulation, so a fault can catch one in hand.
 SLOW_QUBITS, SLOW_ROUNDS = 20, 6
+SLOW_FIRST = 1 << 20  # slow jobs' numbers start here (their outcome: the low QUBITS bits)
 
 
 def program(value: int, slow: bool = False) -> dict[str, Any]:
@@ -276,9 +274,10 @@ class Soak:
                                        pool_pre_ping=True, connect_args={"connect_timeout": 5})
 
     def _env(self) -> dict[str, str]:
-        env = {"QHARBOR_WORKER_STALE_AFTER_S": str(self.stale_s), "PYTHONUNBUFFERED": "1"}
-        os.environ.pop("QHARBOR_SETTINGS", None)
-        return env
+        """The qharbor processes' environment: this one's, with the short stale timeout, and
+        without settings handed down to a worker of ``qharbor serve`` (none are here)."""
+        env = {k: v for k, v in os.environ.items() if k != "QHARBOR_SETTINGS"}
+        return {**env, "QHARBOR_WORKER_STALE_AFTER_S": str(self.stale_s), "PYTHONUNBUFFERED": "1"}
 
     def start_api(self, i: int) -> Proc:
         argv = [*QHARBOR, "serve", "--database", self.url, "--workers", "0", "--host", "0.0.0.0",
@@ -376,13 +375,13 @@ class Soak:
         """Every fault in turn, ``gap_s`` apart, while ``load`` flows, each waited out until the
         cluster has recovered from it (what that took goes in :attr:`recovery`). Before each,
         the worker it hits is made to hold a slow job, so each fault catches work in hand.
-        ``w1`` is never restarted: its link is cut and the database restarts under it."""
+        ``w1`` is never restarted: its link is cut, the database restarts and is cut off under it."""
         self.load = load
         load.keep_going.set()
         try:
             for fault in (lambda: self.kill_worker(bound_s), lambda: self.kill_api(bound_s),
                           lambda: self.cut_link("w1", cut_s, bound_s), lambda: self.restart_postgres(bound_s),
-                          lambda: self.pause_worker("w3", pause_s, bound_s)):
+                          lambda: self.cut_database(cut_s, bound_s), lambda: self.pause_worker("w3", pause_s, bound_s)):
                 time.sleep(gap_s)
                 fault()
                 name, took = list(self.recovery.items())[-1]
@@ -475,6 +474,34 @@ class Soak:
             f"restart took {restarted:.1f} s; APIs ready {max(t['api1'], t['api2']):.1f} s, the job w1 had in"
             f" hand done {t['in hand']:.1f} s, every worker completing jobs"
             f" {max(t[w] for w in self.workers):.1f} s after it began")
+
+    def cut_database(self, cut_s: float, bound_s: float) -> int:
+        """Cut the database's host off for ``cut_s`` (past the stale timeout), then restore it;
+        returns how many jobs ran a second time for it. Every worker lost it alike, so none
+        should be judged dead for it -- given a stale timeout longer than a connection takes
+        to fail and return (``tcp_user_timeout``, then a beat): with the soak's short one, a
+        worker whose connection is still failing may be, and its job runs again (fenced)."""
+        in_hand = self.hold("w1")
+        rerun = self.query("SELECT COUNT(*) FROM jobs WHERE attempts > 1")[0][0]
+        start = time.monotonic()
+        self.db.cut()
+        time.sleep(cut_s)
+        self.db.restore()
+        restored, stamp = time.monotonic(), time.time()
+        checks: dict[str, Callable[[], bool]] = {
+            f"api{i + 1}": (lambda i=i: self._ready(i)) for i in range(len(self.api_procs))}  # type: ignore[misc]
+        checks["in hand"] = lambda: self.finished([in_hand])
+        for worker_id in self.workers:
+            checks[worker_id] = lambda w=worker_id: self.completes_after(w, stamp)  # type: ignore[misc]
+        t = self.watch(restored, checks, bound_s)
+        again = self.query("SELECT COUNT(*) FROM jobs WHERE attempts > 1")[0][0] - rerun
+        self.recovery["database link cut"] = (
+            f"{cut_s:.0f} s cut of PostgreSQL's host; APIs ready"
+            f" {max(v for k, v in t.items() if k.startswith('api')):.1f} s, the job w1"
+            f" had in hand done {t['in hand']:.1f} s, every worker completing jobs"
+            f" {max(t[w] for w in self.workers):.1f} s after the restore (cut {restored - start:.0f} s);"
+            f" {again} job(s) ran again")
+        return int(again)
 
     def _ready(self, i: int) -> bool:
         try:

@@ -1,7 +1,8 @@
 """A soak on a real network: PostgreSQL, two APIs and three workers on their own hosts
 (network namespaces, ``tests/netns.py``), jobs flowing from this process, while a worker
 and an API are SIGKILLed, a worker's link is cut past the stale timeout, PostgreSQL
-restarts and a worker is SIGSTOPped past the stale timeout (``tests/soak.py``).
+restarts, its host is cut off past the stale timeout, and a worker is SIGSTOPped past the stale
+timeout (``tests/soak.py``).
 
 Nothing accepted may be lost, stuck, failed, run twice, listed twice or answered with
 another job's results, no qharbor process may exit on its own, and the worker that lived
@@ -65,7 +66,8 @@ def test_soak_through_kills_a_cut_link_a_database_restart_and_a_paused_worker(so
     assert outcome.discarded >= 2
     # The killed, the cut-off and the paused worker each held a job, which ran again elsewhere.
     assert outcome.retried >= 3
-    assert set(soak.recovery) == {"worker SIGKILL", "API SIGKILL", "link cut", "PostgreSQL restart", "SIGSTOP"}
+    assert set(soak.recovery) == {"worker SIGKILL", "API SIGKILL", "link cut", "PostgreSQL restart",
+                                  "database link cut", "SIGSTOP"}
 
     # The worker whose link was cut and whose database restarted, never restarted, runs new
     # jobs on its own once the others are stopped.
@@ -126,3 +128,29 @@ def test_a_worker_cut_off_mid_transaction_does_not_stop_recovery(bare: Soak, tmp
     [(status, by)] = bare.query("SELECT status, worker_id FROM jobs WHERE id = :i", i=job.id)
     assert (status, by) == ("completed", "w2")
     assert ghost.poll() is None and worker.popen is not None and worker.popen.poll() is None
+
+
+def test_no_worker_is_judged_dead_for_the_database_being_cut_off(bare: Soak) -> None:
+    """PostgreSQL's host cut off past the stale timeout: every worker lost it alike, so none
+    is presumed dead for it once it is back. The first worker back used to sweep before the
+    others had beaten again, and every job in hand ran twice. The stale timeout here is one
+    a connection's own failure fits in (``tcp_user_timeout`` 15 s, then a beat)."""
+    stale_s = 20.0
+    bare.stale_s = stale_s
+    for h in range(3):
+        bare.start_worker(h, f"w{h + 1}")
+    for proc in bare.workers.values():
+        bare.wait_worker(proc)
+    load = Load(bare.api_urls[:1] * 2, bare.key, 0, 4.0)
+    load.keep_going.set()
+    flowing = threading.Thread(target=load.run, daemon=True)
+    flowing.start()
+    try:
+        bare.load = load
+        again = bare.cut_database(stale_s + 4, bound_s=90)
+        print("\n" + bare.recovery["database link cut"])
+    finally:
+        load.stop.set()
+        flowing.join(60)
+    assert again == 0
+    assert bare.exited_on_their_own() == []
