@@ -82,16 +82,22 @@ def _kill_inside(namespace: str) -> None:
             pass
 
 
+def _left(pid: int) -> bool:
+    """Whether what process ``pid`` named is left over: it is gone, or it is this process
+    (one network at a time per process; an earlier one's process id may have come back)."""
+    return pid == os.getpid() or not _alive(pid)
+
+
 def sweep() -> None:
     """Remove namespaces, bridges and ports left by runs whose process is gone."""
     for line in _ip("netns", "list", check=False).stdout.splitlines():
         found = re.match(rf"{PREFIX}(\d+)-\S+", line)
-        if found and not _alive(int(found.group(1))):
+        if found and _left(int(found.group(1))):
             _kill_inside(found.group(0))
             _ip("netns", "del", found.group(0), check=False)
     for line in _ip("-o", "link", "show", check=False).stdout.splitlines():
         found = re.search(r"^\d+: (qh[bv](\d+)(?:-\d+)?)[@:]", line)
-        if found and not _alive(int(found.group(2))):
+        if found and _left(int(found.group(2))):
             _ip("link", "del", found.group(1), check=False)
 
 
@@ -160,7 +166,7 @@ class Network:
     """A bridge with an address in the root namespace, and the hosts attached to it."""
 
     def __init__(self) -> None:
-        sweep()
+        sweep()  # what runs killed outright left, and this process's earlier networks
         self.subnet = _free_subnet()
         self.bridge = f"qhb{os.getpid()}"
         self.gateway = str(self.subnet.network_address + 1)  # the root namespace's address
