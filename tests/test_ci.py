@@ -41,3 +41,24 @@ def test_ci_requires_postgresql(tmp_path: Path) -> None:
     assert "1 error" in required and "PostgreSQL is required here" in required
     ci = (TESTS.parent / ".ci" / "run").read_text()
     assert "export QHARBOR_REQUIRE_POSTGRES=1" in ci
+
+
+def test_ci_requires_network_namespaces(tmp_path: Path) -> None:
+    """The network soak skips, saying why, where namespaces cannot be made, except in CI."""
+    probe = tmp_path / "test_probe.py"
+    probe.write_text("import netns\n"
+                     "netns.unavailable = lambda: 'no namespaces on this machine'\n"
+                     "def test_needs_namespaces():\n    netns.require()\n")
+
+    def outcome(**env: str) -> str:
+        run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfs", str(probe)],
+                             capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                             env={**{k: v for k, v in os.environ.items() if k != "QHARBOR_REQUIRE_NETNS"},
+                                  "PYTHONPATH": str(TESTS), **env})
+        return run.stdout
+
+    skipped = outcome()
+    assert "1 skipped" in skipped and "no namespaces on this machine" in skipped
+    required = outcome(QHARBOR_REQUIRE_NETNS="1")
+    assert "1 failed" in required and "network namespaces are required here" in required
+    assert "export QHARBOR_REQUIRE_NETNS=1" in (TESTS.parent / ".ci" / "run").read_text()

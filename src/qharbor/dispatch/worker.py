@@ -164,6 +164,13 @@ class Worker:
 
     def _heartbeat(self) -> None:
         last_sweep = 0.0
+        stale_s = self.settings.worker_stale_after_s
+        # A worker whose own beat came late (the database was out of reach, restarting, or
+        # this process was paused) judges no other worker dead until a whole stale period
+        # later: the others were most likely cut off alike and need that long to beat again.
+        # Else the first back declared them all dead, and every job in hand ran twice.
+        last_beat = time.monotonic()
+        in_touch_since = last_beat - stale_s
         supervisor = self.settings.supervisor_pid
         while not self.stopping:
             time.sleep(self.settings.worker_heartbeat_s)
@@ -175,10 +182,14 @@ class Worker:
                     if not queue.heartbeat(conn, self.id):  # declared dead after a long stall
                         queue.register(conn, self.id, socket.gethostname(), os.getpid())
                     queue.admit(conn)
-                if time.monotonic() - last_sweep > self.settings.worker_stale_after_s / 2:
-                    last_sweep = time.monotonic()
+                now = time.monotonic()
+                if now - last_beat > self.settings.worker_heartbeat_s + stale_s / 2:
+                    in_touch_since = now
+                last_beat = now
+                if now - last_sweep > stale_s / 2 and now - in_touch_since >= stale_s:
+                    last_sweep = now
                     with self.db.begin() as conn:
-                        queue.recover_stale(conn, self.settings.worker_stale_after_s, self.settings.max_attempts)
+                        queue.recover_stale(conn, stale_s, self.settings.max_attempts)
             except UNAVAILABLE as exc:  # the next beat tries again
                 log.warning("heartbeat: the database is unavailable (%s)", str(exc).strip().splitlines()[0])
             except Exception:

@@ -32,10 +32,16 @@ def normalize_url(url: str) -> str:
 #: 5 s, TCP keepalives probe an idle connection after 5 s and drop it after 3 unanswered probes
 #: 2 s apart, and unacknowledged data fails the connection after 15 s, so a dead peer or a
 #: cut link is noticed in seconds, not after the kernel's two hours; a statement runs at most
-#: 60 s (qharbor's are short: a stuck one is a fault, not work).
+#: 60 s (qharbor's are short: a stuck one is a fault, not work). The server's end of each
+#: session probes the same way (``-c tcp_keepalives_*``, ``tcp_user_timeout``): a client cut off
+#: mid-transaction otherwise leaves a session that holds its row locks for two hours (its
+#: worker's row: every recovery sweep's delete waited on it, so no dead worker's job was
+#: recovered; tests/dispatch/test_network.py).
 POSTGRES_CONNECTION: dict[str, Any] = {
     "connect_timeout": 5, "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
-    "keepalives_count": 3, "tcp_user_timeout": 15_000, "options": "-c statement_timeout=60000",
+    "keepalives_count": 3, "tcp_user_timeout": 15_000,
+    "options": "-c statement_timeout=60000 -c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2"
+               " -c tcp_keepalives_count=3 -c tcp_user_timeout=15000",
 }
 #: What a database that is restarting, out of reach or busy raises (and, on SQLite, some
 #: errors in statements too: :func:`transient` tells them apart). A worker retries these
