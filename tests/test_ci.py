@@ -15,6 +15,16 @@ import support
 TESTS = Path(__file__).parent
 
 
+def _probe_outcome(probe: Path, unset: str, **env: str) -> str:
+    """pytest's summary of ``probe`` run in a fresh process, without ``unset`` in its
+    environment unless ``env`` sets it (as a developer's machine, or as CI)."""
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfs", str(probe)],
+                         capture_output=True, text=True, cwd=probe.parent, timeout=300,
+                         env={**{k: v for k, v in os.environ.items() if k != unset},
+                              "PYTHONPATH": str(TESTS), **env})
+    return run.stdout
+
+
 @pytest.mark.skipif(not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")), reason="no Debian PostgreSQL here")
 def test_postgresql_is_found_where_debian_keeps_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/usr/bin:/bin")  # Debian's postgresql package puts nothing here
@@ -29,15 +39,8 @@ def test_ci_requires_postgresql(tmp_path: Path) -> None:
                      "def test_uses_postgres(postgres):\n    pass\n")
     (tmp_path / "conftest.py").write_text((TESTS / "conftest.py").read_text())
 
-    def outcome(**env: str) -> str:
-        run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfs", str(probe)],
-                             capture_output=True, text=True, cwd=tmp_path, timeout=300,
-                             env={**{k: v for k, v in os.environ.items() if k != "QHARBOR_REQUIRE_POSTGRES"},
-                                  "PYTHONPATH": str(TESTS), **env})
-        return run.stdout
-
-    assert "1 skipped" in outcome()  # a developer without PostgreSQL
-    required = outcome(QHARBOR_REQUIRE_POSTGRES="1")  # CI
+    assert "1 skipped" in _probe_outcome(probe, "QHARBOR_REQUIRE_POSTGRES")  # a developer without PostgreSQL
+    required = _probe_outcome(probe, "QHARBOR_REQUIRE_POSTGRES", QHARBOR_REQUIRE_POSTGRES="1")  # CI
     assert "1 error" in required and "PostgreSQL is required here" in required
     ci = (TESTS.parent / ".ci" / "run").read_text()
     assert "export QHARBOR_REQUIRE_POSTGRES=1" in ci
@@ -49,16 +52,8 @@ def test_ci_requires_network_namespaces(tmp_path: Path) -> None:
     probe.write_text("import netns\n"
                      "netns.unavailable = lambda: 'no namespaces on this machine'\n"
                      "def test_needs_namespaces():\n    netns.require()\n")
-
-    def outcome(**env: str) -> str:
-        run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfs", str(probe)],
-                             capture_output=True, text=True, cwd=tmp_path, timeout=300,
-                             env={**{k: v for k, v in os.environ.items() if k != "QHARBOR_REQUIRE_NETNS"},
-                                  "PYTHONPATH": str(TESTS), **env})
-        return run.stdout
-
-    skipped = outcome()
+    skipped = _probe_outcome(probe, "QHARBOR_REQUIRE_NETNS")
     assert "1 skipped" in skipped and "no namespaces on this machine" in skipped
-    required = outcome(QHARBOR_REQUIRE_NETNS="1")
+    required = _probe_outcome(probe, "QHARBOR_REQUIRE_NETNS", QHARBOR_REQUIRE_NETNS="1")
     assert "1 failed" in required and "network namespaces are required here" in required
     assert "export QHARBOR_REQUIRE_NETNS=1" in (TESTS.parent / ".ci" / "run").read_text()
