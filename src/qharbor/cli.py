@@ -27,21 +27,11 @@ def _settings(args: argparse.Namespace, **flags: object) -> Settings:
 def _open(settings: Settings):  # type: ignore[no-untyped-def]
     """The database, migrated; a database that does not answer yet is waited for (a host that
     starts before its database, or while it restarts, comes up once it is back)."""
-    import time
-
-    from .store.db import UNAVAILABLE, migrate, open_engine
+    from .store.db import migrate, open_engine, patiently
 
     engine = open_engine(settings.database_url)
-    pause = 0.5
-    while True:
-        try:
-            migrate(engine)
-            return engine
-        except UNAVAILABLE as exc:
-            logging.getLogger("qharbor").warning("the database does not answer (%s); trying again in %.0f s",
-                                                 str(exc).strip().splitlines()[0], pause)
-            time.sleep(pause)
-            pause = min(pause * 2, 10.0)
+    patiently("migrating", lambda: migrate(engine))
+    return engine
 
 
 def serve(args: argparse.Namespace) -> None:

@@ -10,7 +10,6 @@ import ctypes
 import functools
 import logging
 import os
-import random
 import signal
 import socket
 import threading
@@ -26,13 +25,11 @@ from .. import engine as sim
 from ..core import runs
 from ..settings import Settings
 from ..store import notify, queue
-from ..store.db import UNAVAILABLE, Database, reading
+from ..store.db import UNAVAILABLE, Database, patiently, reading, reason
 
 log = logging.getLogger("qharbor.worker")
 T = TypeVar("T")
 
-#: Pauses between tries of a database step while the database is unavailable grow to this.
-RETRY_MAX_S = 10.0
 #: A stopping worker tries this long more to store the job in hand, then leaves it for recovery.
 DRAIN_S = 30.0
 #: An idle worker that can be woken by notices (``store/notify.py``) still looks for work this often.
@@ -144,23 +141,19 @@ class Worker:
         self.taking_jobs = False  # set once warmed up (see main)
 
     def retrying(self, what: str, step: Callable[[], T]) -> T:
-        """``step()``, again and again while the database is unavailable (restarting, out of
-        reach, busy): logged, with pauses that grow to :data:`RETRY_MAX_S` (jittered, so many
-        workers do not return at once). A worker never gives up on its database — except
-        once it is stopping, when it tries for :data:`DRAIN_S` more, then raises."""
-        pause, deadline = 0.25, None
-        while True:
-            try:
-                return step()
-            except UNAVAILABLE as exc:
-                if self.stopping:
-                    deadline = deadline or time.monotonic() + DRAIN_S
-                    if time.monotonic() > deadline:
-                        raise
-                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                log.warning("%s: the database is unavailable (%s); trying again in %.1f s", what, reason, pause)
-                time.sleep(pause * random.uniform(0.5, 1.0))
-                pause = min(pause * 2, RETRY_MAX_S)
+        """``step()``, through any database outage (``store.db.patiently``): a worker never
+        gives up on its database — except once it is stopping, when it tries for
+        :data:`DRAIN_S` more, then raises."""
+        deadline: float | None = None
+
+        def giving_up() -> bool:
+            nonlocal deadline
+            if not self.stopping:
+                return False
+            deadline = deadline or time.monotonic() + DRAIN_S
+            return time.monotonic() > deadline
+
+        return patiently(what, step, giving_up)
 
     def _heartbeat(self) -> None:
         last_sweep = 0.0
@@ -191,7 +184,7 @@ class Worker:
                     with self.db.begin() as conn:
                         queue.recover_stale(conn, stale_s, self.settings.max_attempts)
             except UNAVAILABLE as exc:  # the next beat tries again
-                log.warning("heartbeat: the database is unavailable (%s)", str(exc).strip().splitlines()[0])
+                log.warning("heartbeat: the database is unavailable (%s)", reason(exc))
             except Exception:
                 log.exception("heartbeat failed")
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import random
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Executable, create_engine, event, text
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -48,6 +50,35 @@ POSTGRES_CONNECTION: dict[str, Any] = {
 #: (``dispatch/worker.py``); an API answers the transient ones 503 (``api/errors.py``).
 UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, InterfaceError, sqlite3.OperationalError)
 _SQLITE_TRANSIENT = ("locked", "busy", "unable to open", "disk i/o")
+
+
+#: Pauses between tries of a step while the database is unavailable grow to this.
+RETRY_MAX_S = 10.0
+T = TypeVar("T")
+
+
+def reason(exc: BaseException) -> str:
+    """What an error says, in one line (its first; its type where it says nothing), for logs."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def patiently(what: str, step: Callable[[], T], giving_up: Callable[[], bool] = lambda: False) -> T:
+    """``step()``, again and again while the database is unavailable (restarting, out of
+    reach, busy): each failure logged, with pauses that grow to :data:`RETRY_MAX_S`
+    (jittered, so many processes do not return at once), until ``giving_up()`` says to
+    raise instead. Workers and start-up wait out an outage this way."""
+    pause = 0.25
+    while True:
+        try:
+            return step()
+        except UNAVAILABLE as exc:
+            if giving_up():
+                raise
+            log.warning("%s: the database is unavailable (%s); trying again in %.1f s",
+                        what, reason(exc), pause)
+            time.sleep(pause * random.uniform(0.5, 1.0))
+            pause = min(pause * 2, RETRY_MAX_S)
 
 
 def transient(exc: BaseException) -> bool:
