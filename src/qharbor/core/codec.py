@@ -8,14 +8,11 @@ as its canonical gate list; an OpenQASM 3 program (``ionq.qasm3.v1``) as its com
 
 from __future__ import annotations
 
-import functools
-
 import orjson
 
 from .. import engine
+from ..engine.circuit import make_gate
 from . import qasm3
-
-_gate = functools.partial(tuple.__new__, engine.Gate)
 
 
 def encode_circuit(circuit: engine.Circuit) -> str:
@@ -36,20 +33,17 @@ def decode_circuit(text: str) -> engine.Circuit:
     return engine.Circuit(
         data["qubits"],
         tuple(
-            _gate((n, tuple(t), tuple(c) if c else empty, tuple(pr) if pr else empty,
-                   tuple(te) if te else empty, tuple(co) if co else empty))
+            make_gate((n, tuple(t), tuple(c) if c else empty, tuple(pr) if pr else empty,
+                       tuple(te) if te else empty, tuple(co) if co else empty))
             for n, t, c, pr, te, co in data["gates"]
         ),
     )
 
 
-def circuit_of(job_type: str, program: str) -> engine.Circuit:
-    """A stored program's gates as one circuit (an OpenQASM 3 program's, measurements and
-    control flow aside): what ``stats.gate_counts`` and emulated times count."""
-    if job_type == qasm3.JOB_TYPE:
-        compiled = qasm3.decode(program)
-        return engine.Circuit(compiled.qubits, tuple(compiled.gates()))
-    return decode_circuit(program)
+def qasm3_gates(compiled: qasm3.Qasm3Program) -> engine.Circuit:
+    """An OpenQASM 3 program's gates as one circuit (measurements and control flow aside):
+    what ``stats.gate_counts`` and emulated times count."""
+    return engine.Circuit(compiled.qubits, tuple(compiled.gates()))
 
 
 def gate_counts(circuit: engine.Circuit) -> dict[str, int]:

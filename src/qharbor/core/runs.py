@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import orjson
@@ -16,7 +16,7 @@ import orjson
 from .. import engine as sim
 from . import characterizations, qasm3, results
 from .backends import noise_model
-from .codec import circuit_of, decode_circuit
+from .codec import decode_circuit, qasm3_gates
 
 #: The noise model a job runs under (None: ideal) and, on ``qpu.*``, the emulated machine.
 Machine = tuple[sim.noise.NoiseModel | None, characterizations.Characterization | None]
@@ -26,11 +26,6 @@ def machine(job: Mapping[str, Any]) -> Machine:
     """What a job runs on, decided from its backend and ``noise`` (``backends.noise_model``)."""
     qpu = characterizations.current(job["backend"]) if job["backend"].startswith("qpu.") else None
     return noise_model(job["backend"], orjson.loads(job["noise"]) if job["noise"] else None), qpu
-
-
-def emulated_ms(job: Mapping[str, Any], program: str) -> int:
-    """The time the emulated machine would take for one circuit (gates, readout, reset per shot)."""
-    return characterizations.circuit_ms(job["backend"], circuit_of(job["type"], program), job["shots"])
 
 
 @functools.cache
@@ -87,17 +82,33 @@ def _noisy(job: Mapping[str, Any], target_id: str, position: int, circuit: sim.C
     return {results.PROBABILITIES: _dumps(sim.debias.average(histograms)), results.DEBIASING: _dumps(record)}, output
 
 
+class Outcome(NamedTuple):
+    """One circuit's result documents (``{kind: json}``), its ``output``, and on an emulated
+    QPU the time the machine would take for it (gates, readout, reset per shot; else 0)."""
+
+    documents: dict[str, str]
+    output: dict[str, Any]
+    machine_ms: int
+
+
 def circuit(job: Mapping[str, Any], target_id: str, position: int, program: str, machine: Machine,
-            limits: sim.Limits) -> Ran:
+            limits: sim.Limits) -> Outcome:
     """One circuit of a claimed job (its stored ``program``, the ``position``-th of the job,
     stored under ``target_id``), on the path its type and backend call for."""
     model, qpu = machine
-    if job["type"] != qasm3.JOB_TYPE:
-        circuit = decode_circuit(program)
+    if job["type"] == qasm3.JOB_TYPE:
+        compiled = qasm3.decode(program)
+        ran = _qasm3(job, target_id, position, compiled, model, qpu, limits)
+        counted = qasm3_gates(compiled) if qpu is not None else None
+    else:
+        counted = decode_circuit(program)
         if model is None:
-            return _ideal(job, position, circuit, limits)
-        return _noisy(job, target_id, position, circuit, model, qpu, limits)
-    return _qasm3(job, target_id, position, qasm3.decode(program), model, qpu, limits)
+            ran = _ideal(job, position, counted, limits)
+        else:
+            ran = _noisy(job, target_id, position, counted, model, qpu, limits)
+    if qpu is None or counted is None:
+        return Outcome(*ran, 0)
+    return Outcome(*ran, characterizations.circuit_ms(job["backend"], counted, job["shots"]))
 
 
 #: A stream of the job's seed used only for shot branching (distinct from result sampling).

@@ -90,9 +90,8 @@ def execute(db: Database, job: Any, worker_id: str, settings: Settings, retry: R
                     remaining = max(settings.job_time_limit_s - (time.monotonic() - started), 0.0)
                     limits = sim.Limits(remaining, settings.engine_precision, memory_budget(settings),
                                         settings.max_exact_outcomes, settings.engine_gpu == "auto")
-                    documents, output = runs.circuit(job, target_id, i, program, machine, limits)
-                    if qpu is not None:
-                        emulated_ms += runs.emulated_ms(job, program)
+                    documents, output, machine_ms = runs.circuit(job, target_id, i, program, machine, limits)
+                    emulated_ms += machine_ms
                     finished[target_id] = documents, orjson.dumps(output).decode()
                     sampled = sampled or output["probabilities"] == "sampled"
                 if multi:

@@ -6,6 +6,7 @@ turns, ...) into these records, so the simulator sees one vocabulary only.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -35,6 +36,11 @@ class Gate(NamedTuple):
     params: tuple[float, ...] = ()
     terms: tuple[str, ...] = ()
     coefficients: tuple[float, ...] = ()
+
+
+#: A :class:`Gate` from all six fields at once, skipping the named tuple's argument handling:
+#: for the paths that build one per gate (parsing at submission, decoding in the worker).
+make_gate = functools.partial(tuple.__new__, Gate)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,6 @@ reported at once with the path of the offending item.
 
 from __future__ import annotations
 
-import functools
 import math
 import secrets
 from dataclasses import dataclass, field
@@ -18,8 +17,9 @@ import orjson
 from .. import engine
 from ..core import backends, qasm3
 from ..core.backends import noise_model
-from ..core.codec import gate_counts
+from ..core.codec import gate_counts, qasm3_gates
 from ..core.problems import Problems
+from ..engine.circuit import make_gate
 
 QIS_GATES = frozenset(
     {"x", "y", "z", "rx", "ry", "rz", "h", "s", "si", "v", "vi", "t", "ti", "not", "cnot", "swap",
@@ -131,8 +131,6 @@ def _param(gate: dict[str, Any], key: str, path: str, p: Problems) -> float | No
     return value
 
 
-#: A :class:`engine.Gate` from all six fields at once (skips the named tuple's defaults wrapper).
-_gate = functools.partial(tuple.__new__, engine.Gate)
 #: Gate names the fast path of :func:`_parse_gate` takes with no parameter, and their canonical names.
 _PLAIN = {name: ("x" if name in ("not", "cnot") else name) for name in _FIXED_QIS | {"cnot"}}
 
@@ -156,13 +154,13 @@ def _common_gate(gate: Any) -> engine.Gate | None:
         canonical = _PLAIN.get(name)  # type: ignore[arg-type]
         if canonical is None or (name == "cnot" and not controls):
             return None
-        return _gate((canonical, (t,), controls, (), (), ()))
+        return make_gate((canonical, (t,), controls, (), (), ()))
     if (type(r) is not float and type(r) is not int) or not math.isfinite(r):
         return None
     if name in _ROTATIONS:
-        return _gate((name, (t,), controls, (float(r),), (), ()))
+        return make_gate((name, (t,), controls, (float(r),), (), ()))
     if name == "z":
-        return _gate(("phase", (t,), controls, (float(r),), (), ()))
+        return make_gate(("phase", (t,), controls, (float(r),), (), ()))
     return None
 
 
@@ -473,7 +471,7 @@ def _qasm3_program(
 
 def qasm3_circuit(name: str | None, compiled: qasm3.Qasm3Program) -> CircuitProgram:
     """A qasm3 program's gates as a circuit record (for the job's width and gate counts)."""
-    circuit = engine.Circuit(compiled.qubits, tuple(compiled.gates()))
+    circuit = qasm3_gates(compiled)
     return CircuitProgram(name, circuit, gate_counts(circuit))
 
 
