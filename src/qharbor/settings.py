@@ -73,6 +73,9 @@ class Settings:
     #: An API process trusts a key it has checked for this long (authentication costs nothing
     #: on the hot path); it bounds how long a revoked key keeps working there.
     auth_cache_s: float = 2.0
+    #: Memory an API process may keep finished jobs' renderings in, in bytes (``api/memo.py``;
+    #: split among the views, half for jobs and half for list pages); 0 keeps none.
+    render_memo_bytes: int = 224 << 20
     #: Set by ``qharbor serve`` for the workers it starts: its pid, so a worker stops when
     #: its supervisor is gone.
     supervisor_pid: int | None = None
@@ -87,6 +90,12 @@ class Settings:
         values = orjson.loads(text)
         values["data_dir"] = None if values["data_dir"] is None else Path(values["data_dir"])
         return cls(**values)
+
+
+def worker_environment(settings: Settings) -> dict[str, str]:
+    """The environment of a worker ``qharbor serve`` starts: its own, plus ``settings``
+    (read back by :func:`load` with ``handed_down``)."""
+    return {**os.environ, HANDED_DOWN: settings.to_json()}
 
 
 def _number(kind: Callable[[str], Any], low: float, what: str) -> Callable[[str], Any]:
@@ -122,6 +131,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "QHARBOR_WORKER_HEARTBEAT_S": ("worker_heartbeat_s", _number(float, 0.1, "a number of seconds, 0.1 or more")),
     "QHARBOR_MAX_ATTEMPTS": ("max_attempts", _number(int, 1, "a positive whole number")),
     "QHARBOR_AUTH_CACHE_S": ("auth_cache_s", _number(float, 0, "a number of seconds, 0 or more")),
+    "QHARBOR_RENDER_MEMO_BYTES": ("render_memo_bytes", _number(int, 0, "a whole number of bytes, 0 or more")),
     "QHARBOR_JOB_TIME_LIMIT_S": ("job_time_limit_s", _number(float, 1, "a number of seconds, 1 or more")),
 }
 

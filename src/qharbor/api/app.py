@@ -19,6 +19,7 @@ from ..store.db import Database
 from . import docs, v03, v04
 from .errors import HANDLERS, CatchAll, unavailable
 from .http import JSON
+from .memo import renderings
 from .waiting import CompletionWatcher
 
 
@@ -59,5 +60,6 @@ def create_app(settings: Settings) -> Starlette:
     app.state.db = db
     app.state.auth = Authenticator(db.engine, settings.auth_cache_s)
     app.state.watcher = CompletionWatcher(db)
+    app.state.renderings = renderings(settings.render_memo_bytes)
     app.state.started_at = time.time()
     return app

@@ -15,6 +15,7 @@ from ..service.keys import Authenticator, Principal
 from ..settings import Settings
 from ..store.db import Database
 from .errors import ApiError
+from .memo import Renderings
 
 
 class JSON(Response):
@@ -36,6 +37,10 @@ class RawJSON(Response):
 
 def settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def renderings(request: Request) -> Renderings:
+    return request.app.state.renderings  # type: ignore[no-any-return]
 
 
 def db(request: Request) -> Database:

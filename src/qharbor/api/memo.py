@@ -5,7 +5,8 @@ is rendered once and its bytes kept by job id; so is a list page made only of fi
 jobs, by their ids (and what follows them). A memoized rendering is only ever served for
 jobs a query has just found for the caller (or after the same existence check), so a
 deleted job, or another project's, is never shown. Memory is bounded: a memo keeps at
-most ``budget`` bytes of jobs, and as much of pages, and drops the oldest first.
+most half its ``budget`` in bytes of jobs, and as much of pages, and drops the oldest first;
+the views share ``Settings.render_memo_bytes`` (:func:`renderings`, built with the app).
 
 Entries are added on the event loop only; lookups may also come from the thread pool
 (single dictionary operations, atomic under the GIL).
@@ -15,11 +16,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from ..service.jobs import FINISHED, JobRecord
+from . import views, views_v03
 
 
 class _Kept:
@@ -44,8 +47,8 @@ class Memo:
 
     def __init__(self, render: Callable[[JobRecord], Any], budget: int) -> None:
         self._render = render
-        self._jobs = _Kept(budget)
-        self._pages = _Kept(budget)
+        self._jobs = _Kept(budget // 2)
+        self._pages = _Kept(budget // 2)
 
     def get(self, job_id: str) -> bytes | None:
         return self._jobs.items.get(job_id)
@@ -102,3 +105,26 @@ def page_json(entries: list[bytes], rest: dict[str, Any]) -> bytes:
     parts[0] = b'{"jobs":[' + parts[0]
     parts[-1] += tail
     return b",".join(parts)
+
+
+@dataclass(frozen=True)
+class Renderings:
+    """The memos of one API process, one per view clients re-read."""
+
+    #: ``GET /v0.4/jobs/{id}``: polling clients and dashboards re-read finished jobs far more
+    #: often than anything else (served only after checking the job still exists for the caller).
+    job: Memo
+    #: ``GET /v0.4/jobs`` entries (the spec's ``BaseJob``: no ``child_job_ids``).
+    listed: Memo
+    #: ``GET /v0.3/jobs`` entries (no ``children``).
+    listed_v03: Memo
+
+
+def renderings(budget: int) -> Renderings:
+    """The memos, sharing ``budget`` bytes (``Settings.render_memo_bytes``): 4/7 to job reads,
+    2/7 to v0.4 lists, 1/7 to v0.3 lists."""
+    return Renderings(
+        job=Memo(views.job, budget * 4 // 7),
+        listed=Memo(lambda record: views.job(record, detail=False), budget * 2 // 7),
+        listed_v03=Memo(lambda record: views_v03.job(record, detail=False), budget // 7),
+    )

@@ -23,7 +23,7 @@ from . import requests_v03 as adapt
 from . import v04
 from . import views_v03 as views
 from .errors import ApiError
-from .http import JSON, RawJSON, in_thread, json_body, principal, read, read_job, sharpen
+from .http import JSON, RawJSON, in_thread, json_body, principal, read, read_job, renderings, sharpen
 
 
 async def list_backends(request: Request) -> Response:
@@ -57,7 +57,7 @@ async def list_jobs(request: Request) -> Response:
     q = request.query_params
     limit = q.get("limit") or (body.get("limit") if isinstance(body, dict) else None)
     return await v04.list_page(
-        request, who, views.LISTED, _rest, limit=limit, cursor=q.get("next"),
+        request, who, renderings(request).listed_v03, _rest, limit=limit, cursor=q.get("next"),
         status=adapt.status_filter(q.get("status")), ids=adapt.ids_query(q.getlist("id") + q.getlist("ids")),
     )
 

@@ -16,7 +16,7 @@ from ..service import estimates, jobs, sessions
 from ..service.keys import Principal
 from . import formats, views
 from .errors import ApiError
-from .http import JSON, RawJSON, in_thread, json_body, principal, read, read_job, sharpen
+from .http import JSON, RawJSON, in_thread, json_body, principal, read, read_job, renderings, sharpen
 from .memo import Memo
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -90,7 +90,7 @@ async def list_jobs(request: Request) -> Response:
         return {"next": cursor} if cursor is not None or not _is_cirq(request, body) else {}
 
     return await list_page(
-        request, who, views.LISTED, rest, limit=limit, cursor=q.get("next"), status=q.get("status"),
+        request, who, renderings(request).listed, rest, limit=limit, cursor=q.get("next"), status=q.get("status"),
         ids=ids, target=q.get("target"), parent_job_id=q.get("parent_job_id"),
         session_id=q.get("session_id"), submitter_id=q.get("submitter_id"),
     )
@@ -99,9 +99,10 @@ async def list_jobs(request: Request) -> Response:
 async def get_job(request: Request) -> Response:
     who = await principal(request)
     job_id = request.path_params["id"]
-    body = views.rendered(job_id)
+    memo = renderings(request).job
+    body = memo.get(job_id)
     if body is None or not await read(request, jobs.exists, who, job_id):
-        body = views.job_json(await read_job(request, who, job_id))
+        body = memo.rendered(await read_job(request, who, job_id))
     return RawJSON(body)
 
 
@@ -182,7 +183,7 @@ async def session_jobs(request: Request) -> Response:
     sid = request.path_params["sid"]
     await in_thread(request, sessions.get, who, sid)  # 404 for unknown sessions
     q = request.query_params
-    return await list_page(request, who, views.LISTED, lambda cursor: {"next": cursor}, limit=q.get("limit"),
+    return await list_page(request, who, renderings(request).listed, lambda cursor: {"next": cursor}, limit=q.get("limit"),
                            cursor=q.get("next"), status=q.get("status"), session_id=sid)
 
 

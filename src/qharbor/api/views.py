@@ -13,7 +13,6 @@ from ..core.results import CIRCUIT_FORMATS, PARENT_FORMATS
 from ..service import sessions
 from ..service.jobs import JobRecord, effective_noise
 from ..service.programs import NATIVE_GATES, QIS_GATES
-from .memo import Memo
 
 PREFIX = "/v0.4"
 
@@ -102,23 +101,6 @@ def job(record: JobRecord, *, detail: bool = True) -> dict[str, Any]:
     if detail:
         view["child_job_ids"] = record.child_ids
     return view
-
-
-#: ``GET /jobs/{id}``: polling clients and dashboards re-read finished jobs far more often
-#: than anything else (``memo.py``; served only after checking the job still exists for the caller).
-DETAIL = Memo(job, 64 << 20)
-#: ``GET /jobs`` entries (the spec's ``BaseJob``: no ``child_job_ids``).
-LISTED = Memo(lambda record: job(record, detail=False), 32 << 20)
-
-
-def rendered(job_id: str) -> bytes | None:
-    """The memoized rendering of a finished job, if there is one (see :func:`job_json`)."""
-    return DETAIL.get(job_id)
-
-
-def job_json(record: JobRecord) -> bytes:
-    """The rendered job for ``GET /jobs/{id}`` (memoized once finished)."""
-    return DETAIL.rendered(record)
 
 
 def session(row: Any) -> dict[str, Any]:

@@ -17,7 +17,6 @@ import orjson
 from ..core.backends import Backend
 from ..core.characterizations import Characterization
 from ..service.jobs import JobRecord, effective_noise
-from .memo import Memo
 
 PREFIX = "/v0.3"
 _STATUS = {"started": "running"}
@@ -70,10 +69,6 @@ def job(record: JobRecord, *, detail: bool = True) -> dict[str, Any]:
     if row["registers"] is not None:
         view["registers"] = _raw(row["registers"])
     return view
-
-
-#: ``GET /jobs`` entries (no ``children``).
-LISTED = Memo(lambda record: job(record, detail=False), 16 << 20)
 
 
 def filtered(view: dict[str, Any], include: str | None, exclude: str | None) -> dict[str, Any]:

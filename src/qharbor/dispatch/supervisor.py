@@ -19,7 +19,7 @@ import threading
 import time
 import uuid
 
-from ..settings import HANDED_DOWN, Settings
+from ..settings import Settings, worker_environment
 from ..store import queue
 from ..store.db import Database
 
@@ -49,7 +49,7 @@ class Supervisor:
             worker_id = str(uuid.uuid4())
             handed = dataclasses.replace(self.settings, supervisor_pid=os.getpid())
             cmd = [sys.executable, "-m", "qharbor", "worker", "--worker-id", worker_id]
-            env = {**os.environ, HANDED_DOWN: handed.to_json()}
+            env = worker_environment(handed)
             self.procs[worker_id] = subprocess.Popen(cmd, env=env), time.monotonic()
 
     def start(self) -> None:
