@@ -12,9 +12,9 @@ from starlette.routing import Route
 from ..core import backends as catalog
 from ..core import characterizations, results
 from ..core.problems import Problems, page_size
-from ..service import estimates, jobs, sessions
+from ..service import estimates, jobs, programs, sessions
 from ..service.keys import Principal
-from . import formats, views
+from . import views
 from .errors import ApiError
 from .http import JSON, RawJSON, in_thread, json_body, principal, read, read_job, renderings, sharpen
 from .memo import Memo
@@ -254,9 +254,10 @@ async def list_calibrations(request: Request) -> Response:
 async def format_schema(request: Request) -> Response:
     await principal(request)
     name = request.path_params["format"]
-    if name not in formats.SCHEMAS:
-        raise ApiError(404, f"no format {name!r}; known: {', '.join(formats.SCHEMAS)}")
-    return JSON(formats.SCHEMAS[name])
+    known = {**results.SCHEMAS, **programs.SCHEMAS}
+    if name not in known:
+        raise ApiError(404, f"no format {name!r}; known: {', '.join(known)}")
+    return JSON(known[name])
 
 
 PREFIX = "/v0.4"

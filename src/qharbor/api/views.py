@@ -9,7 +9,7 @@ import orjson
 
 from ..core.backends import Backend
 from ..core.characterizations import Characterization, execution_ms
-from ..core.results import CIRCUIT_FORMATS, PARENT_FORMATS
+from ..core.results import offered
 from ..service import sessions
 from ..service.jobs import JobRecord, effective_noise
 from ..service.programs import NATIVE_GATES, QIS_GATES
@@ -46,9 +46,8 @@ def results(row: Any) -> dict[str, Any] | None:
     if row["status"] != "completed":
         return {}
     job_id = row["id"]
-    offered = PARENT_FORMATS if row["type"] == "ionq.multi-circuit.v1" else CIRCUIT_FORMATS
     found: dict[str, Any] = {}
-    for fmt, legacy in offered.items():
+    for fmt, legacy in offered(row["type"]).items():
         descriptor = {"id": fmt, "format": fmt, "media_type": "application/json",
                       "url": f"{PREFIX}/jobs/{job_id}/artifacts/{fmt}"}
         found[fmt] = descriptor

@@ -49,6 +49,19 @@ CIRCUIT_FORMATS = {
 }
 #: Formats a multi-circuit parent offers (per-circuit maps nested by child id).
 PARENT_FORMATS = {PROBABILITIES_V1: "probabilities", AGGREGATE_V1: None}
+_PARENT_TYPE = "ionq.multi-circuit.v1"
+
+
+def offered(job_type: str) -> Mapping[str, str | None]:
+    """The formats a finished job of ``job_type`` lists as its artifacts (each with the legacy
+    ``results`` key it is also listed under, if any)."""
+    return PARENT_FORMATS if job_type == _PARENT_TYPE else CIRCUIT_FORMATS
+
+
+def readable(job_type: str, fmt: str) -> bool:
+    """Whether a job of ``job_type`` can be read in ``fmt``: what it offers, and for a
+    multi-circuit parent also any circuit format (each child's, nested by child id)."""
+    return fmt in offered(job_type) or (job_type == _PARENT_TYPE and fmt in CIRCUIT_FORMATS)
 
 #: The stored documents of a finished circuit, by kind.
 PROBABILITIES = "probabilities"
@@ -177,3 +190,55 @@ def render(fmt: str, probabilities: dict[str, float], layout: Layout, *, shots: 
                         for name, (value, size) in layout.split(int(key)).items()} for key in histogram}
         return {"shots": [{"registers": arrays[o]} for o in outcomes]}
     raise KeyError(fmt)
+
+
+# -- JSON Schemas of the formats (``GET /schemas/formats/{format}``) ----------------------
+
+_DRAFT = "https://json-schema.org/draft-07/schema"
+_NUMBER_MAP = {"type": "object", "additionalProperties": {"type": "number", "minimum": 0}}
+_PROBABILITY_MAP = {"type": "object", "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1}}
+
+
+def _registers(container: str, values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": [container],
+        "properties": {container: {
+            "type": "object", "required": ["registers"],
+            "properties": {"registers": {"type": "object", "additionalProperties": values}},
+        }},
+    }
+
+
+def schema_document(fmt: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """A format's JSON Schema document, as ``GET /schemas/formats/{format}`` serves it."""
+    return {"$schema": _DRAFT, "$id": fmt, "description": description, **schema}
+
+
+#: What each result format's artifact contains.
+SCHEMAS: dict[str, dict[str, Any]] = {
+    PROBABILITIES_V1: schema_document(
+        PROBABILITIES_V1,
+        "Probability of each outcome, keyed by the decimal value of the register (qubit 0 = least "
+        "significant bit); values sum to 1.", _PROBABILITY_MAP),
+    PROBABILITIES_V2: schema_document(
+        PROBABILITIES_V2, "Per-register probabilities keyed by zero-padded bit strings (qubit 0 rightmost).",
+        _registers("probabilities", _PROBABILITY_MAP)),
+    HISTOGRAM_V1: schema_document(
+        HISTOGRAM_V1, "Shot counts keyed by decimal outcome; counts sum to the job's shots.", _NUMBER_MAP),
+    HISTOGRAM_V2: schema_document(
+        HISTOGRAM_V2, "Per-register shot counts keyed by zero-padded bit strings.",
+        _registers("histogram", _NUMBER_MAP)),
+    SHOTS_V1: schema_document(
+        SHOTS_V1, "One decimal outcome string per shot, in shot order.",
+        {"type": "array", "items": {"type": "string", "pattern": "^[0-9]+$"}}),
+    SHOTS_V2: schema_document(
+        SHOTS_V2, "Per-shot register bit arrays (bit 0 first), in shot order.",
+        {"type": "object", "required": ["shots"], "properties": {"shots": {"type": "array", "items": {
+            "type": "object", "required": ["registers"],
+            "properties": {"registers": {"type": "object", "additionalProperties": {
+                "type": "array", "items": {"enum": [0, 1]}}}}}}}}),
+    AGGREGATE_V1: schema_document(
+        AGGREGATE_V1, "Each child circuit's probability map, keyed by child job id, in submission order.",
+        {"type": "object", "additionalProperties": _PROBABILITY_MAP}),
+}

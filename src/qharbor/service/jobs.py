@@ -304,9 +304,9 @@ def result(db: Database, who: Principal, job_id: str, fmt: str = results.PROBABI
     if row["status"] != "completed" or row["dry_run"]:
         raise ResultsNotReady(job_id, "completed (dry run)" if row["dry_run"] else row["status"])
     multi = row["type"] == "ionq.multi-circuit.v1"
-    offered = results.PARENT_FORMATS if multi else results.CIRCUIT_FORMATS
-    if fmt not in offered and not (multi and fmt in results.CIRCUIT_FORMATS):
-        raise JobNotFound(job_id, f"job {job_id} has no artifact {fmt!r} (it offers: {', '.join(offered)})")
+    if not results.readable(row["type"], fmt):
+        offered = ", ".join(results.offered(row["type"]))
+        raise JobNotFound(job_id, f"job {job_id} has no artifact {fmt!r} (it offers: {offered})")
     if not multi:
         document = job_store.result(db, job_id, results.PROBABILITIES)
         if document is None:  # deleted in between

@@ -19,13 +19,15 @@ from ..core import backends, qasm3
 from ..core.backends import noise_model
 from ..core.codec import gate_counts, qasm3_gates
 from ..core.problems import Problems
+from ..core.results import schema_document
 from ..engine.circuit import make_gate
 
 QIS_GATES = frozenset(
     {"x", "y", "z", "rx", "ry", "rz", "h", "s", "si", "v", "vi", "t", "ti", "not", "cnot", "swap",
      "xx", "yy", "zz", "pauliexp"}
 )
-NATIVE_GATES = frozenset({"gpi", "gpi2", "ms", "zz", "nop"})
+_NATIVE = ("gpi", "gpi2", "ms", "zz", "nop")
+NATIVE_GATES = frozenset(_NATIVE)
 JOB_TYPES = ("ionq.circuit.v1", "ionq.multi-circuit.v1", qasm3.JOB_TYPE)
 
 MAX_SHOTS = 1_000_000
@@ -573,3 +575,14 @@ def _registers(item: dict[str, Any]) -> dict[str, Any] | None:
     """``registers`` (not validated by v0.4, which ignores it; the v0.3 adapter checks it)."""
     value = item.get("registers")
     return value if isinstance(value, dict) else None
+
+
+#: JSON Schemas of the program formats clients may ask for (``GET /schemas/formats/{format}``).
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "ionq.native.v1": schema_document(
+        "ionq.native.v1", "A circuit in IonQ's native gateset (gpi, gpi2, ms, zz; phases in turns).",
+        {"type": "object", "required": ["gateset", "circuit"], "properties": {
+            "gateset": {"const": "native"}, "qubits": {"type": "integer", "minimum": 1},
+            "circuit": {"type": "array", "items": {"type": "object", "required": ["gate"], "properties": {
+                "gate": {"enum": list(_NATIVE)}}}}}}),
+}
