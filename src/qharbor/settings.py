@@ -53,7 +53,7 @@ class Settings:
     #: seed (``engine/measure.py``), and says so (``output.probabilities: "sampled"``).
     max_exact_outcomes: int = 1 << 12
     #: ``GET /jobs/{id}`` of an unfinished job waits up to this long for it to finish
-    #: (a long poll; see ``api/waiting.py``). 0 answers at once.
+    #: (a long poll; see ``service/waiting.py``). 0 answers at once.
     unfinished_wait_s: float = 2.0
     #: Memory one worker's simulation may use, in bytes; by default the memory available
     #: when the worker starts, shared evenly among ``workers`` (they may run at once).

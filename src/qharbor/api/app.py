@@ -14,13 +14,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..service.keys import Authenticator
+from ..service.waiting import CompletionWatcher
 from ..settings import Settings
 from ..store.db import Database
 from . import docs, v03, v04
 from .errors import HANDLERS, CatchAll, unavailable
 from .http import JSON
 from .memo import renderings
-from .waiting import CompletionWatcher
 
 
 async def health(_: Request) -> Response:

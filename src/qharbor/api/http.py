@@ -62,7 +62,7 @@ async def read(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any
 async def read_job(request: Request, who: Principal, job_id: str) -> jobs.JobRecord:
     """A job as its owner reads it, after the long poll both API versions share: an
     unfinished job is answered once it finishes, or after ``Settings.unfinished_wait_s``
-    (``waiting.py``)."""
+    (``service/waiting.py``)."""
     record = await read(request, jobs.get, who, job_id)
     wait = settings(request).unfinished_wait_s
     if record.row["status"] not in jobs.FINISHED and wait > 0:

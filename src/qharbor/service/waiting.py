@@ -8,14 +8,15 @@ into a few. One watcher task per API process serves every waiting request with a
 single indexed query ("what finished since I last looked?") each time a worker
 announces a finished job (``store/notify.py``) and on a slow tick, so the answer
 goes out as soon as the job is stored and the cost does not grow with the waiters.
+
+It lives in the service, beside the jobs it waits for: the API holds one per process
+(``api/app.py``) and only asks it to wait (``api/http.py``: ``read_job``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-
-from starlette.concurrency import run_in_threadpool
 
 from ..store import jobs as job_store
 from ..store import notify
@@ -29,6 +30,8 @@ _SAFETY_TICK_S = 0.1
 
 
 class CompletionWatcher:
+    """Wakes the requests waiting for jobs of one database as those jobs finish."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
         self._listener: notify.Listener | None = None
@@ -78,7 +81,7 @@ class CompletionWatcher:
     async def _finished_since(self, since: float) -> list[tuple[str, float]]:
         if self._db.inline_reads:
             return job_store.finished_since(self._db, since)
-        return await run_in_threadpool(job_store.finished_since, self._db, since)
+        return await asyncio.to_thread(job_store.finished_since, self._db, since)
 
     async def _watch(self) -> None:
         assert self._poke is not None
