@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..core.problems import InvalidRequest
 from ..service import jobs
 from ..service.keys import Authenticator, Principal
 from ..settings import Settings
@@ -132,14 +133,46 @@ async def principal(request: Request) -> Principal:
     return who
 
 
-_FLAGS = {"true": True, "1": True, "false": False, "0": False, "": False}
+# -- query parameters, read one way for both versions ------------------------------------
+
+_FLAGS = {"true": True, "1": True, "false": False, "0": False}
+
+
+def query_flag(request: Request, name: str) -> bool | None:
+    """A boolean query parameter as clients send it: ``true``/``1`` or ``false``/``0``, any case
+    (requests sends Python's ``True``); None when absent or empty; anything else is a 400,
+    not a silent default."""
+    raw = request.query_params.get(name, "")
+    if not raw.strip():
+        return None
+    value = _FLAGS.get(raw.strip().lower())
+    if value is None:
+        raise ApiError(400, f"query parameter '{name}' must be true or false (got {raw!r})", [name], "query")
+    return value
 
 
 def sharpen(request: Request) -> bool:
-    """The ``sharpen`` query flag of a results read: ``true``/``1`` or ``false``/``0``, any case
-    (requests sends Python's ``True``); anything else is a 400, not a silent average."""
-    raw = request.query_params.get("sharpen", "")
-    value = _FLAGS.get(raw.strip().lower())
-    if value is None:
-        raise ApiError(400, f"sharpen must be true or false (got {raw!r})", ["sharpen"], "query")
-    return value
+    """The ``sharpen`` flag of a results read: vote over a debiased run's variants."""
+    return query_flag(request, "sharpen") or False
+
+
+def query_number(request: Request, name: str, what: str) -> float | None:
+    """A number from the query (None when absent or empty); 400 saying it must be ``what``."""
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise InvalidRequest([(name, f"must be {what}")], source="query") from None
+
+
+def id_list(request: Request, *names: str) -> list[str]:
+    """Job ids from repeatable, comma-separable query parameters (``?ids=a,b&ids=c``)."""
+    return [i for name in names for raw in request.query_params.getlist(name) for i in raw.split(",") if i]
+
+
+def list_limit(request: Request, body: Any) -> Any:
+    """A list's ``limit``: from the query, else from the GET body cirq-ionq sends (``{"limit": N}``);
+    the service checks it (``core.problems.page_size``)."""
+    return request.query_params.get("limit") or (body.get("limit") if isinstance(body, dict) else None)

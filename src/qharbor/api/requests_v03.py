@@ -9,10 +9,12 @@ in spelling (ionq-v0.3-notes.md §3, §6, §11):
 | ``input`` (or ``body`` + ``lang: "json"``, cirq-ionq ≤ 1.5), ``format: "ionq.circuit.v0"`` | ``input`` |
 | ``input.circuit`` / ``input.circuits`` / ``input`` as a list of circuits | ``type`` single / multi |
 | top-level ``error_mitigation.debias`` | ``settings.error_mitigation.debiasing`` |
-| ``registers`` (job and per circuit) | stored as given, echoed by the v0.3 view |
+| ``registers`` (job and per circuit) | ``registers``: stored as given, echoed by the v0.3 view |
+| ``status`` filter ``running`` | ``started`` (the core's one status check, in v0.3's words) |
 
-Problems the core finds are reported under the v0.3 key the client sent (``target``,
-not ``backend``).
+Every rule is the core's: v0.3 checks only what v0.3 alone has (its program ``format``),
+and problems the core finds are reported under the v0.3 key the client sent (``target``,
+not ``backend``; ``error_mitigation.debias``, not ``settings.error_mitigation.debiasing``).
 """
 
 from __future__ import annotations
@@ -22,13 +24,15 @@ from typing import Any
 from ..core.problems import InvalidRequest
 
 FORMAT = "ionq.circuit.v0"
-#: v0.3 job statuses (``running`` is the core's ``started``), and what the core filters by.
-STATUSES = ("submitted", "ready", "running", "canceled", "completed", "failed")
-_STATUS_FILTERS = {**{s: s for s in STATUSES}, "queued": "queued"}
+#: v0.3's error mitigation keys, as the core's ``settings.error_mitigation`` keys.
+_MITIGATION = {"debias": "debiasing"}
+#: Words of the core's messages, as v0.3 says them, under the core keys that carry them.
+_WORDS = (("backend", "backend", "target"), ("settings.error_mitigation", "debiasing", "debias"))
 
 
 def job_body(body: Any) -> tuple[Any, list[tuple[str, str]], list[tuple[str, str]]]:
-    """A v0.3 create body as a core body, plus problems only v0.3 has, plus key renames."""
+    """A v0.3 create body as a core body, plus problems only v0.3 has (its program ``format``),
+    plus key renames (core key prefix, v0.3 key prefix) to report the core's problems with."""
     if not isinstance(body, dict):
         return body, [], []  # the core answers "the request body must be a JSON object"
     problems: list[tuple[str, str]] = []
@@ -44,33 +48,29 @@ def job_body(body: Any) -> tuple[Any, list[tuple[str, str]], list[tuple[str, str
             problems.append((f"{where}.format", f"must be '{FORMAT}' (the only v0.3 program format served)"))
         program = {k: v for k, v in program.items() if k != "format"}
         multi = "circuits" in program
-        circuits = program.get("circuits")
-        for i, item in enumerate(circuits if isinstance(circuits, list) else []):
-            if isinstance(item, dict) and item.get("registers") is not None and not isinstance(item["registers"], dict):
-                problems.append((rename(f"input.circuits[{i}].registers", renames), "must be an object"))
-    registers = body.get("registers")
-    if registers is not None and not isinstance(registers, dict):
-        problems.append(("registers", "must be an object, e.g. {\"meas_mapped\": [0, 1]}"))
 
     settings = body.get("settings")
     mitigation = body.get("error_mitigation")
-    if mitigation is not None:
-        debias = mitigation.get("debias") if isinstance(mitigation, dict) else None
-        unknown = [k for k in mitigation if k != "debias"] if isinstance(mitigation, dict) else []
-        problems += [(f"error_mitigation.{k}", "is not a v0.3 error mitigation (known: debias)") for k in unknown]
-        if not isinstance(mitigation, dict) or (debias is not None and not isinstance(debias, bool)):
-            problems.append(("error_mitigation.debias", "must be {\"debias\": true} or {\"debias\": false}"))
-        elif debias is not None and isinstance(settings or {}, dict):
-            settings = dict(settings or {})
+    if mitigation is not None and isinstance(settings or {}, dict):
+        # v0.3's top-level error_mitigation is the core's settings.error_mitigation, renamed.
+        settings = dict(settings or {})
+        if isinstance(mitigation, dict):
             own = settings.get("error_mitigation")
-            settings["error_mitigation"] = {**(own if isinstance(own, dict) else {}), "debiasing": debias}
+            settings["error_mitigation"] = {**(own if isinstance(own, dict) else {}), **{
+                _MITIGATION.get(k, k): v for k, v in mitigation.items() if v is not None}}
+            renames += [(f"settings.error_mitigation.{core}", f"error_mitigation.{v03}")
+                        for v03, core in _MITIGATION.items()]
+        else:
+            settings["error_mitigation"] = mitigation
+            renames.append(("settings.error_mitigation", "error_mitigation.debias"))
+        renames.append(("settings.error_mitigation", "error_mitigation"))
 
     target = body.get("target")
     core: dict[str, Any] = {
         "type": "ionq.multi-circuit.v1" if multi else "ionq.circuit.v1",
         "backend": "simulator" if target is None else target,
         "input": program,
-        "registers": registers,
+        "registers": body.get("registers"),
     }
     for key in ("shots", "name", "metadata", "noise"):
         if key in body:
@@ -92,21 +92,8 @@ def invalid(own: list[tuple[str, str]], core: list[tuple[str, str]], renames: li
     """One 400 naming every problem, all under v0.3 keys."""
     translated = []
     for key, message in core:
-        if key == "backend":
-            message = message.replace("backend", "target")
+        for where, word, v03 in _WORDS:
+            if key == where or key.startswith(where + "."):
+                message = message.replace(word, v03)
         translated.append((rename(key, renames), message))
     return InvalidRequest(own + translated, source)
-
-
-def status_filter(status: str | None) -> str | None:
-    """A v0.3 ``status`` query value as the core's filter; 400 naming v0.3's statuses."""
-    if not status:
-        return None
-    if status not in _STATUS_FILTERS:
-        raise InvalidRequest([("status", f"must be one of {', '.join(STATUSES)}")], source="query")
-    return _STATUS_FILTERS[status]
-
-
-def ids_query(values: list[str]) -> list[str]:
-    """Repeatable, comma-separable id lists (``?id=a&id=b`` or ``?ids=a,b``)."""
-    return [i for raw in values for i in raw.split(",") if i]

@@ -16,14 +16,27 @@ from starlette.routing import Route
 from ..core import backends as catalog
 from ..core import characterizations as calibrations
 from ..core import results as results_module
-from ..core.problems import InvalidRequest
+from ..core.problems import InvalidRequest, Problems, page_size
 from ..service import jobs
 from ..service.programs import parse_job
 from . import requests_v03 as adapt
 from . import v04
 from . import views_v03 as views
 from .errors import ApiError
-from .http import JSON, RawJSON, in_thread, json_body, principal, read, read_job, renderings, sharpen
+from .http import (
+    JSON,
+    RawJSON,
+    id_list,
+    in_thread,
+    json_body,
+    list_limit,
+    principal,
+    query_number,
+    read,
+    read_job,
+    renderings,
+    sharpen,
+)
 
 
 async def list_backends(request: Request) -> Response:
@@ -55,10 +68,9 @@ async def list_jobs(request: Request) -> Response:
     who = await principal(request)
     body = await json_body(request)  # cirq-ionq sends {"limit": N} as a GET body
     q = request.query_params
-    limit = q.get("limit") or (body.get("limit") if isinstance(body, dict) else None)
     return await v04.list_page(
-        request, who, renderings(request).listed_v03, _rest, limit=limit, cursor=q.get("next"),
-        status=adapt.status_filter(q.get("status")), ids=adapt.ids_query(q.getlist("id") + q.getlist("ids")),
+        request, who, renderings(request).listed_v03, _rest, limit=list_limit(request, body), cursor=q.get("next"),
+        status=q.get("status"), spelling=views.STATUS_NAMES, ids=id_list(request, "id", "ids"),
     )
 
 
@@ -82,7 +94,7 @@ async def results(request: Request) -> Response:
 
 
 async def delete_jobs(request: Request) -> Response:
-    ids = adapt.ids_query(request.query_params.getlist("ids"))  # also documented as a query
+    ids = id_list(request, "ids")  # also documented as a query
     if not ids:
         return await v04.delete_jobs(request)
     who = await principal(request)
@@ -98,34 +110,19 @@ def _characterization(name: str) -> calibrations.Characterization:
     return found
 
 
-def _query_number(request: Request, key: str) -> float | None:
-    raw = request.query_params.get(key)
-    if raw in (None, ""):
-        return None
-    try:
-        return float(raw)
-    except ValueError:
-        raise InvalidRequest([(key, "must be a Unix timestamp in seconds")], source="query") from None
-
-
 def _page_params(request: Request) -> tuple[int, int]:
-    problems, values = [], []
-    for key, default in (("limit", 10), ("page", 1)):
-        raw = request.query_params.get(key) or str(default)
-        value = int(raw) if raw.isdigit() else 0
-        if value < 1:
-            problems.append((key, "must be a positive integer"))
-        values.append(value)
-    if problems:
-        raise InvalidRequest(problems, source="query")
-    return values[0], values[1]
+    p = Problems("query")
+    q = request.query_params
+    limit, page = page_size(q.get("limit"), 10, None, p), page_size(q.get("page"), 1, None, p, key="page")
+    p.raise_if_any()
+    return limit, page
 
 
 async def characterization_history(request: Request) -> Response:
     await principal(request)
     name = request.path_params["backend"]
     _characterization(name)
-    start, end = _query_number(request, "start"), _query_number(request, "end")
+    start, end = (query_number(request, k, "a Unix timestamp in seconds") for k in ("start", "end"))
     limit, page = _page_params(request)
     found = calibrations.history(name, start, end)
     shown = found[(page - 1) * limit: page * limit]
@@ -155,7 +152,7 @@ async def calibration_current(request: Request) -> Response:
 async def calibration_list(request: Request) -> Response:
     await principal(request)
     # cirq sends start/end in milliseconds here.
-    start, end = _query_number(request, "start"), _query_number(request, "end")
+    start, end = (query_number(request, k, "a Unix timestamp in milliseconds") for k in ("start", "end"))
     found = calibrations.history("qpu", start and start / 1000, end and end / 1000)
     return JSON({"calibrations": [views.calibration(c) for c in found]})
 

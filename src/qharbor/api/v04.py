@@ -16,7 +16,20 @@ from ..service import estimates, jobs, programs, sessions
 from ..service.keys import Principal
 from . import views
 from .errors import ApiError
-from .http import JSON, RawJSON, in_thread, json_body, principal, read, read_job, renderings, sharpen
+from .http import (
+    JSON,
+    RawJSON,
+    id_list,
+    in_thread,
+    json_body,
+    list_limit,
+    principal,
+    query_flag,
+    read,
+    read_job,
+    renderings,
+    sharpen,
+)
 from .memo import Memo
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -84,14 +97,13 @@ async def list_jobs(request: Request) -> Response:
     who = await principal(request)
     body = await json_body(request)  # cirq sends {"limit": N} as a GET body
     q = dict(request.query_params.items())  # the last of each; a plain dict answers faster
-    limit = q.get("limit") or (body.get("limit") if isinstance(body, dict) else None)
-    ids = [i for raw in request.query_params.getlist("ids") for i in raw.split(",") if i]
+
     def rest(cursor: str | None) -> dict[str, Any]:
         return {"next": cursor} if cursor is not None or not _is_cirq(request, body) else {}
 
     return await list_page(
-        request, who, renderings(request).listed, rest, limit=limit, cursor=q.get("next"), status=q.get("status"),
-        ids=ids, target=q.get("target"), parent_job_id=q.get("parent_job_id"),
+        request, who, renderings(request).listed, rest, limit=list_limit(request, body), cursor=q.get("next"),
+        status=q.get("status"), ids=id_list(request, "ids"), target=q.get("target"), parent_job_id=q.get("parent_job_id"),
         session_id=q.get("session_id"), submitter_id=q.get("submitter_id"),
     )
 
@@ -135,18 +147,6 @@ cancel_job, cancel_jobs = _on_jobs(jobs.cancel, "canceled")
 delete_job, delete_jobs = _on_jobs(jobs.delete, "deleted")
 
 
-def _flag(request: Request, name: str) -> bool | None:
-    """A boolean query parameter as clients send it (True/true/1, False/false/0)."""
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    if raw.lower() in ("true", "1"):
-        return True
-    if raw.lower() in ("false", "0"):
-        return False
-    raise ApiError(400, f"query parameter '{name}' must be true or false", [name], "query")
-
-
 def _limit(request: Request, default: int = 25, most: int = 1000) -> int:
     p = Problems("query")
     size = page_size(request.query_params.get("limit"), default, most, p)
@@ -162,7 +162,7 @@ async def create_session(request: Request) -> Response:
 
 async def list_sessions(request: Request) -> Response:
     who = await principal(request)
-    page = await in_thread(request, sessions.list_sessions, who, active=_flag(request, "active"),
+    page = await in_thread(request, sessions.list_sessions, who, active=query_flag(request, "active"),
                        limit=_limit(request), cursor=request.query_params.get("next"))
     return JSON({"organization_id": who.project_id, "sessions": [views.session(r) for r in page.sessions],
                  "next": page.next})

@@ -19,7 +19,8 @@ from ..core.characterizations import Characterization
 from ..service.jobs import JobRecord, effective_noise
 
 PREFIX = "/v0.3"
-_STATUS = {"started": "running"}
+#: The core's statuses v0.3 names otherwise (its ``running`` is the core's ``started``).
+STATUS_NAMES = {"started": "running"}
 
 
 def _raw(text: str | None) -> Any:
@@ -32,7 +33,7 @@ def epoch(t: float | None) -> int | None:
 
 
 def status(core_status: str) -> str:
-    return _STATUS.get(core_status, core_status)
+    return STATUS_NAMES.get(core_status, core_status)
 
 
 def job(record: JobRecord, *, detail: bool = True) -> dict[str, Any]:

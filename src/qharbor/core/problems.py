@@ -36,16 +36,17 @@ class Problems:
             raise InvalidRequest(self.items, self.source)
 
 
-def page_size(raw: Any, default: int, most: int, p: Problems) -> int:
-    """A list's ``limit``: a digit string from the query, or an int from cirq's GET body.
+def page_size(raw: Any, default: int, most: int | None, p: Problems, key: str = "limit") -> int:
+    """A list's ``limit`` (or another count, named ``key``, such as a ``page``): a digit string
+    from the query, or an int from cirq's GET body; ``most`` None: no upper bound.
 
-    Anything else is reported to ``p`` under ``limit`` (and the default is returned).
+    Anything else is reported to ``p`` under ``key`` (and the default is returned).
     """
     if raw is None or raw == "":
         return default
     size = raw if isinstance(raw, int) and not isinstance(raw, bool) else (
         int(raw) if isinstance(raw, str) and raw.isdigit() else 0)
-    if not 1 <= size <= most:
-        p.add("limit", f"must be an integer from 1 to {most}")
+    if size < 1 or (most is not None and size > most):
+        p.add(key, "must be a positive integer" if most is None else f"must be an integer from 1 to {most}")
         return default
     return size

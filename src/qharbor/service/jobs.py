@@ -221,6 +221,7 @@ def list_jobs(
     session_id: str | None = None,
     submitter_id: str | None = None,
     held: Callable[[list[str]], Collection[str]] = lambda _: (),
+    spelling: Mapping[str, str] | None = None,
 ) -> JobPage:
     """One page, newest first. ``next`` is set only when another page exists.
 
@@ -228,7 +229,8 @@ def list_jobs(
     filters :func:`list_is_indexed` accepts it reads O(limit) rows and may run inline.
     ``held(job_ids)``: those of the page's finished jobs whose rendering the caller holds
     already (the page then has just their ids in their place, and their columns are not read:
-    see ``job_store.page_query``)."""
+    see ``job_store.page_query``). ``spelling``: the caller's names of statuses it calls
+    otherwise (v0.3 says ``running`` for ``started``), taken and named in its errors instead."""
     p = Problems("query")
     size = page_size(limit, DEFAULT_PAGE, MAX_PAGE, p)
     before = None
@@ -238,9 +240,10 @@ def list_jobs(
             p.add("next", "is not a cursor this server issued")
     statuses: tuple[str, ...] = ()
     if status:
-        statuses = STATUS_ALIASES.get(status) or ((status,) if status in STATUSES else ())
+        named = {(spelling or {}).get(s, s): s for s in STATUSES}  # the caller's name -> status
+        statuses = STATUS_ALIASES.get(status) or ((named[status],) if status in named else ())
         if not statuses:
-            p.add("status", f"must be one of {', '.join(STATUSES)}")
+            p.add("status", f"must be one of {', '.join(named)}")
     p.raise_if_any()
     keys = job_store.page(
         db,

@@ -441,9 +441,10 @@ def _program(program: Any, job_type: Any, limit: int, name: str | None, p: Probl
                 if own not in ("qis", "native"):
                     p.add(f"{path}.gateset", "must be 'qis' or 'native'")
                     continue
+                registers = _registers(item, f"{path}.", p)
                 c = _parse_circuit(item.get("circuit"), own, item.get("qubits", declared), limit, path, p)
                 if c is not None:
-                    circuits.append(CircuitProgram(item.get("name"), c, gate_counts(c), _registers(item)))
+                    circuits.append(CircuitProgram(item.get("name"), c, gate_counts(c), registers))
     total = sum(len(c.circuit.gates) for c in circuits)
     if total > MAX_GATES:
         p.add("input", f"{total} gates; at most {MAX_GATES} are allowed per job")
@@ -538,8 +539,9 @@ def parse_job(body: Any) -> JobRequest:
     else:
         circuits = _program(body.get("input"), job_type, limit, options.name, p)
     _check_noise_cap(options, circuits, p)
+    registers = _registers(body, "", p)
     p.raise_if_any()
-    return _request(job_type, options, circuits, _registers(body), compiled)
+    return _request(job_type, options, circuits, registers, compiled)
 
 
 def _check_noise_cap(options: _Options, circuits: list[CircuitProgram], p: Problems) -> None:
@@ -571,9 +573,12 @@ def parse_clone(source: dict[str, Any], overrides: Any, job_type: str, circuits:
     return _request(job_type, options, circuits, compiled=compiled, seed=seed)
 
 
-def _registers(item: dict[str, Any]) -> dict[str, Any] | None:
-    """``registers`` (not validated by v0.4, which ignores it; the v0.3 adapter checks it)."""
+def _registers(item: dict[str, Any], path: str, p: Problems) -> dict[str, Any] | None:
+    """A job's or circuit's ``registers`` (old qiskit-ionq's ``{"meas_mapped": [...]}``), stored
+    as given and echoed by the v0.3 view; the spec's ``Registers``, an object."""
     value = item.get("registers")
+    if value is not None and not isinstance(value, dict):
+        p.add(f"{path}registers", "must be an object, e.g. {\"meas_mapped\": [0, 1]}")
     return value if isinstance(value, dict) else None
 
 
