@@ -19,24 +19,11 @@ from ..core import results as results_module
 from ..core.problems import InvalidRequest, Problems, page_size
 from ..service import jobs
 from ..service.programs import parse_job
+from . import http, v04
 from . import requests_v03 as adapt
-from . import v04
 from . import views_v03 as views
 from .errors import ApiError
-from .http import (
-    JSON,
-    RawJSON,
-    id_list,
-    in_thread,
-    json_body,
-    list_limit,
-    principal,
-    query_number,
-    read,
-    read_job,
-    renderings,
-    sharpen,
-)
+from .http import JSON, RawJSON, in_thread, json_body, principal, read, read_job, renderings, sharpen
 
 
 async def list_backends(request: Request) -> Response:
@@ -69,8 +56,9 @@ async def list_jobs(request: Request) -> Response:
     body = await json_body(request)  # cirq-ionq sends {"limit": N} as a GET body
     q = request.query_params
     return await v04.list_page(
-        request, who, renderings(request).listed_v03, _rest, limit=list_limit(request, body), cursor=q.get("next"),
-        status=q.get("status"), spelling=views.STATUS_NAMES, ids=id_list(request, "id", "ids"),
+        request, who, renderings(request).listed_v03, _rest, limit=http.list_limit(request, body),
+        cursor=q.get("next"),
+        status=q.get("status"), spelling=views.STATUS_NAMES, ids=http.id_list(request, "id", "ids"),
     )
 
 
@@ -94,7 +82,7 @@ async def results(request: Request) -> Response:
 
 
 async def delete_jobs(request: Request) -> Response:
-    ids = id_list(request, "ids")  # also documented as a query
+    ids = http.id_list(request, "ids")  # also documented as a query
     if not ids:
         return await v04.delete_jobs(request)
     who = await principal(request)
@@ -122,7 +110,7 @@ async def characterization_history(request: Request) -> Response:
     await principal(request)
     name = request.path_params["backend"]
     _characterization(name)
-    start, end = (query_number(request, k, "a Unix timestamp in seconds") for k in ("start", "end"))
+    start, end = (http.query_number(request, k, "a Unix timestamp in seconds") for k in ("start", "end"))
     limit, page = _page_params(request)
     found = calibrations.history(name, start, end)
     shown = found[(page - 1) * limit: page * limit]
@@ -152,7 +140,7 @@ async def calibration_current(request: Request) -> Response:
 async def calibration_list(request: Request) -> Response:
     await principal(request)
     # cirq sends start/end in milliseconds here.
-    start, end = (query_number(request, k, "a Unix timestamp in milliseconds") for k in ("start", "end"))
+    start, end = (http.query_number(request, k, "a Unix timestamp in milliseconds") for k in ("start", "end"))
     found = calibrations.history("qpu", start and start / 1000, end and end / 1000)
     return JSON({"calibrations": [views.calibration(c) for c in found]})
 

@@ -14,22 +14,9 @@ from ..core import characterizations, results
 from ..core.problems import Problems, page_size
 from ..service import estimates, jobs, programs, sessions
 from ..service.keys import Principal
-from . import views
+from . import http, views
 from .errors import ApiError
-from .http import (
-    JSON,
-    RawJSON,
-    id_list,
-    in_thread,
-    json_body,
-    list_limit,
-    principal,
-    query_flag,
-    read,
-    read_job,
-    renderings,
-    sharpen,
-)
+from .http import JSON, RawJSON, in_thread, json_body, principal, read, read_job, renderings, sharpen
 from .memo import Memo
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -102,8 +89,9 @@ async def list_jobs(request: Request) -> Response:
         return {"next": cursor} if cursor is not None or not _is_cirq(request, body) else {}
 
     return await list_page(
-        request, who, renderings(request).listed, rest, limit=list_limit(request, body), cursor=q.get("next"),
-        status=q.get("status"), ids=id_list(request, "ids"), target=q.get("target"), parent_job_id=q.get("parent_job_id"),
+        request, who, renderings(request).listed, rest, limit=http.list_limit(request, body),
+        cursor=q.get("next"), status=q.get("status"), ids=http.id_list(request, "ids"), target=q.get("target"),
+        parent_job_id=q.get("parent_job_id"),
         session_id=q.get("session_id"), submitter_id=q.get("submitter_id"),
     )
 
@@ -162,7 +150,7 @@ async def create_session(request: Request) -> Response:
 
 async def list_sessions(request: Request) -> Response:
     who = await principal(request)
-    page = await in_thread(request, sessions.list_sessions, who, active=query_flag(request, "active"),
+    page = await in_thread(request, sessions.list_sessions, who, active=http.query_flag(request, "active"),
                        limit=_limit(request), cursor=request.query_params.get("next"))
     return JSON({"organization_id": who.project_id, "sessions": [views.session(r) for r in page.sessions],
                  "next": page.next})
