@@ -88,6 +88,7 @@ def test_workers_run_under_the_servers_settings(tmp_path: Path) -> None:
     ("QHARBOR_ENGINE_MEMORY_BYTES", "lots", "a positive whole number of bytes"),
     ("QHARBOR_UNFINISHED_WAIT_S", "-1", "0 or more"),
     ("QHARBOR_ENGINE_GPU", "yes", "one of auto, off"),
+    ("QHARBOR_RENDER_MEMO_BYTES", "-1", "0 or more"),
 ])
 def test_an_unusable_setting_stops_serve_at_once(tmp_path: Path, variable: str, value: str, allowed: str) -> None:
     started = time.monotonic()

@@ -57,8 +57,8 @@ async def list_jobs(request: Request) -> Response:
     q = request.query_params
     return await v04.list_page(
         request, who, renderings(request).listed_v03, _rest, limit=http.list_limit(request, body),
-        cursor=q.get("next"),
-        status=q.get("status"), spelling=views.STATUS_NAMES, ids=http.id_list(request, "id", "ids"),
+        cursor=q.get("next"), status=q.get("status"), spelling=views.STATUS_NAMES,
+        ids=http.id_list(request, "id", "ids"),
     )
 
 
