@@ -139,7 +139,7 @@ def test_pages_of_every_filter_shape(idle_server: Server) -> None:
         assert sum(_all_pages(api, 2, status="queued", session_id=session), []) == ids[1::2][::-1]
 
 
-@pytest.mark.parametrize("budget", ["0", "6000"])  # none kept; a few jobs' worth, evicting as pages are read
+@pytest.mark.parametrize("budget", ["0", "20000"])  # none kept; two or three listed jobs (~1 kB each)
 def test_reads_are_the_same_whatever_the_render_memo_keeps(tmp_path: Path, budget: str) -> None:
     """``QHARBOR_RENDER_MEMO_BYTES`` bounds the memo, never what is read: with no memo, or one
     too small for a page, every job and every page reads as the jobs themselves, again and again."""
