@@ -122,13 +122,14 @@ def main() -> None:
     print(f"{BACKEND}, machine seeds 0..{args.machines - 1}, {args.shots} shots, "
           f"debiased = {debias.VARIANTS} variants")
     print("| circuit | P(ideal) mean plain → debiased | spread across machines (sd) plain → debiased "
-          "| sharpening returns the ideal outcome plain → debiased |")
-    print("|---|---|---|---|")
+          "| of which shot noise | sharpening returns the ideal outcome plain → debiased |")
+    print("|---|---|---|---|---|")
     for family in args.families:
         start = time.perf_counter()
         r = measure(family, range(args.machines), args.shots)
+        shot_noise = (r.mean[0] * (1 - r.mean[0]) / args.shots) ** 0.5  # the sd of P(ideal) on one machine
         print(f"| {family} | {r.mean[0]:.3f} → {r.mean[1]:.3f} | {r.spread[0]:.3f} → {r.spread[1]:.3f} | "
-              f"{r.sharpen[0]:.0%} → {r.sharpen[1]:.0%} |", f"  ({time.perf_counter() - start:.0f} s)",
+              f"≈ {shot_noise:.3f} | {r.sharpen[0]:.0%} → {r.sharpen[1]:.0%} |", f"  ({time.perf_counter() - start:.0f} s)",
               file=sys.stdout, flush=True)
 
 
