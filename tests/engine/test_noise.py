@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from noise_reference import documented_sites
 from qiskit import QuantumCircuit
 from qiskit_aer import AerSimulator
 from qiskit_aer.noise import depolarizing_error
@@ -19,12 +20,12 @@ SHOTS = 20_000
 
 
 def _reference(circuit: Circuit, model: NoiseModel, build) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """Exact noisy distribution: each gate, then its channels (same sites as ours)."""
+    """Exact noisy distribution: each gate, then its channels where the documented rule puts
+    them (``noise_reference.documented_sites``, not the engine's own ``error_sites``)."""
     qc = QuantumCircuit(circuit.qubits)
-    sites = error_sites(circuit)
-    for index, gate in enumerate(circuit.gates):
+    for gate in circuit.gates:
         build(qc, gate)
-        for _, qubits in (s for s in sites if s[0] == index):
+        for qubits in documented_sites(gate):
             r = model.r1 if len(qubits) == 1 else model.r2
             qc.append(depolarizing_error(r, len(qubits)).to_instruction(), list(qubits))
     qc.save_probabilities()

@@ -9,21 +9,22 @@ symmetric variants — other qubit assignments (and gate decompositions) — wit
 shots split between them, so those biases land on different logical qubits in each
 variant and average out; sharpening aggregates the variants by plurality voting.
 
-What is emulated on ``qpu.*`` (``Systematics``, seeded by the backend name, so fixed
-per machine):
+What is emulated on ``qpu.*`` (:func:`systematics`): systematic errors over the whole
+machine, drawn from the distributions below by a generator seeded with the backend's name
+and a *machine seed* (0 for the service's machines; ``bench/debias.py`` draws many
+machines), so each machine's errors are fixed, and no qubit or pair is singled out:
 
-* **Over-rotation**: ``rx(ε_p)`` after every gate on physical qubit ``p``, with the
-  ε_p drawn once per machine; their mean infidelity (ε²/6 per gate) is
-  ``COHERENT_1Q`` of the machine's one-qubit error, and the one-qubit depolarizing
-  parameter is reduced by the same share, so the total one-qubit error still
-  matches the published figure.
-* **One weaker pair**: ``xx(δ)`` after every two-qubit gate on one pair of
-  neighbouring qubits among the first eight (where a default layout puts small
-  circuits), δ sized for ``WEAK_PAIR_FACTOR`` times the machine's two-qubit error.
-  One pair of the machine's hundreds does not move the published *median* two-qubit
-  fidelity.
-* **Asymmetric readout**: a measured 1 reads 0 with probability 1.5·e and a 0 reads
-  1 with 0.5·e, e the published SPAM error (the average stays e).
+* **Over-rotation**: ``rx(ε_p)`` after every gate on physical qubit ``p``; ε_p i.i.d.
+  normal with mean 0, scaled so the machine's mean infidelity (ε²/6 per gate) is exactly
+  ``COHERENT_1Q`` of its published one-qubit error. The one-qubit depolarizing parameter
+  is reduced by the same share, so the total still matches the published figure.
+* **Coupling error**: ``xx(δ_pq)`` after every two-qubit gate on physical pair (p, q), for
+  every pair of the (all-to-all) machine; δ_pq i.i.d. normal with mean 0, scaled so the
+  mean infidelity (δ²/5 per gate) is exactly ``COHERENT_2Q`` of the published two-qubit
+  error, the two-qubit depolarizing parameter reduced by that share.
+* **Asymmetric readout**: on physical qubit p a measured 1 reads 0 with probability
+  1.5·e·u_p and a 0 reads 1 with 0.5·e·v_p, e the published SPAM error and u_p, v_p i.i.d.
+  uniform on [0.5, 1.5], scaled to mean 1 over the machine (so the average stays e).
 
 Without debiasing, logical qubit q runs on physical qubit q, in the plain frame.
 With it, the job runs as ``VARIANTS`` variants, each on a random (seeded) assignment
@@ -34,7 +35,7 @@ Z_S·g·Z_S (for native gates, the same gates with their phases shifted by half 
 turn). Logically it is the same circuit, and Z commutes with the final Z-basis
 measurement, so outcomes need no flip; but the physical systematics act in the
 logical frame conjugated: over-rotation on a qubit of S becomes
-Z·rx(ε)·Z = rx(−ε), and the weak pair's xx(δ) becomes xx(−δ) when exactly one of
+Z·rx(ε)·Z = rx(−ε), and a pair's xx(δ) becomes xx(−δ) when exactly one of
 its two qubits is in S (Z⊗Z leaves it). The depolarizing channel (Pauli, symmetric)
 and readout are unchanged. Variants come in pairs on one assignment, with frames S
 (seeded) and its complement, so every qubit's over-rotation has opposite signs in
@@ -61,10 +62,12 @@ VARIANTS = 4
 MIN_SHOTS = 500
 #: Share of the one-qubit error budget that is coherent over-rotation.
 COHERENT_1Q = 0.5
-#: The weak pair's extra (coherent) error, in units of the machine's two-qubit error.
-WEAK_PAIR_FACTOR = 3.0
-#: Readout: P(1 reads 0) = 1.5·e, P(0 reads 1) = 0.5·e.
+#: Share of the two-qubit error budget that is coherent coupling error.
+COHERENT_2Q = 0.5
+#: Readout: P(1 reads 0) = 1.5·e, P(0 reads 1) = 0.5·e on average over the machine.
 READOUT_ASYMMETRY = (0.5, 1.5)
+#: The machine seed of the service's ``qpu.*`` backends.
+MACHINE_SEED = 0
 
 
 #: Gates only IonQ's native gateset has (its ``zz`` reads as QIS ``zz`` once translated).
@@ -88,28 +91,36 @@ def native(circuit: Circuit) -> bool:
 @dataclass(frozen=True)
 class Systematics:
     over_rotation: tuple[float, ...]  # radians, per physical qubit
-    weak_pair: tuple[int, int]
-    weak_angle: float  # xx angle after each two-qubit gate on the weak pair
-    read_0_as_1: float
-    read_1_as_0: float
-    model: NoiseModel  # the stochastic part left once the coherent share is taken out
+    coupling: np.ndarray  # xx angle (radians) per physical pair, symmetric, zero diagonal
+    read_0_as_1: tuple[float, ...]  # per physical qubit
+    read_1_as_0: tuple[float, ...]
+    model: NoiseModel  # the stochastic part left once the coherent shares are taken out
+
+
+def _scaled_normal(rng: np.random.Generator, size: int, mean_square: float) -> np.ndarray:
+    """``size`` i.i.d. normal draws, scaled so their mean square is exactly ``mean_square``."""
+    z = rng.standard_normal(size)
+    return z * math.sqrt(mean_square / float(np.mean(z**2)))
 
 
 def systematics(backend: str, qubits: int, model: NoiseModel, error_1q: float, error_2q: float,
-                spam_error: float) -> Systematics:
-    """The machine's fixed systematic errors (seeded by its name; see the module doc).
-
-    ``error_1q``/``error_2q`` are 1 − the published average gate fidelities."""
-    rng = np.random.default_rng(zlib.crc32(backend.encode()))
-    z = rng.standard_normal(qubits)
-    z /= math.sqrt(float(np.mean(z**2)))
-    eps = z * math.sqrt(6 * COHERENT_1Q * error_1q)  # mean ε²/6 = COHERENT_1Q · error_1q
-    first = int(rng.integers(0, min(qubits, 8) - 1))
-    delta = math.sqrt(5 * WEAK_PAIR_FACTOR * error_2q)  # xx(δ) infidelity ≈ δ²/5
+                spam_error: float, machine_seed: int = MACHINE_SEED) -> Systematics:
+    """The machine's fixed systematic errors, drawn per backend and ``machine_seed`` from the
+    distributions in the module doc. ``error_1q``/``error_2q`` are 1 − the published average
+    gate fidelities, ``spam_error`` the published readout error."""
+    rng = np.random.default_rng([zlib.crc32(backend.encode()), machine_seed])
+    eps = _scaled_normal(rng, qubits, 6 * COHERENT_1Q * error_1q)  # mean ε²/6 = COHERENT_1Q · error_1q
+    upper = np.triu_indices(qubits, 1)
+    coupling = np.zeros((qubits, qubits))
+    coupling[upper] = _scaled_normal(rng, upper[0].size, 5 * COHERENT_2Q * error_2q)  # xx(δ): δ²/5
+    coupling += coupling.T
     low, high = READOUT_ASYMMETRY
-    return Systematics(tuple(float(e) for e in eps), (first, first + 1), delta, low * spam_error,
-                       high * spam_error, NoiseModel(model.name, model.r1 * (1 - COHERENT_1Q), model.r2,
-                                                     model.max_qubits))
+    u, v = rng.uniform(0.5, 1.5, qubits), rng.uniform(0.5, 1.5, qubits)
+    stochastic = NoiseModel(model.name, model.r1 * (1 - COHERENT_1Q), model.r2 * (1 - COHERENT_2Q),
+                            model.max_qubits)
+    return Systematics(tuple(float(e) for e in eps), coupling,
+                       tuple(float(x) for x in low * spam_error * v / v.mean()),
+                       tuple(float(x) for x in high * spam_error * u / u.mean()), stochastic)
 
 
 def placed(circuit: Circuit, s: Systematics, qubit_map: list[int],
@@ -117,7 +128,6 @@ def placed(circuit: Circuit, s: Systematics, qubit_map: list[int],
     """The circuit with the systematic errors of its placement (logical q on physical
     ``qubit_map[q]``, Z-conjugated on the physical qubits in ``frame``) inserted, and the
     indices of those inserted gates (which get no depolarizing channel of their own)."""
-    weak = frozenset(s.weak_pair)
     sign = [-1 if p in frame else 1 for p in qubit_map]  # per logical qubit: its host's frame
     sites: dict[int, list[tuple[int, ...]]] = {}
     for index, qs in error_sites(circuit):
@@ -128,9 +138,10 @@ def placed(circuit: Circuit, s: Systematics, qubit_map: list[int],
         gates.append(gate)
         if gate.name not in ONE_QUBIT or gate.controls:
             for qs in sites.get(index, []):
-                if len(qs) == 2 and frozenset(qubit_map[q] for q in qs) == weak:
+                if len(qs) == 2:
+                    delta = float(s.coupling[qubit_map[qs[0]], qubit_map[qs[1]]])
                     exempt.add(len(gates))
-                    gates.append(Gate("xx", qs, (), (sign[qs[0]] * sign[qs[1]] * s.weak_angle,)))
+                    gates.append(Gate("xx", qs, (), (sign[qs[0]] * sign[qs[1]] * delta,)))
         for q in gate.controls + gate.targets:
             eps = s.over_rotation[qubit_map[q]]
             if eps:
@@ -168,13 +179,15 @@ def split(shots: int, variants: int) -> list[int]:
 
 def readout(counts: dict[str, int], qubits: int, s: Systematics, qubit_map: list[int],
             rng: np.random.Generator) -> dict[str, int]:
-    """Asymmetric readout error on every measured bit (the same rates on every qubit here)."""
+    """Asymmetric readout error on every measured bit, at the rates of the physical qubit it
+    was measured on."""
     if not counts:
         return dict(counts)
     outcomes = np.repeat(np.array([int(k) for k in counts], dtype=np.int64), list(counts.values()))
     for q in range(qubits):
         bit = (outcomes >> q) & 1
-        flip = rng.random(outcomes.size) < np.where(bit == 1, s.read_1_as_0, s.read_0_as_1)
+        p = qubit_map[q]
+        flip = rng.random(outcomes.size) < np.where(bit == 1, s.read_1_as_0[p], s.read_0_as_1[p])
         outcomes ^= flip.astype(np.int64) << q
     values, tallies = np.unique(outcomes, return_counts=True)
     return {str(v): int(c) for v, c in zip(values.tolist(), tallies.tolist())}

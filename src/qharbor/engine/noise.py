@@ -37,6 +37,7 @@ Two further shortcuts make most of those simulations unnecessary or shorter
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -83,7 +84,7 @@ def sites(gate: Gate) -> list[tuple[int, ...]]:
     if gate.name in ONE_QUBIT and not gate.controls:
         return [(t,) for t in gate.targets]
     qubits = gate.controls + gate.targets
-    return list(zip(qubits, qubits[1:]))
+    return list(itertools.pairwise(qubits))
 
 
 def error_probability(model: NoiseModel, qubits: tuple[int, ...]) -> float:
@@ -120,6 +121,8 @@ def shot_errors(circuit: Circuit, model: NoiseModel, shots: int, rng: np.random.
 # --- Pauli propagation -----------------------------------------------------------------
 #: Diagonal gates: they commute with any Pauli that has no X/Y part on their qubits.
 _DIAGONAL = frozenset({"z", "s", "si", "t", "ti", "rz", "phase", "zz"})
+#: The uncontrolled ones of them that are Clifford: X and Y pass them too (as Y, X), below.
+_CLIFFORD_DIAGONAL = frozenset({"z", "s", "si"})
 #: A Pauli is (x mask, z mask) over the register: bit q of x (z) set = X (Z) part on qubit q.
 Pauli = tuple[int, int]
 
@@ -154,7 +157,7 @@ def conjugate(gate: Gate, x: int, z: int) -> Pauli | None:
             if x & t:
                 z ^= c
         return x, z
-    if name in _DIAGONAL:
+    if name in _DIAGONAL and (gate.controls or name not in _CLIFFORD_DIAGONAL):
         return (x, z) if not x & mask else None
     if not gate.controls:
         if name in ONE_QUBIT:
