@@ -363,7 +363,7 @@ def estimate(obs: Observable, found: list[Group], histograms: list[dict[str, int
         second = float(np.dot((energy - mean) ** 2, counts))
         value += mean
         variance += second / (shots - 1) / shots if shots > 1 else 0.0
-    return value, variance
+    return float(value), float(variance)
 
 
 def _sampled_cvar(energy: np.ndarray, counts: np.ndarray, alpha: float) -> tuple[float, float]:

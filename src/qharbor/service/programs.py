@@ -531,6 +531,7 @@ def parse_job(body: Any) -> JobRequest:
     job_type = body.get("type")
     if job_type == quantum_functions.QCTRL_QAOA:
         p.add("type", quantum_functions.QCTRL_REFUSAL)
+        p.raise_if_any()
     elif job_type not in JOB_TYPES:
         p.add("type", f"must be one of {', '.join(JOB_TYPES)}")
     options = _options(body, p)
