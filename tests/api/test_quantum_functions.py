@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp, Statevector
-
 from spec import assert_valid
 from support import wait_for
 
@@ -189,7 +188,7 @@ def test_noisy_estimate_is_within_standard_errors_and_reports_its_variance(api: 
 
 
 def test_commuting_terms_share_a_group_and_qpu_runs_like_hardware(api: httpx.Client) -> None:
-    ansatz, k = hardware_efficient(2, 1)
+    ansatz, _ = hardware_efficient(2, 1)
     params = [0.3, 0.2, 1.2, -0.4]
     expected = Statevector(qiskit_hardware_efficient(2, 1, params)).expectation_value(
         SparsePauliOp(["ZZ", "IZ", "ZI", "XX"], [1.0, 0.5, 0.5, 0.25])).real

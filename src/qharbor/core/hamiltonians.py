@@ -42,7 +42,7 @@ from typing import Any
 
 import numba
 import numpy as np
-from llvmlite import ir
+from llvmlite import ir  # type: ignore[import-untyped]
 from numba import types
 from numba.extending import intrinsic
 
@@ -182,13 +182,14 @@ def _pauli_sums(re: np.ndarray, im: np.ndarray, xs: np.ndarray, zs: np.ndarray, 
             acc = 0.0
             if x == 0:
                 for j in range(c * 2 * chunk, min((c + 1) * 2 * chunk, size)):
-                    acc += (1.0 - 2.0 * (_popcount(j & z) & 1)) * (re[j] * re[j] + im[j] * im[j])
+                    sign = 1.0 - 2.0 * (_popcount(j & z) & 1)  # type: ignore[call-arg]
+                    acc += sign * (re[j] * re[j] + im[j] * im[j])
             else:
                 low = (x & -x) - 1
                 for i in range(c * chunk, (c + 1) * chunk):
                     j = ((i & ~low) << 1) | (i & low)
                     k = j ^ x
-                    s = 1.0 - 2.0 * (_popcount(j & z) & 1)
+                    s = 1.0 - 2.0 * (_popcount(j & z) & 1)  # type: ignore[call-arg]
                     if imag[t]:
                         acc += s * (re[k] * im[j] - im[k] * re[j])
                     else:
