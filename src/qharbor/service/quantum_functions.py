@@ -24,7 +24,10 @@ QCTRL_REFUSAL = ("qctrl.qaoa.v1 runs Q-CTRL's QAOA solver in Q-CTRL's cloud, wit
 def _finite(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    v = float(value)
+    try:
+        v = float(value)
+    except OverflowError:  # an integer beyond any float
+        return None
     return v if math.isfinite(v) else None
 
 
