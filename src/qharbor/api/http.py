@@ -130,11 +130,27 @@ async def principal(request: Request) -> Principal:
 _FLAGS = {"true": True, "1": True, "false": False, "0": False, "": False}
 
 
+#: ``aggregation`` of a results read (qiskit-ionq's successor to ``sharpen``): whether it votes.
+_AGGREGATIONS = {"average": False, "voting": True}
+
+
 def sharpen(request: Request) -> bool:
-    """The ``sharpen`` query flag of a results read: ``true``/``1`` or ``false``/``0``, any case
-    (requests sends Python's ``True``); anything else is a 400, not a silent average."""
+    """Whether a results read aggregates a debiased run's variants by plurality voting: the
+    ``sharpen`` flag (``true``/``1`` or ``false``/``0``, any case; requests sends Python's
+    ``True``) or ``aggregation=voting`` (``average``: the stored average). Any other value, or
+    the two disagreeing, is a 400 naming them, not a silent average."""
     raw = request.query_params.get("sharpen", "")
     value = _FLAGS.get(raw.strip().lower())
     if value is None:
         raise ApiError(400, f"sharpen must be true or false (got {raw!r})", ["sharpen"], "query")
-    return value
+    aggregation = request.query_params.get("aggregation")
+    if aggregation is None:
+        return value
+    voting = _AGGREGATIONS.get(aggregation.strip().lower())
+    if voting is None:
+        raise ApiError(400, f"aggregation must be one of {', '.join(_AGGREGATIONS)} (got {aggregation!r})",
+                       ["aggregation"], "query")
+    if raw.strip() and value != voting:
+        raise ApiError(400, f"sharpen={raw} and aggregation={aggregation} disagree (sharpen=true is "
+                            "aggregation=voting, false is average)", ["sharpen", "aggregation"], "query")
+    return voting
