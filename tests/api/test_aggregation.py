@@ -5,7 +5,6 @@ stored mean; other values, or a ``sharpen`` that contradicts it, are 400s naming
 from __future__ import annotations
 
 import httpx
-
 from support import wait_for
 
 
