@@ -4,6 +4,9 @@ A 20-qubit hardware-efficient ansatz (``--layers`` of ry, rz on every qubit and 
 bound from ``params``) and a Hamiltonian of ``--terms`` random Pauli strings (each on 1 to 4
 random qubits, letters X, Y, Z), in the same run:
 
+The ansatz is ``tests/ansatz.py``'s (OpenQASM 3 for qharbor, the same circuit built in qiskit
+for aer).
+
 * **qharbor**: ``qharbor serve --workers 1`` on a fresh data directory; ``POST /v0.4/jobs`` then
   ``GET /v0.4/jobs/{id}`` (a long poll) until completed — the exact value, from the state vector.
 * **qiskit-aer** ``EstimatorV2`` in exact mode (its default ``precision=0``: expectation values
@@ -29,10 +32,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the ansatz, written as the tests write it
 
-import numpy as np  # noqa: E402
-
-from common import HOST, first_key, free_port, process, qharbor_serve, wait_healthy, wait_ready  # noqa: E402
+import ansatz
+import numpy as np
+from common import HOST, first_key, free_port, process, qharbor_serve, wait_healthy, wait_ready
 
 
 def problem(n: int, terms: int, layers: int, seed: int) -> tuple[list[tuple[str, float]], list[float]]:
@@ -45,31 +49,12 @@ def problem(n: int, terms: int, layers: int, seed: int) -> tuple[list[tuple[str,
     return hamiltonian, rng.uniform(-np.pi, np.pi, 2 * n * layers).tolist()
 
 
-def ansatz_qasm(n: int, layers: int) -> str:
-    k, lines = 0, []
-    for _ in range(layers):
-        for q in range(n):
-            lines += [f"ry(t{k}) q[{q}];", f"rz(t{k + 1}) q[{q}];"]
-            k += 2
-        lines += [f"cx q[{q}], q[{q + 1}];" for q in range(n - 1)]
-    return ('OPENQASM 3.0;\ninclude "stdgates.inc";\n' + "".join(f"input float[64] t{i};\n" for i in range(k))
-            + f"qubit[{n}] q;\n" + "\n".join(lines) + "\n")
-
-
 def aer(n: int, layers: int, hamiltonian: list[tuple[str, float]], params: list[float],
         repeat: int) -> tuple[float, list[float]]:
-    from qiskit import QuantumCircuit
     from qiskit.quantum_info import SparsePauliOp
     from qiskit_aer.primitives import EstimatorV2
 
-    qc, k = QuantumCircuit(n), 0
-    for _ in range(layers):
-        for q in range(n):
-            qc.ry(params[k], q)
-            qc.rz(params[k + 1], q)
-            k += 2
-        for q in range(n - 1):
-            qc.cx(q, q + 1)
+    qc = ansatz.circuit(n, layers, params)
     op = SparsePauliOp.from_sparse_list(
         [("".join(p[0] for p in s.split()), [int(p[1:]) for p in s.split()], c) for s, c in hamiltonian], n)
     estimator = EstimatorV2(options={"backend_options": {"method": "statevector"}})
@@ -87,7 +72,7 @@ def qharbor(n: int, layers: int, hamiltonian: list[tuple[str, float]], params: l
     body = json.dumps({"type": "quantum-function", "backend": "simulator", "input": {
         "data": {"type": "hamiltonian-energy", "data": {
             "hamiltonian": [{"pauli_string": s, "coefficient": c} for s, c in hamiltonian],
-            "ansatz": {"data": ansatz_qasm(n, layers)}}},
+            "ansatz": {"data": ansatz.qasm(n, layers)[0]}}},
         "params": params}}).encode()
     with tempfile.TemporaryDirectory() as tmp:
         port, log = free_port(), Path(tmp) / "server.log"

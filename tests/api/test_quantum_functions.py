@@ -9,9 +9,12 @@ import math
 import httpx
 import numpy as np
 import pytest
+from ansatz import circuit as ansatz_circuit
+from ansatz import qasm as ansatz_qasm
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp, Statevector
 from spec import assert_valid
+from support import run_job as run
 from support import wait_for
 
 HEADER = 'OPENQASM 3.0;\ninclude "stdgates.inc";\n'
@@ -22,50 +25,18 @@ def body(terms: list[tuple[str, float]], ansatz: str, params: list[float] | None
     job: dict = {"type": "quantum-function", "backend": backend,
                  "input": {"data": {"type": "hamiltonian-energy",
                                     "data": {"hamiltonian": [{"pauli_string": s, "coefficient": c} for s, c in terms],
-                                             "ansatz": {"data": HEADER + ansatz}, **data}},
+                                             "ansatz": {"data": ansatz if ansatz.startswith("OPENQASM") else HEADER + ansatz}, **data}},
                            "params": params or []}}
     if shots is not None:
         job["shots"] = shots
     return job
 
 
-def run(api: httpx.Client, job: dict) -> dict:
-    response = api.post("/jobs", json=job)
-    assert response.status_code == 201, response.text
-    done = wait_for(api, response.json()["id"])
-    assert done["status"] == "completed", done["failure"]
-    return done
-
-
 def energy(api: httpx.Client, job: dict) -> float:
     return run(api, job)["results"]["value"]
 
 
-# --- references, built with qiskit alone
-
-def hardware_efficient(n: int, layers: int) -> tuple[str, int]:
-    """An OpenQASM 3 ansatz (ry, rz per qubit, a cx ladder, per layer) with its input count."""
-    lines, k = [], 0
-    for _ in range(layers):
-        for q in range(n):
-            lines += [f"ry(t{k}) q[{q}];", f"rz(t{k + 1}) q[{q}];"]
-            k += 2
-        lines += [f"cx q[{q}], q[{q + 1}];" for q in range(n - 1)]
-    inputs = "".join(f"input float[64] t{i};\n" for i in range(k))
-    return inputs + f"qubit[{n}] q;\n" + "\n".join(lines) + "\n", k
-
-
-def qiskit_hardware_efficient(n: int, layers: int, params: list[float]) -> QuantumCircuit:
-    qc, k = QuantumCircuit(n), 0
-    for _ in range(layers):
-        for q in range(n):
-            qc.ry(params[k], q)
-            qc.rz(params[k + 1], q)
-            k += 2
-        for q in range(n - 1):
-            qc.cx(q, q + 1)
-    return qc
-
+# --- references, built with qiskit alone (tests/ansatz.py)
 
 #: H2 (STO-3G, 0.735 Å, Jordan-Wigner, 4 qubits), qiskit labels (rightmost letter: qubit 0).
 H2 = [("IIII", -0.8105479805373266), ("IIIZ", 0.1721839326191554), ("IIZI", -0.2257534922240251),
@@ -76,12 +47,12 @@ H2 = [("IIII", -0.8105479805373266), ("IIIZ", 0.1721839326191554), ("IIZI", -0.2
 
 
 def test_h2_energies_equal_qiskit_statevector(api: httpx.Client) -> None:
-    ansatz, k = hardware_efficient(4, 2)
+    ansatz, k = ansatz_qasm(4, 2)
     reference_op = SparsePauliOp([s for s, _ in H2], [c for _, c in H2])
     rng = np.random.default_rng(7)
     for _ in range(3):
         params = rng.uniform(-math.pi, math.pi, k).tolist()
-        expected = Statevector(qiskit_hardware_efficient(4, 2, params)).expectation_value(reference_op).real
+        expected = Statevector(ansatz_circuit(4, 2, params)).expectation_value(reference_op).real
         job = run(api, body(H2, ansatz, params))
         assert abs(job["results"]["value"] - expected) < 1e-10
         assert job["results"]["variance"] == 0.0  # exact: the value has no shot noise
@@ -94,9 +65,9 @@ def test_tfim_in_sparse_form_equals_qiskit(api: httpx.Client) -> None:
     terms = [(f"Z{q} Z{q + 1}", -j) for q in range(n - 1)] + [(f"X{q}", -h) for q in range(n)]
     reference_op = SparsePauliOp.from_sparse_list(
         [("ZZ", [q, q + 1], -j) for q in range(n - 1)] + [("X", [q], -h) for q in range(n)], n)
-    ansatz, k = hardware_efficient(n, 3)
+    ansatz, k = ansatz_qasm(n, 3)
     params = np.random.default_rng(3).uniform(-math.pi, math.pi, k).tolist()
-    expected = Statevector(qiskit_hardware_efficient(n, 3, params)).expectation_value(reference_op).real
+    expected = Statevector(ansatz_circuit(n, 3, params)).expectation_value(reference_op).real
     assert abs(energy(api, body(terms, ansatz, params)) - expected) < 1e-10
 
 
@@ -107,9 +78,9 @@ def test_random_pauli_strings_with_y_equal_qiskit(api: httpx.Client) -> None:
     labels = ["".join(rng.choice(list("IXYZ"), n)) for _ in range(40)]
     coefficients = rng.normal(size=40).tolist()
     reference_op = SparsePauliOp(labels, coefficients)
-    ansatz, k = hardware_efficient(n, 2)
+    ansatz, k = ansatz_qasm(n, 2)
     params = rng.uniform(-math.pi, math.pi, k).tolist()
-    expected = Statevector(qiskit_hardware_efficient(n, 2, params)).expectation_value(reference_op).real
+    expected = Statevector(ansatz_circuit(n, 2, params)).expectation_value(reference_op).real
     dense = list(zip(labels, coefficients))
     sparse = [(" ".join(f"{p}{q}" for q, p in enumerate(reversed(s)) if p != "I") or "I", c) for s, c in dense]
     assert abs(energy(api, body(dense, ansatz, params)) - expected) < 1e-10
@@ -188,9 +159,9 @@ def test_noisy_estimate_is_within_standard_errors_and_reports_its_variance(api: 
 
 
 def test_commuting_terms_share_a_group_and_qpu_runs_like_hardware(api: httpx.Client) -> None:
-    ansatz, _ = hardware_efficient(2, 1)
+    ansatz, _ = ansatz_qasm(2, 1)
     params = [0.3, 0.2, 1.2, -0.4]
-    expected = Statevector(qiskit_hardware_efficient(2, 1, params)).expectation_value(
+    expected = Statevector(ansatz_circuit(2, 1, params)).expectation_value(
         SparsePauliOp(["ZZ", "IZ", "ZI", "XX"], [1.0, 0.5, 0.5, 0.25])).real
     terms = [("ZZ", 1.0), ("IZ", 0.5), ("ZI", 0.5), ("XX", 0.25)]
     done = run(api, body(terms, ansatz, params, backend="qpu.aria-1", shots=4000))
