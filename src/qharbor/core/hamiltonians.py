@@ -210,8 +210,8 @@ def term_values(re: np.ndarray, im: np.ndarray, terms: tuple[Term, ...]) -> np.n
     zs = np.array([t.z for t in terms], dtype=np.int64)
     ny = np.array([(t.x & t.z).bit_count() for t in terms]) % 4
     sums = np.zeros(len(terms))
-    _pauli_sums(np.ascontiguousarray(re, dtype=np.float64), np.ascontiguousarray(im, dtype=np.float64),
-                xs, zs, ny % 2 == 1, sums)
+    # As the state is (single precision stays single: a float64 copy would double its memory).
+    _pauli_sums(np.ascontiguousarray(re), np.ascontiguousarray(im), xs, zs, ny % 2 == 1, sums)
     # Re(i^ny (a + ib)): ny 0 -> a, 1 -> -b, 2 -> -a, 3 -> b
     return np.where((ny == 1) | (ny == 2), -sums, sums)
 
