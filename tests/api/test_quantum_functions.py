@@ -171,6 +171,17 @@ def test_commuting_terms_share_a_group_and_qpu_runs_like_hardware(api: httpx.Cli
     assert_valid(done, "QuantumFunctionJob")
 
 
+def test_penalty_from_shots(api: httpx.Client) -> None:
+    """The penalty is read off the all-Z group's shots: |01> violates x0 + x1 <= 0 by 1."""
+    job = body([("Z1", 1.0), ("X0", 0.5)], "qubit[2] q;\nx q[0];\n", shots=5000,
+               linear_constraints=[{"coeffs": [1, 1], "rhs": 0}], penalty=3)
+    job["noise"] = {"model": "aria-1", "seed": 3}
+    done = run(api, job)
+    assert done["output"]["measurement_groups"] == 2  # {penalty, Z1} in Z, {X0} in X
+    # 1 + 3 + 0.5 <X0> (= 0 on |1>, estimated): within 4 standard errors
+    assert abs(done["results"]["value"] - 4.0) < 4 * math.sqrt(done["results"]["variance"]) + 0.01
+
+
 def test_cvar_from_shots(api: httpx.Client) -> None:
     plus = "qubit[1] q;\nh q[0];\n"
     job = body([("Z0", 1.0)], plus, shots=10_000, cvar_alpha=0.25)

@@ -120,7 +120,10 @@ def _energy(job: Mapping[str, Any], position: int, program: str, model: sim.nois
     the noisy or emulated-QPU path, and the value estimated from their histograms."""
     ansatz, obs = decode_energy(program)
     if model is None:
-        precision = limits.precision_for(ansatz.qubits)
+        # CVaR and the penalty read every basis state: ~2 state vectors more of float64 arrays.
+        per_outcome = obs.penalized or obs.cvar_alpha is not None
+        precision = limits.precision_for(ansatz.qubits, 3 if per_outcome else 1,
+                                        " with per-outcome energies" if per_outcome else "")
         re, im = sim.final_state(ansatz, limits.deadline(), precision)
         value = hamiltonians.exact(obs, re, im)
         output = {"energy": value, "estimator": "exact", "precision": precision}
