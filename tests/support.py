@@ -189,6 +189,15 @@ def wait_for(client: httpx.Client, job_id: str, statuses: tuple[str, ...] = ("co
         time.sleep(0.02)
 
 
+def run_job(client: httpx.Client, body: dict) -> dict:
+    """Submit a job, wait for it, and return it completed (failing the test otherwise)."""
+    response = client.post("/jobs", json=body)
+    assert response.status_code == 201, response.text
+    job = wait_for(client, response.json()["id"])
+    assert job["status"] == "completed", job["failure"]
+    return job
+
+
 def slow_job(qubits: int = 24, rounds: int = 12) -> dict:
     """A few seconds of simulation that ends in |0...0>: ladders of cnots up and back down,
     which gate fusion cannot collapse (neighbouring cnots share one qubit only), after a T

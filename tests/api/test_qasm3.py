@@ -8,6 +8,7 @@ import pytest
 from spec import RESULT_FORMATS as FORMATS
 from spec import assert_valid
 from support import Server, wait_for
+from support import run_job as run
 
 HEADER = 'OPENQASM 3.0;\ninclude "stdgates.inc";\n'
 
@@ -19,14 +20,6 @@ def qasm3(source: str, **extra: object) -> dict:
                   "settings": {"compilation": {"service_version": "v0.4"}}}
     body.update(extra)
     return body
-
-
-def run(api: httpx.Client, body: dict) -> dict:
-    response = api.post("/jobs", json=body)
-    assert response.status_code == 201, response.text
-    job = wait_for(api, response.json()["id"])
-    assert job["status"] == "completed", job["failure"]
-    return job
 
 
 def artifact(api: httpx.Client, job: dict, fmt: str) -> dict:

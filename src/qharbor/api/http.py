@@ -151,9 +151,26 @@ def query_flag(request: Request, name: str) -> bool | None:
     return value
 
 
+#: ``aggregation`` of a results read (qiskit-ionq's successor to ``sharpen``): whether it votes.
+_AGGREGATIONS = {"average": False, "voting": True}
+
+
 def sharpen(request: Request) -> bool:
-    """The ``sharpen`` flag of a results read: vote over a debiased run's variants."""
-    return query_flag(request, "sharpen") or False
+    """Whether a results read aggregates a debiased run's variants by plurality voting: the
+    ``sharpen`` flag or ``aggregation=voting`` (``average``: the stored average). Any other
+    value, or the two disagreeing, is a 400 naming them, not a silent average."""
+    flag = query_flag(request, "sharpen")
+    aggregation = request.query_params.get("aggregation")
+    if aggregation is None:
+        return flag or False
+    voting = _AGGREGATIONS.get(aggregation.strip().lower())
+    if voting is None:
+        raise ApiError(400, f"aggregation must be one of {', '.join(_AGGREGATIONS)} (got {aggregation!r})",
+                       ["aggregation"], "query")
+    if flag is not None and flag != voting:
+        raise ApiError(400, f"sharpen={flag} and aggregation={aggregation} disagree (sharpen=true is "
+                            "aggregation=voting, false is average)", ["sharpen", "aggregation"], "query")
+    return voting
 
 
 def query_number(request: Request, name: str, what: str) -> float | None:

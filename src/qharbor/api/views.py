@@ -9,6 +9,7 @@ import orjson
 
 from ..core.backends import Backend
 from ..core.characterizations import Characterization, execution_ms
+from ..core.hamiltonians import JOB_TYPE as QUANTUM_FUNCTION
 from ..core.results import offered
 from ..service import sessions
 from ..service.jobs import JobRecord, effective_noise
@@ -40,9 +41,15 @@ def _failure(row: Any) -> dict[str, str] | None:
 
 
 def results(row: Any) -> dict[str, Any] | None:
-    """Artifact descriptors, each also carrying the root-relative ``url`` clients follow."""
+    """Artifact descriptors, each also carrying the root-relative ``url`` clients follow; a
+    quantum function's own ``{value, variance}`` (``QuantumFunctionJobResults``)."""
     if row["dry_run"] and row["status"] == "completed":
         return None
+    if row["type"] == QUANTUM_FUNCTION:
+        if row["status"] != "completed" or not row["output"]:
+            return None
+        output = orjson.loads(row["output"])
+        return {"value": output["value"], "variance": output["variance"]}
     if row["status"] != "completed":
         return {}
     job_id = row["id"]

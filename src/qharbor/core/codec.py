@@ -3,7 +3,8 @@ what a worker reads back to run (canonical gates, so workers never validate agai
 
 A JSON circuit (``ionq.circuit.v1``, each circuit of ``ionq.multi-circuit.v1``) is stored
 as its canonical gate list; an OpenQASM 3 program (``ionq.qasm3.v1``) as its compiled form
-(``qasm3.encode``/``qasm3.decode``). New job types add their codec here.
+(``qasm3.encode``/``qasm3.decode``); a ``quantum-function`` job as its bound ansatz circuit
+and its observable (``hamiltonians.Observable``). New job types add their codec here.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import orjson
 
 from .. import engine
 from ..engine.circuit import make_gate
-from . import qasm3
+from . import hamiltonians, qasm3
 
 
 def encode_circuit(circuit: engine.Circuit) -> str:
@@ -38,6 +39,18 @@ def decode_circuit(text: str) -> engine.Circuit:
             for n, t, c, pr, te, co in data["gates"]
         ),
     )
+
+
+def encode_energy(ansatz: engine.Circuit, observable: hamiltonians.Observable) -> str:
+    """The stored form of a hamiltonian-energy job: the ansatz with its ``params`` bound, and
+    the observable."""
+    return orjson.dumps({"ansatz": orjson.loads(encode_circuit(ansatz)),
+                         "observable": observable.to_json()}).decode()
+
+
+def decode_energy(text: str) -> tuple[engine.Circuit, hamiltonians.Observable]:
+    data = orjson.loads(text)
+    return decode_circuit(orjson.dumps(data["ansatz"]).decode()), hamiltonians.Observable.from_json(data["observable"])
 
 
 def qasm3_gates(compiled: qasm3.Qasm3Program) -> engine.Circuit:

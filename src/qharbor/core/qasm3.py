@@ -39,7 +39,7 @@ never parse OpenQASM.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +59,10 @@ class Qasm3Error(ValueError):
 
     def __init__(self, message: str, line: int | None = None) -> None:
         super().__init__(f"line {line}: {message}" if line else message)
+
+
+class Qasm3InputError(Qasm3Error):
+    """``input`` parameters and the values given for them disagree (count or type)."""
 
 
 @dataclass
@@ -316,8 +320,11 @@ def _unsupported(node: Any, what: str | None = None) -> Qasm3Error:
 
 
 class _Translator:
-    def __init__(self, limit: int, max_gates: int) -> None:
+    def __init__(self, limit: int, max_gates: int, inputs: Sequence[float] | None = None) -> None:
         from openqasm3 import ast
+
+        self.inputs = inputs  # values for `input float` parameters, in declaration order (None: refused)
+        self.bound: dict[str, float] = {}
 
         self.ast = ast
         self.limit = limit
@@ -342,6 +349,8 @@ class _Translator:
         if isinstance(node, a.Identifier):
             if node.name in env:
                 return env[node.name]
+            if node.name in self.bound:
+                return self.bound[node.name]
             if node.name in _CONSTANTS:
                 return _CONSTANTS[node.name]
             raise Qasm3Error(f"unknown identifier {node.name!r} in an expression", _line(node))
@@ -419,6 +428,20 @@ class _Translator:
         self.cregs[name] = (self.clbits, size)
         self.order.append((name, size))
         self.clbits += size
+
+    def declare_input(self, node: Any) -> None:
+        """``input float[64] theta;``: bound to the next of ``inputs`` (quantum functions' params)."""
+        if self.inputs is None:
+            raise _unsupported(node, "'input' declarations")
+        if not isinstance(node.type, (self.ast.FloatType, self.ast.AngleType)):
+            raise Qasm3InputError(f"input {node.identifier.name!r} must be a float (or angle) parameter", _line(node))
+        name = node.identifier.name
+        if name in self.bound or name in self.qregs or name in self.cregs:
+            raise Qasm3Error(f"{name!r} is declared twice", _line(node))
+        if len(self.bound) >= len(self.inputs):
+            raise Qasm3InputError(f"the ansatz declares input {name!r} (its input #{len(self.bound) + 1}) but "
+                                  f"params has {len(self.inputs)} value(s)", _line(node))
+        self.bound[name] = float(self.inputs[len(self.bound)])
 
     # ---- operands
     def indices(self, node: Any, size: int) -> list[int]:
@@ -618,8 +641,9 @@ class _Translator:
                 self.declare_bits(s, s.identifier, s.type)
             elif isinstance(s, a.IODeclaration) and top:
                 if s.io_identifier.name != "output":
-                    raise _unsupported(s, "'input' declarations")
-                self.declare_bits(s, s.identifier, s.type)
+                    self.declare_input(s)
+                else:
+                    self.declare_bits(s, s.identifier, s.type)
             elif isinstance(s, a.QuantumGateDefinition) and top:
                 self.gates[s.name.name] = s
             elif isinstance(s, (a.QuantumGate, a.QuantumPhase)):
@@ -664,8 +688,11 @@ def _syntax_error(exc: Exception) -> Qasm3Error:
     return Qasm3Error(f"syntax error{': ' + text if text else ''} (not valid OpenQASM 3)")
 
 
-def parse(source: Any, limit: int = engine.MAX_QUBITS, max_gates: int = 150_000) -> Qasm3Program:
-    """Translate an OpenQASM 3 source; raises :class:`Qasm3Error` naming the first problem."""
+def parse(source: Any, limit: int = engine.MAX_QUBITS, max_gates: int = 150_000,
+          inputs: Sequence[float] | None = None) -> Qasm3Program:
+    """Translate an OpenQASM 3 source; raises :class:`Qasm3Error` naming the first problem.
+    ``inputs`` bind its ``input float`` parameters in declaration order (without them such
+    declarations are refused); a count that differs is a :class:`Qasm3InputError`."""
     if not isinstance(source, str) or not source.strip():
         raise Qasm3Error("must be a non-empty string of OpenQASM 3 source")
     if len(source) > MAX_SOURCE_CHARS:
@@ -681,11 +708,14 @@ def parse(source: Any, limit: int = engine.MAX_QUBITS, max_gates: int = 150_000)
         raise Qasm3Error("the program nests too deeply") from None
     if tree.version is not None and not tree.version.startswith("3"):
         raise Qasm3Error(f"OpenQASM {tree.version} is not supported (ionq.qasm3.v1 takes OpenQASM 3)")
-    t = _Translator(limit, max_gates)
+    t = _Translator(limit, max_gates, inputs)
     try:
         ops = t.block(tree.statements, True)
     except RecursionError:
         raise Qasm3Error("gate definitions nest too deeply (or call themselves)") from None
+    if inputs is not None and len(t.bound) != len(inputs):
+        raise Qasm3InputError(f"params has {len(inputs)} value(s) but the ansatz declares {len(t.bound)} "
+                              f"input parameter(s){': ' + ', '.join(t.bound) if t.bound else ''}")
     width = max(t.width, max(t.physical, default=-1) + 1)
     if width == 0:
         raise Qasm3Error("the program declares no qubits")

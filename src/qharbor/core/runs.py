@@ -14,9 +14,9 @@ import numpy as np
 import orjson
 
 from .. import engine as sim
-from . import characterizations, qasm3, results
+from . import characterizations, hamiltonians, qasm3, results
 from .backends import noise_model
-from .codec import decode_circuit, qasm3_gates
+from .codec import decode_circuit, decode_energy, qasm3_gates
 
 #: The noise model a job runs under (None: ideal) and, on ``qpu.*``, the emulated machine.
 Machine = tuple[sim.noise.NoiseModel | None, characterizations.Characterization | None]
@@ -96,6 +96,8 @@ def circuit(job: Mapping[str, Any], target_id: str, position: int, program: str,
     """One circuit of a claimed job (its stored ``program``, the ``position``-th of the job,
     stored under ``target_id``), on the path its type and backend call for."""
     model, qpu = machine
+    if job["type"] == hamiltonians.JOB_TYPE:
+        return _energy(job, position, program, model, qpu, limits)
     if job["type"] == qasm3.JOB_TYPE:
         compiled = qasm3.decode(program)
         ran = _qasm3(job, target_id, position, compiled, model, qpu, limits)
@@ -109,6 +111,43 @@ def circuit(job: Mapping[str, Any], target_id: str, position: int, program: str,
     if qpu is None or counted is None:
         return Outcome(*ran, 0)
     return Outcome(*ran, characterizations.circuit_ms(job["backend"], counted, job["shots"]))
+
+
+def _energy(job: Mapping[str, Any], position: int, program: str, model: sim.noise.NoiseModel | None,
+            qpu: characterizations.Characterization | None, limits: sim.Limits) -> Outcome:
+    """A hamiltonian-energy quantum function (``hamiltonians.py``): exact from the final state
+    on the ideal simulator; else each measurement group's circuit run with the job's shots on
+    the noisy or emulated-QPU path, and the value estimated from their histograms."""
+    ansatz, obs = decode_energy(program)
+    if model is None:
+        # CVaR and the penalty read every basis state: ~2 state vectors more of float64 arrays.
+        per_outcome = obs.penalized or obs.cvar_alpha is not None
+        precision = limits.precision_for(ansatz.qubits, 3 if per_outcome else 1,
+                                        " with per-outcome energies" if per_outcome else "")
+        re, im = sim.final_state(ansatz, limits.deadline(), precision)
+        value = hamiltonians.exact(obs, re, im)
+        output = {"energy": value, "estimator": "exact", "precision": precision}
+        return Outcome({}, {**output, "value": value, "variance": 0.0}, 0)
+    shots, seed = job["shots"], results.seed_of(job)
+    found = hamiltonians.groups(obs)
+    histograms, machine_ms = [], 0
+    for i, g in enumerate(found):
+        circuit = hamiltonians.group_circuit(ansatz, g)
+        stream = position * 65536 + i
+        if qpu is None:
+            histograms.append(sim.noisy_counts(circuit, model, shots, seed, stream, limits))
+            continue
+        runs = sim.debias.run(circuit, _systematics(job["backend"], model), qpu.qubits, shots, seed, stream,
+                              variants=sim.debias.VARIANTS if job["debiasing"] else 1, limits=limits)
+        pooled: Histogram = {}
+        for _, h in runs:
+            for k, c in h.items():
+                pooled[k] = pooled.get(k, 0) + c
+        histograms.append(pooled)
+        machine_ms += characterizations.circuit_ms(job["backend"], circuit, shots)
+    value, variance = hamiltonians.estimate(obs, found, histograms)
+    output = {"energy": value, "estimator": "sampled", "measurement_groups": len(found), "shots_per_group": shots}
+    return Outcome({}, {**output, "value": value, "variance": variance}, machine_ms)
 
 
 #: A stream of the job's seed used only for shot branching (distinct from result sampling).

@@ -93,7 +93,7 @@ def execute(db: Database, job: Any, worker_id: str, settings: Settings, retry: R
                     documents, output, machine_ms = runs.circuit(job, target_id, i, program, machine, limits)
                     emulated_ms += machine_ms
                     finished[target_id] = documents, orjson.dumps(output).decode()
-                    sampled = sampled or output["probabilities"] == "sampled"
+                    sampled = sampled or output.get("probabilities") == "sampled"
                 if multi:
                     finished[job_id] = {}, orjson.dumps({"probabilities": "sampled" if sampled else "exact"}).decode()
             # An emulated QPU reports the time the machine would take (gates, readout, reset per shot).

@@ -56,9 +56,10 @@ from .limits import MAX_QUBITS, PRECISIONS, Limits, available_memory, memory_nee
 from .noisy import noisy_counts
 from .statevector import compile_kernels as warm_up
 from .statevector import evolve
+from .statevector import run as final_state
 
 __all__ = [
     "GATES", "MAX_QUBITS", "ONE_QUBIT", "PRECISIONS", "TWO_QUBIT", "Circuit", "Gate", "Limits",
     "SimulationError", "SimulationTimeout", "TooComplex", "available_memory", "debias", "dynamic",
-    "evolve", "ideal", "measure", "memory_needed", "noise", "noisy_counts", "simulate", "warm_up",
+    "evolve", "final_state", "ideal", "measure", "memory_needed", "noise", "noisy_counts", "simulate", "warm_up",
 ]

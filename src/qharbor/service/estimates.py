@@ -20,7 +20,7 @@ from .keys import Principal
 def _int(raw: str | None, name: str, default: int, low: int, high: int, p: Problems) -> int:
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:  # "²" is a digit to isdigit()
         p.add(name, f"must be an integer from {low} to {high}")
         return default
     return int(raw)

@@ -16,9 +16,9 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection
 
-from ..core import qasm3, results
+from ..core import hamiltonians, qasm3, results
 from ..core.backends import noise_model
-from ..core.codec import decode_circuit, encode_circuit, gate_counts
+from ..core.codec import decode_circuit, decode_energy, encode_circuit, encode_energy, gate_counts
 from ..core.problems import Problems, page_size
 from ..store import jobs as job_store
 from ..store import notify
@@ -83,8 +83,12 @@ def clone(db: Database, who: Principal, job_id: str, overrides: Any, *, move: bo
             raise JobNotFound(job_id)
         row, programs = found
         circuits = []
-        compiled = None
+        compiled = energy = None
         for item in programs:
+            if row["type"] == hamiltonians.JOB_TYPE:
+                ansatz, energy = decode_energy(item["program"])
+                circuits.append(CircuitProgram(item["name"], ansatz, gate_counts(ansatz)))
+                continue
             if row["type"] == qasm3.JOB_TYPE:
                 compiled = qasm3.decode(item["program"])
                 circuits.append(qasm3_circuit(item["name"], compiled))
@@ -98,6 +102,7 @@ def clone(db: Database, who: Principal, job_id: str, overrides: Any, *, move: bo
             "metadata": orjson.loads(row["job_metadata"]) if row["job_metadata"] else None,
         }
         request = parse_clone(options, overrides, row["type"], circuits, compiled, seed=results.seed_of(row))
+        request.energy = energy
         new_id = _insert(conn, who, request)
         if move:
             job_store.remove(conn, who.project_id, [job_id])
@@ -139,8 +144,7 @@ def _insert(conn: Connection, who: Principal, request: JobRequest) -> str:
             "qubits": request.qubits,
             "circuits": len(request.circuits),
             "gate_counts": _dumps(totals),
-            "program": None if multi else (
-                qasm3.encode(request.qasm3) if request.qasm3 else encode_circuit(request.circuits[0].circuit)),
+            "program": None if multi else _program(request),
             "registers": _dumps(request.registers),
         }
     ]
@@ -167,6 +171,15 @@ def _insert(conn: Connection, who: Principal, request: JobRequest) -> str:
     job_store.insert(conn, rows)
     notify.notify(conn, notify.QUEUED)
     return job_id
+
+
+def _program(request: JobRequest) -> str:
+    """The stored form of a single-target job's program (``core/codec.py``)."""
+    if request.qasm3:
+        return qasm3.encode(request.qasm3)
+    if request.energy is not None:
+        return encode_energy(request.circuits[0].circuit, request.energy)
+    return encode_circuit(request.circuits[0].circuit)
 
 
 def get(db: Database, who: Principal, job_id: str) -> JobRecord:
@@ -306,6 +319,9 @@ def result(db: Database, who: Principal, job_id: str, fmt: str = results.PROBABI
         raise JobNotFound(job_id)
     if row["status"] != "completed" or row["dry_run"]:
         raise ResultsNotReady(job_id, "completed (dry run)" if row["dry_run"] else row["status"])
+    if row["type"] == hamiltonians.JOB_TYPE:
+        raise JobNotFound(job_id, f"job {job_id} is a quantum-function job: its result is the job's own "
+                                  "'results' ({value, variance}), not an artifact")
     multi = row["type"] == "ionq.multi-circuit.v1"
     if not results.readable(row["type"], fmt):
         offered = ", ".join(results.offered(row["type"]))

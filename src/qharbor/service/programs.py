@@ -15,12 +15,13 @@ from typing import Any
 import orjson
 
 from .. import engine
-from ..core import backends, qasm3
+from ..core import backends, hamiltonians, qasm3
 from ..core.backends import noise_model
 from ..core.codec import gate_counts, qasm3_gates
 from ..core.problems import Problems
 from ..core.results import schema_document
 from ..engine.circuit import make_gate
+from . import quantum_functions
 
 QIS_GATES = frozenset(
     {"x", "y", "z", "rx", "ry", "rz", "h", "s", "si", "v", "vi", "t", "ti", "not", "cnot", "swap",
@@ -28,7 +29,7 @@ QIS_GATES = frozenset(
 )
 _NATIVE = ("gpi", "gpi2", "ms", "zz", "nop")
 NATIVE_GATES = frozenset(_NATIVE)
-JOB_TYPES = ("ionq.circuit.v1", "ionq.multi-circuit.v1", qasm3.JOB_TYPE)
+JOB_TYPES = ("ionq.circuit.v1", "ionq.multi-circuit.v1", qasm3.JOB_TYPE, hamiltonians.JOB_TYPE)
 
 MAX_SHOTS = 1_000_000
 DEFAULT_SHOTS = 100
@@ -73,6 +74,8 @@ class JobRequest:
     registers: dict[str, Any] | None = None  # a client's register map, stored and echoed (v0.3)
     #: For ionq.qasm3.v1: the translated program (``circuits`` then holds its gates, for stats).
     qasm3: qasm3.Qasm3Program | None = None
+    #: For quantum-function: what it evaluates (``circuits`` then holds its bound ansatz).
+    energy: hamiltonians.Observable | None = None
 
     @property
     def qubits(self) -> int:
@@ -529,11 +532,22 @@ def parse_job(body: Any) -> JobRequest:
         p.add("body", "the request body must be a JSON object")
         p.raise_if_any()
     job_type = body.get("type")
-    if job_type not in JOB_TYPES:
+    if job_type == quantum_functions.QCTRL_QAOA:
+        p.add("type", quantum_functions.QCTRL_REFUSAL)
+        p.raise_if_any()
+    elif job_type not in JOB_TYPES:
         p.add("type", f"must be one of {', '.join(JOB_TYPES)}")
     options = _options(body, p)
     limit = options.backend.qubits if options.backend else engine.MAX_QUBITS
     compiled = None
+    if job_type == hamiltonians.JOB_TYPE:
+        found = quantum_functions.energy_program(body.get("input"), limit, MAX_GATES, p)
+        circuits = [] if found is None else [CircuitProgram(options.name, found[0], gate_counts(found[0]))]
+        _check_noise_cap(options, circuits, p)
+        p.raise_if_any()
+        request = _request(job_type, options, circuits)
+        request.energy = None if found is None else found[1]
+        return request
     if job_type == qasm3.JOB_TYPE:
         compiled, circuits = _qasm3_program(body.get("input"), limit, options.name, p)
     else:
