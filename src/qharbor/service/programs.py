@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from .. import engine
-from ..core import backends, qasm3
+from ..core import backends, qasm3, qir
 from ..core.backends import noise_model
 from ..core.codec import gate_counts, qasm3_gates
 from ..core.problems import Problems
@@ -26,7 +26,7 @@ QIS_GATES = frozenset(
      "xx", "yy", "zz", "pauliexp"}
 )
 NATIVE_GATES = frozenset({"gpi", "gpi2", "ms", "zz", "nop"})
-JOB_TYPES = ("ionq.circuit.v1", "ionq.multi-circuit.v1", qasm3.JOB_TYPE)
+JOB_TYPES = ("ionq.circuit.v1", "ionq.multi-circuit.v1", qasm3.JOB_TYPE, qir.JOB_TYPE)
 
 MAX_SHOTS = 1_000_000
 DEFAULT_SHOTS = 100
@@ -69,7 +69,7 @@ class JobRequest:
     debiasing: bool  # runs debiased: IonQ's defaults and limits, decided here once (engine/debias.py)
     circuits: list[CircuitProgram] = field(default_factory=list)
     registers: dict[str, Any] | None = None  # a client's register map, stored and echoed (v0.3)
-    #: For ionq.qasm3.v1: the translated program (``circuits`` then holds its gates, for stats).
+    #: For ionq.qasm3.v1 and ionq.qir.v1: the translated program (``circuits`` then holds its gates, for stats).
     qasm3: qasm3.Qasm3Program | None = None
 
     @property
@@ -469,6 +469,22 @@ def _qasm3_program(
     return compiled, [qasm3_circuit(name, compiled)]
 
 
+def _qir_program(
+    program: Any, limit: int, name: str | None, p: Problems
+) -> tuple[qasm3.Qasm3Program | None, list[CircuitProgram]]:
+    """An ``ionq.qir.v1`` input: ``{"data": base64 bitcode or text IR}``, compiled like OpenQASM 3."""
+    if not isinstance(program, dict) or "data" not in program:
+        p.add("input.data" if isinstance(program, dict) else "input",
+              "is required: the QIR program (base64 LLVM bitcode, or LLVM text IR)")
+        return None, []
+    try:
+        compiled = qir.parse(program["data"], limit, MAX_GATES)
+    except qir.QirError as exc:
+        p.add("input.data", str(exc))
+        return None, []
+    return compiled, [qasm3_circuit(name, compiled)]
+
+
 def qasm3_circuit(name: str | None, compiled: qasm3.Qasm3Program) -> CircuitProgram:
     """A qasm3 program's gates as a circuit record (for the job's width and gate counts)."""
     circuit = qasm3_gates(compiled)
@@ -533,6 +549,8 @@ def parse_job(body: Any) -> JobRequest:
     compiled = None
     if job_type == qasm3.JOB_TYPE:
         compiled, circuits = _qasm3_program(body.get("input"), limit, options.name, p)
+    elif job_type == qir.JOB_TYPE:
+        compiled, circuits = _qir_program(body.get("input"), limit, options.name, p)
     else:
         circuits = _program(body.get("input"), job_type, limit, options.name, p)
     _check_noise_cap(options, circuits, p)
