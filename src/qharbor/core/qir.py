@@ -10,7 +10,7 @@ results named by constant addresses (``ptr null``, ``inttoptr (i64 n to ptr)``),
 * the gates ``h x y z s t s__adj t__adj rx ry rz cnot cz swap`` (``__quantum__qis__<g>__body``
   or ``__adj``; angles in radians, constants only);
 * ``__quantum__qis__mz__body(qubit, result)``;
-* ``__quantum__rt__initialize`` and the output-recording calls
+* ``__quantum__rt__initialize``, ``__quantum__qis__barrier__body`` and the output-recording calls
   (``__quantum__rt__{result,array,tuple}_record_output``), which only label output.
 
 The width is the entry point's ``requiredQubits`` (``required_num_qubits`` in QIR 2.0),
@@ -46,7 +46,8 @@ _GATES: dict[str, tuple[str, int, int]] = {
     "rx": ("rx", 1, 1), "ry": ("ry", 1, 1), "rz": ("rz", 1, 1),
     "cnot": ("x", 0, 2), "cz": ("z", 0, 2), "swap": ("swap", 0, 2),
 }
-_INERT = {"__quantum__rt__initialize", "__quantum__rt__result_record_output",
+_INERT = {"__quantum__rt__initialize", "__quantum__qis__barrier__body",
+          "__quantum__rt__result_record_output",
           "__quantum__rt__array_record_output", "__quantum__rt__tuple_record_output"}
 _OUTSIDE = {
     "__quantum__rt__qubit_allocate": "dynamic qubit allocation",
