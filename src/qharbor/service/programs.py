@@ -448,38 +448,29 @@ def _program(program: Any, job_type: Any, limit: int, name: str | None, p: Probl
     return circuits
 
 
-def _qasm3_program(
-    program: Any, limit: int, name: str | None, p: Problems
+_SOURCES = {
+    qasm3.JOB_TYPE: ("the OpenQASM 3 source", qasm3.parse),
+    qir.JOB_TYPE: ("the QIR program (base64 LLVM bitcode, or LLVM text IR)", qir.parse),
+}
+
+
+def _compiled_program(
+    job_type: str, program: Any, limit: int, name: str | None, p: Problems
 ) -> tuple[qasm3.Qasm3Program | None, list[CircuitProgram]]:
-    """An ``ionq.qasm3.v1`` input: ``{"data": "OPENQASM 3.0; ...", "qubits"?: n}``."""
+    """An ``ionq.qasm3.v1`` or ``ionq.qir.v1`` input: ``{"data": source, "qubits"?: n}``."""
+    what, compile_program = _SOURCES[job_type]
     if not isinstance(program, dict):
-        p.add("input", "must be an object with 'data': the OpenQASM 3 source")
+        p.add("input", f"must be an object with 'data': {what}")
         return None, []
     declared = program.get("qubits")
     if declared is not None and (not _is_int(declared) or declared < 1):
         p.add("input.qubits", "must be a positive integer")
     if "data" not in program:
-        p.add("input.data", "is required: the OpenQASM 3 source")
+        p.add("input.data", f"is required: {what}")
         return None, []
     try:
-        compiled = qasm3.parse(program["data"], limit, MAX_GATES)
-    except qasm3.Qasm3Error as exc:
-        p.add("input.data", str(exc))
-        return None, []
-    return compiled, [qasm3_circuit(name, compiled)]
-
-
-def _qir_program(
-    program: Any, limit: int, name: str | None, p: Problems
-) -> tuple[qasm3.Qasm3Program | None, list[CircuitProgram]]:
-    """An ``ionq.qir.v1`` input: ``{"data": base64 bitcode or text IR}``, compiled like OpenQASM 3."""
-    if not isinstance(program, dict) or "data" not in program:
-        p.add("input.data" if isinstance(program, dict) else "input",
-              "is required: the QIR program (base64 LLVM bitcode, or LLVM text IR)")
-        return None, []
-    try:
-        compiled = qir.parse(program["data"], limit, MAX_GATES)
-    except qir.QirError as exc:
+        compiled = compile_program(program["data"], limit, MAX_GATES)
+    except (qasm3.Qasm3Error, qir.QirError) as exc:
         p.add("input.data", str(exc))
         return None, []
     return compiled, [qasm3_circuit(name, compiled)]
@@ -547,10 +538,8 @@ def parse_job(body: Any) -> JobRequest:
     options = _options(body, p)
     limit = options.backend.qubits if options.backend else engine.MAX_QUBITS
     compiled = None
-    if job_type == qasm3.JOB_TYPE:
-        compiled, circuits = _qasm3_program(body.get("input"), limit, options.name, p)
-    elif job_type == qir.JOB_TYPE:
-        compiled, circuits = _qir_program(body.get("input"), limit, options.name, p)
+    if job_type in _SOURCES:
+        compiled, circuits = _compiled_program(job_type, body.get("input"), limit, options.name, p)
     else:
         circuits = _program(body.get("input"), job_type, limit, options.name, p)
     _check_noise_cap(options, circuits, p)
