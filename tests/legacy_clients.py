@@ -1,9 +1,9 @@
-"""IonQ clients that speak API v0.3 in virtualenvs of their own, cached between test runs.
+"""Client libraries in virtualenvs of their own, cached between test runs.
 
-qiskit-ionq 0.5.13 and cirq-ionq 1.5.0 cannot share the test environment with the v0.4
-clients (each package exists once per environment, and cirq-ionq pins its cirq-core), and
-CUDA-Q would pull in gigabytes of CUDA libraries it does not need on a CPU, so each gets a
-virtualenv, built once with ``pip`` and kept under
+qiskit-ionq 0.5.13 and cirq-ionq 1.5.0 (API v0.3) cannot share the test environment with the
+v0.4 clients (each package exists once per environment, and cirq-ionq pins its cirq-core),
+CUDA-Q would pull in gigabytes of CUDA libraries it does not need on a CPU, and qBraid must
+not see qiskit-ionq, so each gets a virtualenv, built once with ``pip`` and kept under
 ``$QHARBOR_TEST_VENVS`` (default ``~/.cache/qharbor-test-venvs``). A venv is built in a
 temporary directory and renamed into place only once its install succeeded, so an
 interrupted build is never reused. Without network (or PyPI), the tests that need one skip.
@@ -28,10 +28,12 @@ CLIENTS: dict[str, list[str]] = {
     # CUDA-Q's Python wheel declares CUDA libraries (cupy, cuStateVec, ...) its IonQ target never loads:
     # installed without them (NO_DEPS) plus the three it imports, it is ~0.5 GB instead of several.
     "cuda-quantum-0.16": ["numpy>=1.26,<3", "scipy>=1.11,<2", "requests>=2.31,<3"],
+    # Without qiskit-ionq: with it, qBraid builds circuits through a provider that ignores the URL.
+    "qbraid-0.13": ["qbraid==0.13.*"],
 }
 #: Packages installed first, without their declared dependencies.
 NO_DEPS: dict[str, list[str]] = {"cuda-quantum-0.16": ["cuda-quantum-cu12==0.16.*"]}
-SCRIPTS = Path(__file__).parent / "clients" / "v03"
+SCRIPTS = Path(__file__).parent / "clients" / "v03"  # flows of v0.4 clients: clients/v04
 
 #: Settings the clients pick up from the environment: none may leak in from outside.
 _AMBIENT = ("IONQ_API_KEY", "IONQ_API_TOKEN", "IONQ_API_URL", "QISKIT_IONQ_API_TOKEN", "QISKIT_IONQ_API_URL",
@@ -78,11 +80,11 @@ def venv_python(name: str) -> Path:
 
 
 def run_flow(python: Path, script: str, flow: str, url: str, key: str, cwd: Path,
-             env: dict[str, str] | None = None, timeout: float = 120) -> dict:
+             env: dict[str, str] | None = None, timeout: float = 120, scripts: Path = SCRIPTS) -> dict:
     """Run one flow of a client script; returns the JSON it prints last."""
     clean = {k: v for k, v in os.environ.items() if k not in _AMBIENT}
     out = subprocess.run(
-        [str(python), str(SCRIPTS / script), flow, url, key],
+        [str(python), str(scripts / script), flow, url, key],
         check=False, capture_output=True, text=True, timeout=timeout, cwd=cwd, env={**clean, **(env or {})},
     )
     assert out.returncode == 0, f"{script} {flow} failed:\n{out.stdout}\n{out.stderr[-4000:]}"

@@ -229,3 +229,18 @@ def test_v03_refuses_an_unknown_format_naming_both(server: Server, key: str) -> 
         response = v03.post("/jobs", json={"input": {"format": "qasm", "data": "x"}})
     assert response.status_code == 400
     assert "ionq.circuit.v0" in response.text and "qir" in response.text
+
+
+def test_a_clone_runs_the_same_program(api: httpx.Client) -> None:
+    source = run(api, job(bitcode(module())))
+    cloned = api.post(f"/jobs/{source['id']}/clone", json={})
+    assert cloned.status_code in (200, 201), cloned.text
+    clone = wait_for(api, cloned.json()["id"])
+    assert clone["type"] == "ionq.qir.v1" and clone["status"] == "completed"
+    assert_same(probabilities(api, clone["id"]), reference())
+
+
+def test_a_type_that_is_not_a_string_is_a_400(api: httpx.Client) -> None:
+    """(schemathesis found a 500 here: an object as ``type`` met a dict lookup.)"""
+    response = api.post("/jobs", json={"type": {}, "backend": "simulator", "input": {"data": "x"}})
+    assert response.status_code == 400 and "type" in response.json()["validation"]["keys"]

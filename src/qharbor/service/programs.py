@@ -538,7 +538,7 @@ def parse_job(body: Any) -> JobRequest:
     options = _options(body, p)
     limit = options.backend.qubits if options.backend else engine.MAX_QUBITS
     compiled = None
-    if job_type in _SOURCES:
+    if isinstance(job_type, str) and job_type in _SOURCES:
         compiled, circuits = _compiled_program(job_type, body.get("input"), limit, options.name, p)
     else:
         circuits = _program(body.get("input"), job_type, limit, options.name, p)
