@@ -2,8 +2,8 @@
 
 qiskit-ionq 0.5.13 and cirq-ionq 1.5.0 (API v0.3) cannot share the test environment with the
 v0.4 clients (each package exists once per environment, and cirq-ionq pins its cirq-core),
-CUDA-Q would pull in gigabytes of CUDA libraries it does not need on a CPU, and qBraid must
-not see qiskit-ionq, so each gets a virtualenv, built once with ``pip`` and kept under
+CUDA-Q would pull in gigabytes of CUDA libraries it does not need on a CPU, qBraid must
+not see qiskit-ionq, and the ``ionq`` alpha SDK needs pydantic v1, so each gets a virtualenv, built once with ``pip`` and kept under
 ``$QHARBOR_TEST_VENVS`` (default ``~/.cache/qharbor-test-venvs``). A venv is built in a
 temporary directory and renamed into place only once its install succeeded, so an
 interrupted build is never reused. Without network (or PyPI), the tests that need one skip.
@@ -30,6 +30,7 @@ CLIENTS: dict[str, list[str]] = {
     "cuda-quantum-0.16": ["numpy>=1.26,<3", "scipy>=1.11,<2", "requests>=2.31,<3"],
     # Without qiskit-ionq: with it, qBraid builds circuits through a provider that ignores the URL.
     "qbraid-0.13": ["qbraid==0.13.*"],
+    "ionq-0.0.0a15": ["ionq[all]==0.0.0a15", "pydantic>=1.10,<2"],  # IonQ's alpha SDK is pydantic v1
 }
 #: Packages installed first, without their declared dependencies.
 NO_DEPS: dict[str, list[str]] = {"cuda-quantum-0.16": ["cuda-quantum-cu12==0.16.*"]}
