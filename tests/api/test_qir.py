@@ -244,3 +244,59 @@ def test_a_type_that_is_not_a_string_is_a_400(api: httpx.Client) -> None:
     """(schemathesis found a 500 here: an object as ``type`` met a dict lookup.)"""
     response = api.post("/jobs", json={"type": {}, "backend": "simulator", "input": {"data": "x"}})
     assert response.status_code == 400 and "type" in response.json()["validation"]["keys"]
+
+
+BASE_PROFILE_V1 = """
+; QIR 1.0 base profile as the spec's example writes it: typed pointers, four blocks joined by
+; unconditional branches, output recording
+%Qubit = type opaque
+%Result = type opaque
+
+define void @main() #0 {
+entry:
+  call void @__quantum__rt__initialize(i8* null)
+  br label %body
+
+body:
+  call void @__quantum__qis__h__body(%Qubit* null)
+  call void @__quantum__qis__cnot__body(%Qubit* null, %Qubit* inttoptr (i64 1 to %Qubit*))
+  call void @__quantum__qis__x__body(%Qubit* inttoptr (i64 2 to %Qubit*))
+  call void @__quantum__qis__rz__body(double 0x3FF921FB54442D18, %Qubit* inttoptr (i64 2 to %Qubit*))
+  br label %measurements
+
+measurements:
+  call void @__quantum__qis__mz__body(%Qubit* null, %Result* writeonly null)
+  call void @__quantum__qis__mz__body(%Qubit* inttoptr (i64 1 to %Qubit*), %Result* writeonly inttoptr (i64 1 to %Result*))
+  call void @__quantum__qis__mz__body(%Qubit* inttoptr (i64 2 to %Qubit*), %Result* writeonly inttoptr (i64 2 to %Result*))
+  br label %output
+
+output:
+  call void @__quantum__rt__array_record_output(i64 3, i8* null)
+  call void @__quantum__rt__result_record_output(%Result* null, i8* null)
+  call void @__quantum__rt__result_record_output(%Result* inttoptr (i64 1 to %Result*), i8* null)
+  call void @__quantum__rt__result_record_output(%Result* inttoptr (i64 2 to %Result*), i8* null)
+  ret void
+}
+
+declare void @__quantum__rt__initialize(i8*)
+declare void @__quantum__qis__h__body(%Qubit*)
+declare void @__quantum__qis__cnot__body(%Qubit*, %Qubit*)
+declare void @__quantum__qis__x__body(%Qubit*)
+declare void @__quantum__qis__rz__body(double, %Qubit*)
+declare void @__quantum__qis__mz__body(%Qubit*, %Result* writeonly) #1
+declare void @__quantum__rt__array_record_output(i64, i8*)
+declare void @__quantum__rt__result_record_output(%Result*, i8*)
+
+attributes #0 = { "entry_point" "qir_profiles"="base_profile" "output_labeling_schema"="schema_id"
+                  "requiredQubits"="3" "requiredResults"="3" }
+attributes #1 = { "irreversible" }
+"""
+
+
+def test_the_qir_1_base_profile_form(api: httpx.Client) -> None:
+    circuit = QuantumCircuit(3)
+    circuit.h(0), circuit.cx(0, 1), circuit.x(2), circuit.rz(math.pi / 2, 2)
+    expected = {int(k, 2): p for k, p in Statevector(circuit).probabilities_dict().items() if p > 1e-15}
+    found = run(api, job(BASE_PROFILE_V1))
+    assert found["stats"]["qubits"] == 3 and found["stats"]["gate_counts"] == {"1q": 3, "2q": 1}
+    assert_same(probabilities(api, found["id"]), expected)

@@ -28,6 +28,7 @@ import base64
 import binascii
 import math
 import re
+import struct
 from typing import Any
 
 from .. import engine
@@ -58,7 +59,14 @@ _OUTSIDE = {
     "__quantum__rt__result_equal": "comparing results (feed-forward)",
     "__quantum__qis__read_result__body": "reading a result (feed-forward)",
 }
-_ADDRESS = re.compile(r"^ptr (?:nonnull )?(?:null|inttoptr \(i64 (\d+) to ptr\))$")
+# LLVM's canonical printout of the entry point, line by line (typed pointers read as ``ptr``).
+_ADDRESS = re.compile(r"ptr (?:[a-z_]+ )*(?:null|inttoptr \(i64 (\d+) to ptr\))")
+_DOUBLE = re.compile(r"double (?:[a-z_]+ )*([-+]?[0-9.]+(?:e[-+]?[0-9]+)?|0x[0-9A-Fa-f]{16})")
+_CALL = re.compile(r'(?:%\S+ = )?(?:tail |musttail |notail )?call [^@%]*@([-\w.$]+|"[^"]*")\((.*)\)(?: #\d+)?')
+_OPCODE = re.compile(r"(?:%\S+ = )?([a-z]+)")
+_LABEL = re.compile(r'(?:"((?:[^"\\]|\\.)*)"|([-\w.$]+)):$')
+_BRANCH = re.compile(r'br label %(?:"((?:[^"\\]|\\.)*)"|([-\w.$]+))')
+_METADATA = re.compile(r"(?:, ![\w.]+ !\d+)+$")
 _BITCODE_MAGIC = (b"BC\xc0\xde", b"\xde\xc0\x17\x0b")  # raw bitcode, and its wrapper header
 
 
@@ -83,16 +91,15 @@ def parse(data: Any, limit: int = engine.MAX_QUBITS, max_gates: int = 150_000) -
     measured = False
     width = declared or 0
     results = results_declared or 0
-    for instruction in _instructions(entry):
-        text = str(instruction).strip()
-        opcode = instruction.opcode
-        if opcode in ("ret", "br"):
-            continue  # _instructions already refused conditional branches
-        if opcode != "call":
-            raise QirError(f"{text!r}: the instruction {opcode!r} is outside the QIR base profile "
-                           "(only calls to QIR gates, mz and output recording are)")
-        *args, callee = list(instruction.operands)
-        name = callee.name
+    for text in _instructions(entry):
+        call = _CALL.fullmatch(text)
+        if call is None:
+            opcode = _OPCODE.match(text)
+            if opcode is not None and opcode.group(1) in ("ret", "br"):
+                continue  # _instructions already refused conditional branches
+            raise QirError(f"{text!r}: the instruction {opcode.group(1) if opcode else text!r} is outside the QIR "
+                           "base profile (only calls to QIR gates, mz and output recording are)")
+        name, args = call.group(1).strip('"'), _arguments(call.group(2))
         if name in _INERT:
             continue
         if name in _OUTSIDE:
@@ -110,8 +117,7 @@ def parse(data: Any, limit: int = engine.MAX_QUBITS, max_gates: int = 150_000) -
             continue
         gate = _gate_name(name)
         if gate not in _GATES:
-            raise QirError(f"{text!r}: {name or 'an indirect call'} is not a QIR base-profile gate "
-                           f"(known: {', '.join(_GATES)}, mz)")
+            raise QirError(f"{text!r}: {name} is not a QIR base-profile gate (known: {', '.join(_GATES)}, mz)")
         canonical, nparams, nqubits = _GATES[gate]
         if len(args) != nparams + nqubits:
             raise QirError(f"{text!r}: {name} takes {nparams} angle(s) and {nqubits} qubit(s)")
@@ -188,29 +194,62 @@ def _count(attributes: dict[str, str], names: tuple[str, ...]) -> int | None:
     return None
 
 
-def _instructions(function: Any) -> list[Any]:
-    """The entry point's instructions in execution order: its blocks followed through
-    unconditional branches (a conditional branch, switch or loop is refused)."""
-    blocks = {str(b): b for b in function.blocks}  # by text: unnamed blocks have no name
-    current, seen, out = next(iter(blocks.values())), set(), []
+def _instructions(function: Any) -> list[str]:
+    """The entry point's instructions in execution order, as LLVM prints them (one canonical
+    line each: printing the function once costs far less than reading it value by value through
+    the binding), its blocks followed through unconditional branches (a conditional branch,
+    switch or loop is refused)."""
+    blocks: dict[str | None, list[str]] = {}
+    current: list[str] = blocks.setdefault(None, [])  # an unnamed entry block prints no label
+    for raw in str(function).splitlines()[1:]:
+        line = raw.split(";", 1)[0].strip()  # `; preds = ...` comments
+        if not line or line == "}":
+            continue
+        label = _LABEL.match(line)
+        if label is not None:
+            current = blocks.setdefault(label.group(1) or label.group(2), [])
+        else:
+            current.append(_METADATA.sub("", line))
+    order = [name for name, lines in blocks.items() if lines or name is not None]
+    name: str | None = order[0]
+    seen, out = set(), []
     while True:
-        if str(current) in seen:
-            raise QirError(f"the block {current.name!r} is entered twice (a loop): outside the QIR base profile")
-        seen.add(str(current))
+        if name in seen:
+            raise QirError(f"the block {name!r} is entered twice (a loop): outside the QIR base profile")
+        seen.add(name)
         following = None
-        for instruction in current.instructions:
-            out.append(instruction)
-            if instruction.opcode == "br":
-                targets = list(instruction.operands)
-                if len(targets) != 1:
-                    raise QirError(f"{str(instruction).strip()!r}: branching on a value is outside the QIR base "
-                                   "profile")
-                following = blocks.get(str(targets[0]))
-            elif instruction.opcode in ("switch", "indirectbr", "callbr", "invoke"):
-                raise QirError(f"{str(instruction).strip()!r}: branching is outside the QIR base profile")
+        for line in blocks[name]:
+            out.append(line)
+            opcode = _OPCODE.match(line)
+            word = opcode.group(1) if opcode else ""
+            if word == "br":
+                target = _BRANCH.fullmatch(line)
+                if target is None:
+                    raise QirError(f"{line!r}: branching on a value is outside the QIR base profile")
+                following = target.group(1) or target.group(2)
+                if following not in blocks:
+                    raise QirError(f"{line!r}: no block {following!r}")
+            elif word in ("switch", "indirectbr", "callbr", "invoke"):
+                raise QirError(f"{line!r}: branching is outside the QIR base profile")
         if following is None:
             return out
-        current = following
+        name = following
+
+
+def _arguments(text: str) -> list[str]:
+    """A call's arguments, split at the commas outside parentheses."""
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            out.append(text[start:i].strip())
+            start = i + 1
+    if text.strip():
+        out.append(text[start:].strip())
+    return out
 
 
 def _gate_name(callee: str) -> str | None:
@@ -221,21 +260,25 @@ def _gate_name(callee: str) -> str | None:
     return name + "__adj" if kind == "adj" else name
 
 
-def _address(value: Any, text: str) -> int:
-    match = _ADDRESS.match(str(value).strip())
+def _address(value: str, text: str) -> int:
+    match = _ADDRESS.fullmatch(value)
     if match is None:
-        raise QirError(f"{text!r}: {str(value).strip()!r} is not a constant qubit or result address "
+        raise QirError(f"{text!r}: {value!r} is not a constant qubit or result address "
                        "(dynamic qubit or result management is outside the QIR base profile)")
     return int(match.group(1) or 0)
 
 
-def _angle(value: Any, text: str) -> float:
-    try:
-        angle = float(value.get_constant_value()) if value.is_constant else math.nan
-    except (ValueError, TypeError, AttributeError):
-        angle = math.nan
+def _angle(value: str, text: str) -> float:
+    match = _DOUBLE.fullmatch(value)
+    angle = math.nan
+    if match is not None:
+        literal = match.group(1)
+        if literal.lower().startswith("0x"):  # LLVM prints a double it cannot write exactly in hex
+            angle = struct.unpack(">d", bytes.fromhex(literal[2:]))[0]
+        else:
+            angle = float(literal)
     if not math.isfinite(angle):
-        raise QirError(f"{text!r}: {str(value).strip()!r} is not a finite constant angle")
+        raise QirError(f"{text!r}: {value!r} is not a finite constant angle")
     return angle
 
 
