@@ -21,6 +21,7 @@ def test_characterizations_need_no_key(server: Server, backend: str) -> None:
         assert 0 < current["fidelity"]["2q"]["median"] <= current["fidelity"]["1q"]["median"] <= 1
         same = anon.get(f"/backends/{backend}/characterizations/{current['id']}").json()
         assert same == current
+        assert anon.get(f"/backends/{backend}").json()["characterization_id"] == current["id"]  # qBraid follows it
         assert anon.get(f"/backends/{backend}/characterizations/nope").status_code == 404
         assert anon.get("/backends/nope/characterizations").status_code == 404
 

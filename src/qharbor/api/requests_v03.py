@@ -1,13 +1,15 @@
 """Translating v0.3 requests into the core's (v0.4-shaped) requests, and problems back.
 
 The core validates one request shape (``service.programs.parse_job``); v0.3 differs only
-in spelling (ionq-v0.3-notes.md §3, §6, §11):
+in spelling (ionq-v0.3-notes.md §3, §6, §11; QIR as CUDA-Q sends it, which also sends a
+top-level ``qubits`` that is a one-character string and is ignored, as is every key not below):
 
 | v0.3 | core |
 |---|---|
 | ``target`` (default ``simulator``) | ``backend`` |
 | ``input`` (or ``body`` + ``lang: "json"``, cirq-ionq ≤ 1.5), ``format: "ionq.circuit.v0"`` | ``input`` |
 | ``input.circuit`` / ``input.circuits`` / ``input`` as a list of circuits | ``type`` single / multi |
+| ``input`` with ``format: "qir"`` and ``data`` (CUDA-Q) | ``type: "ionq.qir.v1"`` |
 | top-level ``error_mitigation.debias`` | ``settings.error_mitigation.debiasing`` |
 | ``registers`` (job and per circuit) | ``registers``: stored as given, echoed by the v0.3 view |
 | ``status`` filter ``running`` | ``started`` (the core's one status check, in v0.3's words) |
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core import qir
 from ..core.problems import InvalidRequest
 
 FORMAT = "ionq.circuit.v0"
@@ -28,6 +31,7 @@ FORMAT = "ionq.circuit.v0"
 _MITIGATION = {"debias": "debiasing"}
 #: Words of the core's messages, as v0.3 says them, under the core keys that carry them.
 _WORDS = (("backend", "backend", "target"), ("settings.error_mitigation", "debiasing", "debias"))
+FORMATS = (FORMAT, qir.V03_FORMAT)
 
 
 def job_body(body: Any) -> tuple[Any, list[tuple[str, str]], list[tuple[str, str]]]:
@@ -43,9 +47,12 @@ def job_body(body: Any) -> tuple[Any, list[tuple[str, str]], list[tuple[str, str
         program = {"circuits": program}
         renames.insert(0, ("input.circuits", where))
     multi = False
+    job_type = None
     if isinstance(program, dict):
-        if program.get("format", FORMAT) != FORMAT:
-            problems.append((f"{where}.format", f"must be '{FORMAT}' (the only v0.3 program format served)"))
+        if program.get("format", FORMAT) not in FORMATS:
+            problems.append((f"{where}.format", f"must be one of {', '.join(FORMATS)}"))
+        elif program.get("format") == qir.V03_FORMAT:
+            job_type = qir.JOB_TYPE
         program = {k: v for k, v in program.items() if k != "format"}
         multi = "circuits" in program
 
@@ -67,7 +74,7 @@ def job_body(body: Any) -> tuple[Any, list[tuple[str, str]], list[tuple[str, str
 
     target = body.get("target")
     core: dict[str, Any] = {
-        "type": "ionq.multi-circuit.v1" if multi else "ionq.circuit.v1",
+        "type": job_type or ("ionq.multi-circuit.v1" if multi else "ionq.circuit.v1"),
         "backend": "simulator" if target is None else target,
         "input": program,
         "registers": body.get("registers"),

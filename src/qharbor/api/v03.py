@@ -18,6 +18,7 @@ from ..core import characterizations as calibrations
 from ..core import results as results_module
 from ..core.problems import InvalidRequest, Problems, page_size
 from ..service import jobs
+from ..service.jobs import JobNotFound
 from ..service.programs import parse_job
 from . import http, v04
 from . import requests_v03 as adapt
@@ -55,10 +56,15 @@ async def list_jobs(request: Request) -> Response:
     who = await principal(request)
     body = await json_body(request)  # cirq-ionq sends {"limit": N} as a GET body
     q = request.query_params
+    ids = http.id_list(request, "id", "ids")
+    if len(ids) == 1:  # CUDA-Q polls one job this way, with no pause: the same long poll as GET /jobs/{id}
+        try:
+            await read_job(request, who, ids[0])
+        except JobNotFound:
+            pass  # listed as no job
     return await v04.list_page(
         request, who, renderings(request).listed_v03, _rest, limit=http.list_limit(request, body),
-        cursor=q.get("next"), status=q.get("status"), spelling=views.STATUS_NAMES,
-        ids=http.id_list(request, "id", "ids"),
+        cursor=q.get("next"), status=q.get("status"), spelling=views.STATUS_NAMES, ids=ids,
     )
 
 
@@ -77,8 +83,11 @@ async def get_job(request: Request) -> Response:
 
 async def results(request: Request) -> Response:
     who = await principal(request)  # `sharpen`: plurality voting over a debiased QPU run's variants
-    return RawJSON(await read(request, jobs.result, who, request.path_params["id"], results_module.PROBABILITIES_V1,
-                              sharpen(request)))
+    job_id = request.path_params["id"]
+    if request.query_params.get("format") == results_module.QIR_LOG:  # CUDA-Q: counts it can truncate
+        histogram = await read(request, jobs.result, who, job_id, results_module.HISTOGRAM_V1, sharpen(request))
+        return JSON(results_module.truncation_safe(orjson.loads(histogram)))
+    return RawJSON(await read(request, jobs.result, who, job_id, results_module.PROBABILITIES_V1, sharpen(request)))
 
 
 async def delete_jobs(request: Request) -> Response:

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from ..core.backends import Backend
-from ..core.characterizations import Characterization, execution_ms
+from ..core.characterizations import Characterization, current, execution_ms
 from ..core.hamiltonians import JOB_TYPE as QUANTUM_FUNCTION
 from ..core.results import offered
 from ..service import sessions
@@ -158,4 +158,6 @@ def backend(b: Backend, started_at: float) -> dict[str, Any]:
         "supported_gates": sorted(QIS_GATES),
         "supported_native_gates": sorted(NATIVE_GATES - {"nop"}),
         "supported_error_mitigations": ["debiasing"] if b.name.startswith("qpu.") and not b.retired else [],
+        # The spec's link to the current characterization; qBraid reads it into its device profile.
+        **({"characterization_id": c.id} if (c := current(b.name)) else {}),
     }

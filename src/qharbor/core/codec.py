@@ -3,8 +3,9 @@ what a worker reads back to run (canonical gates, so workers never validate agai
 
 A JSON circuit (``ionq.circuit.v1``, each circuit of ``ionq.multi-circuit.v1``) is stored
 as its canonical gate list; an OpenQASM 3 program (``ionq.qasm3.v1``) as its compiled form
-(``qasm3.encode``/``qasm3.decode``); a ``quantum-function`` job as its bound ansatz circuit
-and its observable (``hamiltonians.Observable``). New job types add their codec here.
+(``qasm3.encode``/``qasm3.decode``), as is a QIR program (``ionq.qir.v1``, ``qir.parse``); a
+``quantum-function`` job as its bound ansatz circuit and its observable
+(``hamiltonians.Observable``). New job types add their codec here.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ import orjson
 
 from .. import engine
 from ..engine.circuit import make_gate
-from . import hamiltonians, qasm3
+from . import hamiltonians, qasm3, qir
+
+#: Job types stored in compiled form (``qasm3.encode``), with results per classical record.
+COMPILED_TYPES = frozenset({qasm3.JOB_TYPE, qir.JOB_TYPE})
 
 
 def encode_circuit(circuit: engine.Circuit) -> str:

@@ -107,6 +107,26 @@ def sampled_probabilities(histogram: dict[str, int], shots: int) -> dict[str, fl
     return {k: c / shots for k, c in histogram.items()}
 
 
+#: The result format CUDA-Q asks v0.3 for (``GET <results_url>?format=qir.quantum-log.v0``).
+QIR_LOG = "qir.quantum-log.v0"
+
+
+def truncation_safe(histogram: Mapping[str, Any]) -> dict[str, Any]:
+    """A histogram (or a multi-circuit job's histograms by child) as ``count/shots``, each value
+    the smallest float ``p`` with ``int(p * shots) == count``: CUDA-Q rebuilds counts by
+    truncation, which turns ``0.5`` computed as ``0.49999999999999994`` into 49 of 100."""
+    if any(isinstance(v, Mapping) for v in histogram.values()):
+        return {k: truncation_safe(v) for k, v in histogram.items()}
+    shots = sum(histogram.values())
+    out: dict[str, Any] = {}
+    for key, count in histogram.items():
+        p = count / shots
+        while int(p * shots) < count:
+            p = float(np.nextafter(p, 1.0))
+        out[key] = p
+    return out
+
+
 def is_sampled(output: str | None) -> bool:
     """Whether a finished job's stored probabilities are ``count/shots`` rather than exact:
     its ``output`` says so (noisy and emulated-QPU jobs always, ideal ones beyond

@@ -16,7 +16,7 @@ import orjson
 from .. import engine as sim
 from . import characterizations, hamiltonians, qasm3, results
 from .backends import noise_model
-from .codec import decode_circuit, decode_energy, qasm3_gates
+from .codec import COMPILED_TYPES, decode_circuit, decode_energy, qasm3_gates
 
 #: The noise model a job runs under (None: ideal) and, on ``qpu.*``, the emulated machine.
 Machine = tuple[sim.noise.NoiseModel | None, characterizations.Characterization | None]
@@ -98,7 +98,7 @@ def circuit(job: Mapping[str, Any], target_id: str, position: int, program: str,
     model, qpu = machine
     if job["type"] == hamiltonians.JOB_TYPE:
         return _energy(job, position, program, model, qpu, limits)
-    if job["type"] == qasm3.JOB_TYPE:
+    if job["type"] in COMPILED_TYPES:
         compiled = qasm3.decode(program)
         ran = _qasm3(job, target_id, position, compiled, model, qpu, limits)
         counted = qasm3_gates(compiled) if qpu is not None else None

@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 
 from ..core import hamiltonians, qasm3, results
 from ..core.backends import noise_model
-from ..core.codec import decode_circuit, decode_energy, encode_circuit, encode_energy, gate_counts
+from ..core.codec import COMPILED_TYPES, decode_circuit, decode_energy, encode_circuit, encode_energy, gate_counts
 from ..core.problems import Problems, page_size
 from ..store import jobs as job_store
 from ..store import notify
@@ -89,7 +89,7 @@ def clone(db: Database, who: Principal, job_id: str, overrides: Any, *, move: bo
                 ansatz, energy = decode_energy(item["program"])
                 circuits.append(CircuitProgram(item["name"], ansatz, gate_counts(ansatz)))
                 continue
-            if row["type"] == qasm3.JOB_TYPE:
+            if row["type"] in COMPILED_TYPES:
                 compiled = qasm3.decode(item["program"])
                 circuits.append(qasm3_circuit(item["name"], compiled))
                 continue
@@ -335,7 +335,7 @@ def result(db: Database, who: Principal, job_id: str, fmt: str = results.PROBABI
         if fmt == results.PROBABILITIES_V1:
             return document.encode()
         layout = results.Layout.of_circuit(row["qubits"])
-        if row["type"] == qasm3.JOB_TYPE:  # results per classical register
+        if row["type"] in COMPILED_TYPES:  # results per classical register
             stored = job_store.result(db, job_id, results.LAYOUT)
             if stored is None:
                 raise JobNotFound(job_id)

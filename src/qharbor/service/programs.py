@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from .. import engine
-from ..core import backends, hamiltonians, qasm3
+from ..core import backends, hamiltonians, qasm3, qir
 from ..core.backends import noise_model
 from ..core.codec import gate_counts, qasm3_gates
 from ..core.problems import Problems
@@ -29,7 +29,7 @@ QIS_GATES = frozenset(
 )
 _NATIVE = ("gpi", "gpi2", "ms", "zz", "nop")
 NATIVE_GATES = frozenset(_NATIVE)
-JOB_TYPES = ("ionq.circuit.v1", "ionq.multi-circuit.v1", qasm3.JOB_TYPE, hamiltonians.JOB_TYPE)
+JOB_TYPES = ("ionq.circuit.v1", "ionq.multi-circuit.v1", qasm3.JOB_TYPE, qir.JOB_TYPE, hamiltonians.JOB_TYPE)
 
 MAX_SHOTS = 1_000_000
 DEFAULT_SHOTS = 100
@@ -72,7 +72,7 @@ class JobRequest:
     debiasing: bool  # runs debiased: IonQ's defaults and limits, decided here once (engine/debias.py)
     circuits: list[CircuitProgram] = field(default_factory=list)
     registers: dict[str, Any] | None = None  # a client's register map, stored and echoed (v0.3)
-    #: For ionq.qasm3.v1: the translated program (``circuits`` then holds its gates, for stats).
+    #: For ionq.qasm3.v1 and ionq.qir.v1: the translated program (``circuits`` then holds its gates, for stats).
     qasm3: qasm3.Qasm3Program | None = None
     #: For quantum-function: what it evaluates (``circuits`` then holds its bound ansatz).
     energy: hamiltonians.Observable | None = None
@@ -454,22 +454,29 @@ def _program(program: Any, job_type: Any, limit: int, name: str | None, p: Probl
     return circuits
 
 
-def _qasm3_program(
-    program: Any, limit: int, name: str | None, p: Problems
+_SOURCES = {
+    qasm3.JOB_TYPE: ("the OpenQASM 3 source", qasm3.parse),
+    qir.JOB_TYPE: ("the QIR program (base64 LLVM bitcode, or LLVM text IR)", qir.parse),
+}
+
+
+def _compiled_program(
+    job_type: str, program: Any, limit: int, name: str | None, p: Problems
 ) -> tuple[qasm3.Qasm3Program | None, list[CircuitProgram]]:
-    """An ``ionq.qasm3.v1`` input: ``{"data": "OPENQASM 3.0; ...", "qubits"?: n}``."""
+    """An ``ionq.qasm3.v1`` or ``ionq.qir.v1`` input: ``{"data": source, "qubits"?: n}``."""
+    what, compile_program = _SOURCES[job_type]
     if not isinstance(program, dict):
-        p.add("input", "must be an object with 'data': the OpenQASM 3 source")
+        p.add("input", f"must be an object with 'data': {what}")
         return None, []
     declared = program.get("qubits")
     if declared is not None and (not _is_int(declared) or declared < 1):
         p.add("input.qubits", "must be a positive integer")
     if "data" not in program:
-        p.add("input.data", "is required: the OpenQASM 3 source")
+        p.add("input.data", f"is required: {what}")
         return None, []
     try:
-        compiled = qasm3.parse(program["data"], limit, MAX_GATES)
-    except qasm3.Qasm3Error as exc:
+        compiled = compile_program(program["data"], limit, MAX_GATES)
+    except (qasm3.Qasm3Error, qir.QirError) as exc:
         p.add("input.data", str(exc))
         return None, []
     return compiled, [qasm3_circuit(name, compiled)]
@@ -548,8 +555,8 @@ def parse_job(body: Any) -> JobRequest:
         request = _request(job_type, options, circuits)
         request.energy = None if found is None else found[1]
         return request
-    if job_type == qasm3.JOB_TYPE:
-        compiled, circuits = _qasm3_program(body.get("input"), limit, options.name, p)
+    if isinstance(job_type, str) and job_type in _SOURCES:
+        compiled, circuits = _compiled_program(job_type, body.get("input"), limit, options.name, p)
     else:
         circuits = _program(body.get("input"), job_type, limit, options.name, p)
     _check_noise_cap(options, circuits, p)
