@@ -1,0 +1,106 @@
+"""``GET /v0.4/jobs/events``: the caller's project's job changes as server-sent events.
+
+Each event is ``event: job`` with the job as ``GET /v0.4/jobs/{id}`` renders it (``data``), sent
+when a job is submitted and whenever its status changes; a comment line every
+:data:`KEEPALIVE_S` keeps proxies from closing an idle stream. The same key and project scoping
+as every other call (``Authorization: apiKey <key>``; 401 before the stream opens). The
+console (``console.py``) follows it, and any SSE client that can send that header can too.
+
+One :class:`Wakeup` per API process turns notices of queued and finished jobs
+(``service/job_events.py``) into a wake-up of every open stream; each stream then asks the
+service what changed for its project. Between notices each stream looks every
+:data:`TICK_S` (jobs that start send no notice).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from ..service import job_events
+from . import views
+from .http import in_thread, principal, read
+
+#: How often a stream looks for changes without a notice.
+TICK_S = 1.0
+#: How often an idle stream sends a comment line.
+KEEPALIVE_S = 15.0
+#: The client's reconnection delay, sent once at the start (``retry:``).
+RETRY_MS = 2000
+
+
+class Wakeup:
+    """Wakes every waiting stream of this process when any job is queued or finishes.
+
+    A generation count, not a flag: a stream busy reading when a notice came sees on its
+    next wait that it has one to act on."""
+
+    def __init__(self) -> None:
+        self.generation = 0
+        self._event: asyncio.Event | None = None
+        self._close: Callable[[], None] | None = None
+
+    def _start(self, request: Request) -> asyncio.Event:
+        loop = asyncio.get_running_loop()
+        self._event = asyncio.Event()
+
+        def bump() -> None:
+            self.generation += 1
+            event, self._event = self._event, asyncio.Event()
+            assert event is not None
+            event.set()
+
+        def on_notice() -> None:
+            try:
+                loop.call_soon_threadsafe(bump)
+            except RuntimeError:  # the loop has closed: the server is stopping
+                pass
+
+        self._close = job_events.listen(request.app.state.db, on_notice, TICK_S)
+        return self._event
+
+    async def wait(self, request: Request, seen: int, timeout_s: float) -> int:
+        """Return the generation once it differs from ``seen`` (a notice came), or after ``timeout_s``."""
+        event = self._event or self._start(request)
+        if self.generation == seen:
+            try:
+                await asyncio.wait_for(event.wait(), timeout_s)
+            except TimeoutError:
+                pass
+        return self.generation
+
+    def close(self) -> None:
+        if self._close is not None:
+            self._close()
+
+
+async def job_stream(request: Request) -> Response:
+    who = await principal(request)
+    follower = await in_thread(request, job_events.follow, who)
+    wakeup: Wakeup = request.app.state.job_events
+
+    async def events() -> AsyncIterator[bytes]:
+        yield f"retry: {RETRY_MS}\n: following project {who.project_id}\n\n".encode()
+        quiet_since, seen = time.monotonic(), -1
+        while True:
+            seen = await wakeup.wait(request, seen, TICK_S)
+            changed = await read(request, job_events.changes, follower)
+            if changed:
+                for record in changed:
+                    yield b"event: job\ndata: " + orjson.dumps(views.job(record)) + b"\n\n"
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since > KEEPALIVE_S:
+                yield b": keepalive\n\n"
+                quiet_since = time.monotonic()
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # nginx: do not buffer the stream
+    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+
+ROUTES = [Route("/v0.4/jobs/events", job_stream, methods=["GET"])]

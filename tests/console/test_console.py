@@ -1,0 +1,214 @@
+"""The web console in a real browser (headless Chromium) against a real ``qharbor serve``, on SQLite
+and PostgreSQL, and the event stream it follows (``GET /v0.4/jobs/events``) over plain HTTP.
+
+Every expectation is read from the API independently of the console: the ids, statuses,
+probabilities and artifacts it should show are what ``/v0.4`` answers the same key."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from support import Server, bell, create_key, slow_job, wait_for
+
+pytest.importorskip("playwright")
+from playwright.sync_api import expect  # noqa: E402
+
+
+def project_key(server: Server) -> tuple[str, httpx.Client]:
+    """A key of a project of its own (so nothing else's jobs show), and an API client with it."""
+    key = create_key(server.storage, "console", project=str(uuid.uuid4()))
+    return key, server.client(key)
+
+
+def sign_in(page: Any, server: Server, key: str) -> None:
+    page.goto(server.url + "/")
+    expect(page).to_have_url(server.url + "/console")
+    page.get_by_label("API key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Jobs")).to_be_visible()
+
+
+def row(page: Any, job_id: str) -> Any:
+    return page.locator(f'table[aria-label="Jobs"] tbody tr:has(a[href="/console/jobs/{job_id}"])')
+
+
+def test_sign_in_needs_a_valid_key_and_sign_out_forgets_it(server: Server, page: Any) -> None:
+    key, _ = project_key(server)
+    refused = httpx.get(server.url + "/v0.4/whoami", headers={"Authorization": "apiKey qh_not-a-key"})
+    assert refused.status_code == 401
+    page.goto(server.url + "/console")
+    page.get_by_label("API key").fill("qh_not-a-key")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text(refused.json()["message"])
+    assert page.evaluate("sessionStorage.length") == 0
+
+    sign_in(page, server, key)
+    headers = page.locator('table[aria-label="Jobs"] thead th').all_inner_texts()
+    assert headers == ["ID", "Name", "Backend", "Status", "Qubits", "Shots", "Submitted", "Duration"]
+    page.reload()  # the key lasts for the browser session
+    expect(page.get_by_role("heading", name="Jobs")).to_be_visible()
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_label("API key")).to_be_visible()
+    assert page.evaluate("sessionStorage.length") == 0
+    page.reload()
+    expect(page.get_by_label("API key")).to_be_visible()
+
+
+def test_jobs_appear_and_complete_live_and_a_job_shows_its_results(server: Server, page: Any, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    key, api = project_key(server)
+    sign_in(page, server, key)
+    expect(page.locator("#live")).to_have_text("live")
+    ghz = bell(name="ghz3", shots=1000)
+    ghz["input"] = {"gateset": "qis", "qubits": 3, "circuit": [
+        {"gate": "h", "target": 0}, {"gate": "cnot", "control": 0, "target": 1},
+        {"gate": "ry", "target": 2, "rotation": 0.7}]}
+    ids = [api.post("/jobs", json=body).json()["id"] for body in (bell(name="first"), bell(name="second"), ghz)]
+    for job_id in ids:  # appear, then complete, with no reload
+        expect(row(page, job_id)).to_be_visible()
+        expect(row(page, job_id).locator("td.status")).to_have_text("completed")
+    listed = page.locator('table[aria-label="Jobs"] tbody tr a').all_inner_texts()
+    assert listed == ids[::-1]  # newest first
+
+    job_id = ids[2]
+    row(page, job_id).get_by_role("link").click()
+    expect(page).to_have_url(f"{server.url}/console/jobs/{job_id}")
+    job = api.get(f"/jobs/{job_id}").json()
+    probabilities = api.get(f"/jobs/{job_id}/results/probabilities").json()
+    chart = page.get_by_role("img", name=re.compile(f"Histogram of job {job_id}"))
+    expect(chart).to_be_visible()
+    assert f"{len(probabilities)} outcomes drawn" in chart.get_attribute("aria-label")
+    bars = chart.locator("rect.bar")
+    drawn = {bars.nth(i).get_attribute("data-outcome"): float(bars.nth(i).get_attribute("data-probability"))
+             for i in range(bars.count())}
+    assert drawn == pytest.approx({k: float(v) for k, v in probabilities.items()})
+    labels = chart.locator("text").all_text_contents()
+    assert all(format(int(k), "03b") in labels for k in probabilities)  # bitstrings on the axis
+    expect(page.get_by_text(str(job["noise"]["seed"]), exact=True)).to_be_visible()
+
+    fmt = "ionq.result.histogram.json.v1"
+    with page.expect_download() as download:
+        page.get_by_role("link", name=f"Download {fmt}").click()
+    saved = tmp_path / "artifact.json"
+    download.value.save_as(saved)
+    assert json.loads(saved.read_text()) == api.get(f"/jobs/{job_id}/artifacts/{fmt}").json()
+
+
+def test_a_running_job_is_canceled_from_its_page(server: Server, page: Any) -> None:
+    key, api = project_key(server)
+    job_id = api.post("/jobs", json=slow_job(name="slow")).json()["id"]
+    wait_for(api, job_id, ("started",))
+    sign_in(page, server, key)
+    expect(row(page, job_id).locator("td.status")).to_have_text("started")
+    row(page, job_id).get_by_role("link").click()
+    page.get_by_role("button", name="Cancel job").click()
+    expect(page.locator("#job-status")).to_have_text("canceled")
+    assert api.get(f"/jobs/{job_id}").json()["status"] == "canceled"
+
+
+def test_filters_search_and_pages_past_100_jobs(server: Server, page: Any) -> None:
+    key, api = project_key(server)
+    qpu = [api.post("/jobs", json=bell(backend="qpu.aria-1", name="on-aria")).json()["id"] for _ in range(2)]
+    many = [api.post("/jobs", json=bell(name=f"job-{i}", dry_run=True)).json()["id"] for i in range(103)]
+    needle = api.post("/jobs", json=bell(name="needle-in-the-list", dry_run=True)).json()["id"]
+    expected = [j["id"] for j in api.get("/jobs", params={"limit": 1000}).json()["jobs"]]
+    assert set(expected) == {*qpu, *many, needle} and len(expected) == 106
+
+    sign_in(page, server, key)
+    links = page.locator('table[aria-label="Jobs"] tbody tr a')
+    expect(links).to_have_count(100)
+    assert links.all_inner_texts() == expected[:100]
+    page.get_by_role("button", name="Next page").click()
+    expect(links).to_have_count(6)
+    assert links.all_inner_texts() == expected[100:]
+    expect(page.get_by_role("button", name="Next page")).to_be_disabled()
+    page.get_by_role("button", name="Previous page").click()
+    expect(links).to_have_count(100)
+
+    page.get_by_label("Backend").select_option("qpu.aria-1")
+    page.get_by_role("button", name="Apply").click()
+    expect(links).to_have_count(2)
+    assert sorted(links.all_inner_texts()) == sorted(qpu)
+
+    page.get_by_label("Backend").select_option("")
+    page.get_by_label("Search by id or name").fill("needle")
+    page.get_by_role("button", name="Apply").click()
+    expect(links).to_have_count(1)
+    assert links.all_inner_texts() == [needle]
+
+    page.get_by_label("Search by id or name").fill(many[7])
+    page.get_by_role("button", name="Apply").click()
+    expect(links).to_have_text([many[7]])
+
+
+def test_sessions_backends_and_usage_pages(server: Server, page: Any) -> None:
+    key, api = project_key(server)
+    session = api.post("/sessions", json={"backend": "simulator"}).json()
+    job_id = api.post("/jobs", json=bell(session_id=session["id"])).json()["id"]
+    wait_for(api, job_id)
+    sign_in(page, server, key)
+    page.get_by_role("link", name="Sessions").click()
+    expect(page.get_by_role("cell", name=session["id"])).to_be_visible()
+    page.get_by_role("row", name=re.compile(session["id"])).get_by_role("link", name="jobs").click()
+    expect(page.locator('table[aria-label="Jobs"] tbody tr a')).to_have_text([job_id])
+
+    page.get_by_role("link", name="Backends").click()
+    names = [b["backend"] for b in httpx.get(server.url + "/v0.4/backends").json()]
+    expect(page.locator('table[aria-label="Backends"] tbody tr')).to_have_count(len(names))
+    expect(page.get_by_role("img", name=re.compile(r"Connectivity of qpu\.aria-1: 25 qubits"))).to_be_visible()
+
+    page.get_by_role("link", name="Usage").click()
+    today = api.get(f"/jobs/{job_id}").json()["submitted_at"][:10]
+    expect(page.get_by_role("row", name=re.compile(today))).to_contain_text("1")
+
+
+def _follow(server: Server, key: str, seen: list[dict], stop: threading.Event) -> None:
+    with httpx.stream("GET", server.url + "/v0.4/jobs/events", headers={"Authorization": f"apiKey {key}"},
+                      timeout=httpx.Timeout(30)) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        event = None
+        for line in response.iter_lines():
+            if stop.is_set():
+                return
+            if line.startswith("event:"):
+                event = line[6:].strip()
+            elif line.startswith("data:") and event == "job":
+                seen.append(json.loads(line[5:]))
+
+
+def test_the_event_stream_tells_a_project_of_its_own_jobs_only(server: Server) -> None:
+    assert httpx.get(server.url + "/v0.4/jobs/events").status_code == 401
+    mine, api = project_key(server)
+    theirs, other = project_key(server)
+    seen: dict[str, list[dict]] = {"mine": [], "theirs": []}
+    stop = threading.Event()
+    threads = [threading.Thread(target=_follow, args=(server, k, seen[who], stop), daemon=True)
+               for who, k in (("mine", mine), ("theirs", theirs))]
+    for t in threads:
+        t.start()
+    time.sleep(1.5)  # both streams open (a stream reports changes after it opened)
+    job_id = api.post("/jobs", json=bell()).json()["id"]
+    done = wait_for(api, job_id)
+    deadline = time.monotonic() + 10
+    while not any(e["id"] == job_id and e["status"] == "completed" for e in seen["mine"]):
+        assert time.monotonic() < deadline, seen["mine"]
+        time.sleep(0.05)
+    time.sleep(1.5)  # a tick for the other stream to have told anything it would
+    stop.set()  # (the threads end at their stream's next line; daemons, they need no joining)
+    statuses = [e["status"] for e in seen["mine"] if e["id"] == job_id]
+    assert statuses[-1] == "completed" and statuses == sorted(statuses, key=["submitted", "ready", "started",
+                                                                            "completed"].index)
+    last = next(e for e in reversed(seen["mine"]) if e["id"] == job_id)
+    assert {k: last[k] for k in ("id", "status", "shots", "results")} == \
+        {k: done[k] for k in ("id", "status", "shots", "results")}
+    assert seen["theirs"] == []
+    assert other.get(f"/jobs/{job_id}").status_code == 404
