@@ -115,9 +115,8 @@ def document(routes: list[BaseRoute]) -> dict[str, Any]:
             operation["responses"] = {"200": {"description": "A page", "content": {"text/html": {"schema": {}}}}}
         if path == "/":
             operation["responses"] = {"302": {"description": "To /console"}}
-        if not (path.startswith("/v0.4/backends") or path.startswith("/v0.4/calibrations")
-                or path in _OWN or path.startswith("/v0.3/backends")
-                or path.startswith("/console")):
+        if not (path.startswith(("/v0.4/backends", "/v0.4/calibrations", "/v0.3/backends", "/console"))
+                or path in _OWN):
             operation["security"] = [{"apiKey": []}]
         paths.setdefault(entry_path, {})[method] = operation
     return {

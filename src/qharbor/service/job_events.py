@@ -60,8 +60,7 @@ def changes(db: Database, follower: Follower) -> list[JobRecord]:
         if now.get(job_id) != status and job_id not in seen:
             changed.append(job_id)
             seen.add(job_id)
-    for job_id in now.keys() - follower.unfinished.keys() - seen:  # unfinished, but new to us
-        changed.append(job_id)
+    changed += now.keys() - follower.unfinished.keys() - seen  # unfinished, but new to us
     if fresh:
         follower.newest = fresh[0][0]
     follower.unfinished = now
