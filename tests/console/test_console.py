@@ -11,11 +11,12 @@ import re
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 import pytest
-from support import Server, bell, create_key, slow_job, wait_for
+from support import Server, bell, create_key, slow_job, start_worker, stop_worker, wait_for
 
 pytest.importorskip("playwright")
 from playwright.sync_api import expect
@@ -211,3 +212,68 @@ def test_the_event_stream_tells_a_project_of_its_own_jobs_only(server: Server) -
         {k: done[k] for k in ("id", "status", "shots", "results")}
     assert seen["theirs"] == []
     assert other.get(f"/jobs/{job_id}").status_code == 404
+
+
+def test_ten_thousand_jobs_and_a_65536_outcome_histogram_stay_fast(
+        tmp_path_factory: pytest.TempPathFactory, page: Any) -> None:
+    """The jobs page is interactive in under a second with 10,000 jobs stored, and a job with
+    65,536 outcomes draws its top bars without freezing the page (no task over a second)."""
+    data = tmp_path_factory.mktemp("big")
+    storage = ["--data-dir", str(data)]
+    # No workers while the jobs are submitted (they stay queued); exact maps up to 2^16 outcomes.
+    server = Server(storage, workers=0, env={"QHARBOR_MAX_EXACT_OUTCOMES": "65536"}).start()
+    try:
+        api = server.client()
+        wide = bell(name="wide", shots=1000)
+        wide["input"] = {"gateset": "qis", "qubits": 16, "circuit": [{"gate": "h", "target": q} for q in range(16)]}
+        wide_id = api.post("/jobs", json=wide).json()["id"]
+
+        def submit(count: int) -> None:
+            with server.client() as client:
+                for _ in range(count):
+                    assert client.post("/jobs", json=bell(dry_run=True)).status_code == 201
+
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(submit, [2500] * 4))
+        assert api.get("/jobs", params={"ids": wide_id}).json()["jobs"][0]["status"] == "submitted"
+
+        sign_in(page, server, server.key)
+        links = page.locator('table[aria-label="Jobs"] tbody tr a')
+        timings = []
+        for _ in range(3):
+            started = time.perf_counter()
+            page.goto(server.url + "/console/jobs")
+            expect(links).to_have_count(100)
+            expect(page.get_by_role("button", name="Next page")).to_be_enabled()
+            timings.append(time.perf_counter() - started)
+        print(f"jobs page interactive with 10,001 jobs: {', '.join(f'{t * 1000:.0f} ms' for t in timings)}")
+        assert min(timings) < 1.0
+
+        worker = start_worker(storage, data / "worker.log", env={"QHARBOR_MAX_EXACT_OUTCOMES": "65536"})
+        try:
+            wait_for(api, wide_id, timeout=120)
+        finally:
+            stop_worker(worker)
+        probabilities = api.get(f"/jobs/{wide_id}/results/probabilities").json()
+        assert len(probabilities) == 65536
+        page.add_init_script("""window.__longest = 0;
+            new PerformanceObserver((list) => { for (const e of list.getEntries())
+              window.__longest = Math.max(window.__longest, e.duration); }).observe({type: "longtask", buffered: true});""")
+        started = time.perf_counter()
+        page.goto(f"{server.url}/console/jobs/{wide_id}")
+        chart = page.get_by_role("img", name=re.compile(f"Histogram of job {wide_id}: 32 outcomes drawn, 65504 more"))
+        expect(chart).to_be_visible()
+        drawn = time.perf_counter() - started
+        longest = page.evaluate("window.__longest")
+        print(f"65,536-outcome histogram drawn in {drawn * 1000:.0f} ms; longest task {longest:.0f} ms")
+        bars = chart.locator("rect.bar")
+        expect(bars).to_have_count(32)
+        for i in range(32):
+            outcome = bars.nth(i).get_attribute("data-outcome")
+            assert float(bars.nth(i).get_attribute("data-probability")) == pytest.approx(probabilities[outcome])
+        rest = float(chart.locator("rect.rest").get_attribute("data-probability"))
+        top = sum(probabilities[bars.nth(i).get_attribute("data-outcome")] for i in range(32))
+        assert rest == pytest.approx(sum(probabilities.values()) - top)
+        assert longest < 1000
+    finally:
+        server.stop()
