@@ -277,3 +277,76 @@ def test_ten_thousand_jobs_and_a_65536_outcome_histogram_stay_fast(
         assert longest < 1000
     finally:
         server.stop()
+
+
+def _bars(chart: Any) -> dict[str, float]:
+    bars = chart.locator("rect.bar")
+    return {bars.nth(i).get_attribute("data-outcome"): float(bars.nth(i).get_attribute("data-probability"))
+            for i in range(bars.count())}
+
+
+def test_multi_circuit_jobs_show_each_circuit_and_qasm3_jobs_each_register(server: Server, page: Any) -> None:
+    key, api = project_key(server)
+    circuits = [{"name": f"c{i}", "circuit": [{"gate": "h", "target": 0}, {"gate": "x", "target": i + 1}]}
+                for i in range(2)]
+    multi = api.post("/jobs", json={"type": "ionq.multi-circuit.v1", "backend": "simulator", "shots": 10,
+                                    "input": {"gateset": "qis", "qubits": 3, "circuits": circuits}}).json()["id"]
+    program = ('OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[3] q;\nbit[2] a;\nbit[1] b;\n'
+               "h q[0];\ncx q[0], q[1];\nx q[2];\na[0] = measure q[0];\na[1] = measure q[1];\nb[0] = measure q[2];\n")
+    qasm = api.post("/jobs", json={"type": "ionq.qasm3.v1", "backend": "simulator", "shots": 200,
+                                   "input": {"data": program}}).json()["id"]
+    wait_for(api, multi), wait_for(api, qasm)
+    sign_in(page, server, key)
+
+    page.goto(f"{server.url}/console/jobs/{multi}")
+    nested = api.get(f"/jobs/{multi}/results/probabilities").json()
+    for i, (child, probabilities) in enumerate(nested.items()):
+        chart = page.get_by_role("img", name=re.compile(rf"Histogram of job {multi} \(circuit {i + 1}\)"))
+        expect(chart).to_be_visible()
+        assert _bars(chart) == pytest.approx(probabilities)
+        expect(page.get_by_role("link", name=f"c{i}")).to_have_attribute("href", f"/console/jobs/{child}")
+
+    page.goto(f"{server.url}/console/jobs/{qasm}")
+    registers = api.get(f"/jobs/{qasm}/artifacts/ionq.result.probabilities.json.v2").json()["probabilities"]["registers"]
+    assert {"a", "b"} <= set(registers)
+    for name, probabilities in registers.items():
+        chart = page.get_by_role("img", name=re.compile(rf"Histogram of job {qasm} \(register {name}\)"))
+        expect(chart).to_be_visible()
+        assert _bars(chart) == pytest.approx(probabilities)
+
+
+def test_clone_with_overrides_and_delete_from_a_job_page(server: Server, page: Any) -> None:
+    key, api = project_key(server)
+    job_id = api.post("/jobs", json=bell(name="original")).json()["id"]
+    original = wait_for(api, job_id)
+    sign_in(page, server, key)
+    row(page, job_id).get_by_role("link").click()
+    page.get_by_label("Shots").fill("321")
+    page.get_by_label("Backend").fill("qpu.aria-1")
+    page.get_by_role("button", name="Clone job").click()
+    expect(page).not_to_have_url(f"{server.url}/console/jobs/{job_id}")
+    clone_id = page.url.rsplit("/", 1)[1]
+    clone = wait_for(api, clone_id)
+    assert (clone["shots"], clone["backend"], clone["name"]) == (321, "qpu.aria-1", "original")
+    assert clone["noise"]["seed"] == original["noise"]["seed"]  # a clone is a replay
+
+    page.goto(f"{server.url}/console/jobs/{job_id}")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete job").click()
+    expect(page).to_have_url(f"{server.url}/console/jobs")
+    expect(row(page, clone_id)).to_be_visible()
+    expect(row(page, job_id)).to_have_count(0)
+    assert api.get(f"/jobs/{job_id}").status_code == 404
+
+
+def test_without_the_event_stream_the_console_polls(server: Server, page: Any) -> None:
+    key, api = project_key(server)
+    page.route("**/v0.4/jobs/events", lambda route: route.abort())  # as a proxy that cuts streams would
+    sign_in(page, server, key)
+    expect(page.locator("#live")).to_have_text("polling")
+    job_id = api.post("/jobs", json=bell()).json()["id"]
+    expect(row(page, job_id).locator("td.status")).to_have_text("completed")
+    page.unroute("**/v0.4/jobs/events")
+    expect(page.locator("#live")).to_have_text("live")  # and back on the stream once it answers
+    second = api.post("/jobs", json=bell()).json()["id"]
+    expect(row(page, second).locator("td.status")).to_have_text("completed")
