@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from support import Server, bell, create_key, slow_job, start_worker, stop_worker, wait_for
+from support import Server, bell, create_key, run_cli, slow_job, start_worker, stop_worker, wait_for
 
 pytest.importorskip("playwright")
 from playwright.sync_api import expect
@@ -350,3 +350,18 @@ def test_without_the_event_stream_the_console_polls(server: Server, page: Any) -
     expect(page.locator("#live")).to_have_text("live")  # and back on the stream once it answers
     second = api.post("/jobs", json=bell()).json()["id"]
     expect(row(page, second).locator("td.status")).to_have_text("completed")
+
+
+def test_a_revoked_key_s_stream_ends_with_the_401(server: Server) -> None:
+    key, api = project_key(server)
+    key_id = api.get("/whoami").json()["key_id"]
+    with httpx.stream("GET", server.url + "/v0.4/jobs/events", headers={"Authorization": f"apiKey {key}"},
+                      timeout=30) as response:
+        assert response.status_code == 200
+        run_cli("keys", "revoke", key_id, *server.storage)
+        started = time.monotonic()
+        lines = list(response.iter_lines())  # returns once the server ends the stream
+    assert time.monotonic() - started < 20
+    refused = api.get("/whoami")
+    assert refused.status_code == 401
+    assert lines[-3:-1] == ["event: error", "data: " + json.dumps(refused.json(), separators=(",", ":"))]

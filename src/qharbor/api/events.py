@@ -3,7 +3,8 @@
 Each event is ``event: job`` with the job as ``GET /v0.4/jobs/{id}`` renders it (``data``), sent
 when a job is submitted and whenever its status changes; a comment line every
 :data:`KEEPALIVE_S` keeps proxies from closing an idle stream. The same key and project scoping
-as every other call (``Authorization: apiKey <key>``; 401 before the stream opens). The
+as every other call (``Authorization: apiKey <key>``; 401 before the stream opens, and an
+``event: error`` that ends it once the key is revoked). The
 console (``console.py``) follows it, and any SSE client that can send that header can too.
 
 One :class:`Wakeup` per API process turns notices of queued and finished jobs
@@ -25,12 +26,16 @@ from starlette.routing import Route
 
 from ..service import job_events
 from . import views
+from .errors import ApiError
 from .http import in_thread, principal, read
 
 #: How often a stream looks for changes without a notice.
 TICK_S = 1.0
 #: How often an idle stream sends a comment line.
 KEEPALIVE_S = 15.0
+#: How often a stream checks that its key is still valid (a revoked key's stream ends with an
+#: ``event: error`` carrying the 401 body, as a request with it would be answered).
+RECHECK_S = 5.0
 #: The client's reconnection delay, sent once at the start (``retry:``).
 RETRY_MS = 2000
 
@@ -87,9 +92,18 @@ async def job_stream(request: Request) -> Response:
 
     async def events() -> AsyncIterator[bytes]:
         yield f"retry: {RETRY_MS}\n: following project {who.project_id}\n\n".encode()
-        quiet_since, seen = time.monotonic(), -1
+        quiet_since = checked = time.monotonic()
+        seen = -1
         while True:
             seen = await wakeup.wait(request, seen, TICK_S)
+            if time.monotonic() - checked > RECHECK_S:
+                checked = time.monotonic()
+                try:
+                    await principal(request)
+                except ApiError as exc:
+                    body = {"statusCode": exc.status, "error": "Unauthorized", "message": exc.message}
+                    yield b"event: error\ndata: " + orjson.dumps(body) + b"\n\n"
+                    return
             changed = await read(request, job_events.changes, follower)
             if changed:
                 for record in changed:
