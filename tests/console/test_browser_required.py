@@ -17,7 +17,7 @@ def _outcome(tmp_path: Path, **env: str) -> str:
     (tmp_path / "conftest.py").write_text((HERE / "conftest.py").read_text())
     base = {k: v for k, v in os.environ.items() if k != "QHARBOR_REQUIRE_BROWSER"}
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfEs", str(probe)],
-                         capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                         capture_output=True, text=True, cwd=tmp_path, timeout=120, check=False,
                          env={**base, "QHARBOR_CHROMIUM": str(tmp_path / "no-chromium-here"), **env})
     return run.stdout
 

@@ -250,10 +250,12 @@ async function jobsPage() {
 
   const cursors = [null]; // the cursor of each page seen; the last is the current page's
   let nextCursor = null;
+  let during = null; // events that arrived while a page was loading: applied again on top of it
   async function load() {
     const q = new URLSearchParams(query);
     const cursor = cursors[cursors.length - 1];
     if (cursor) q.set("next", cursor);
+    const arrived = during = [];
     let page;
     try {
       page = await api(`/jobs?${q}`);
@@ -264,15 +266,13 @@ async function jobsPage() {
     message.replaceChildren();
     nextCursor = page.next || null;
     tbody.replaceChildren(...page.jobs.filter(shown).map(jobRow));
+    if (during === arrived) during = null;
+    arrived.forEach(apply);
     previous.disabled = cursors.length === 1;
     next.disabled = !nextCursor;
     info.textContent = `page ${cursors.length}`;
   }
-  previous.addEventListener("click", () => { cursors.pop(); load(); });
-  next.addEventListener("click", () => { if (nextCursor) { cursors.push(nextCursor); load(); } });
-  await load();
-
-  follow((job) => {
+  function apply(job) {
     if (job.parent_job_id) return;
     const row = tbody.querySelector(`tr[data-job-id="${job.id}"]`);
     if (row) {
@@ -287,6 +287,14 @@ async function jobsPage() {
       tbody.prepend(jobRow(job));
       while (tbody.rows.length > PAGE_SIZE) tbody.lastElementChild.remove();
     }
+  }
+  previous.addEventListener("click", () => { cursors.pop(); load(); });
+  next.addEventListener("click", () => { if (nextCursor) { cursors.push(nextCursor); load(); } });
+  await load();
+
+  follow((job) => {
+    if (during) during.push(job);
+    apply(job);
   }, () => { if (cursors.length === 1 || tbody.querySelector('tr[data-status="started"], tr[data-status="ready"], tr[data-status="submitted"]')) load(); }, indicator);
 }
 
