@@ -71,12 +71,15 @@ def test_jobs_appear_and_complete_live_and_a_job_shows_its_results(server: Serve
     ghz["input"] = {"gateset": "qis", "qubits": 3, "circuit": [
         {"gate": "h", "target": 0}, {"gate": "cnot", "control": 0, "target": 1},
         {"gate": "ry", "target": 2, "rotation": 0.7}]}
-    ids = [api.post("/jobs", json=body).json()["id"] for body in (bell(name="first"), bell(name="second"), ghz)]
+    marked = '<img src=x onerror="document.title=1">'  # a name is text, never markup
+    ids = [api.post("/jobs", json=body).json()["id"] for body in (bell(name="first"), bell(name=marked), ghz)]
     for job_id in ids:  # appear, then complete, with no reload
         expect(row(page, job_id)).to_be_visible()
         expect(row(page, job_id).locator("td.status")).to_have_text("completed")
     listed = page.locator('table[aria-label="Jobs"] tbody tr a').all_inner_texts()
     assert listed == ids[::-1]  # newest first
+    expect(row(page, ids[1]).locator("td").nth(1)).to_have_text(marked)
+    assert page.locator("tbody img").count() == 0
 
     job_id = ids[2]
     row(page, job_id).get_by_role("link").click()
@@ -143,6 +146,15 @@ def test_filters_search_and_pages_past_100_jobs(server: Server, page: Any) -> No
     page.get_by_role("button", name="Apply").click()
     expect(links).to_have_count(1)
     assert links.all_inner_texts() == [needle]
+
+    page.get_by_label("Search by id or name").fill("")
+    page.get_by_label("Submitted on or after").fill("2999-01-01")
+    page.get_by_role("button", name="Apply").click()
+    expect(links).to_have_count(0)
+    page.get_by_label("Submitted on or after").fill("2000-01-01")
+    page.get_by_role("button", name="Apply").click()
+    expect(links).to_have_count(106)  # read 1,000 at a time while a filter is checked here
+    page.get_by_label("Submitted on or after").fill("")
 
     page.get_by_label("Search by id or name").fill(many[7])
     page.get_by_role("button", name="Apply").click()

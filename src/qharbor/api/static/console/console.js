@@ -236,12 +236,13 @@ async function jobsPage() {
   show(h("h1", {}, "Jobs"), filters, message, table, h("div", { class: "pager" }, previous, next, info, indicator));
 
   // The query the API serves; name and date are checked here, on the page's jobs.
-  const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
-  for (const name of ["status", "target", "session_id"]) if (params.get(name)) query.set(name, params.get(name));
   const term = (params.get("q") || "").trim();
   const isId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(term);
-  if (isId) query.set("ids", term);
   const sinceMs = params.get("since") ? Date.parse(params.get("since") + "T00:00:00") : null;
+  // Filters checked here read the API's largest pages, so a page shows what 1,000 jobs hold.
+  const query = new URLSearchParams({ limit: String((term && !isId) || sinceMs !== null ? 1000 : PAGE_SIZE) });
+  for (const name of ["status", "target", "session_id"]) if (params.get(name)) query.set(name, params.get(name));
+  if (isId) query.set("ids", term);
   const shown = (job) => (!term || isId || (job.name || "").toLowerCase().includes(term.toLowerCase()))
     && (sinceMs === null || Date.parse(job.submitted_at) >= sinceMs)
     && (!params.get("status") || job.status === params.get("status"))
