@@ -318,6 +318,11 @@ def test_multi_circuit_jobs_show_each_circuit_and_qasm3_jobs_each_register(serve
         assert _bars(chart) == pytest.approx(probabilities)
         expect(page.get_by_role("link", name=f"c{i}")).to_have_attribute("href", f"/console/jobs/{child}")
 
+    first = next(iter(nested))
+    page.get_by_role("link", name="c0").click()
+    expect(page.get_by_role("img", name=re.compile(f"Histogram of job {first}"))).to_be_visible()
+    expect(page.get_by_text(f"Parent job{multi}")).to_be_visible()
+
     page.goto(f"{server.url}/console/jobs/{qasm}")
     registers = api.get(f"/jobs/{qasm}/artifacts/ionq.result.probabilities.json.v2").json()["probabilities"]["registers"]
     assert {"a", "b"} <= set(registers)
@@ -349,6 +354,8 @@ def test_clone_with_overrides_and_delete_from_a_job_page(server: Server, page: A
     expect(row(page, clone_id)).to_be_visible()
     expect(row(page, job_id)).to_have_count(0)
     assert api.get(f"/jobs/{job_id}").status_code == 404
+    page.goto(f"{server.url}/console/jobs/{job_id}")  # the API's 404, in words
+    expect(page.get_by_role("alert")).to_have_text(api.get(f"/jobs/{job_id}").json()["message"])
 
 
 def test_without_the_event_stream_the_console_polls(server: Server, page: Any) -> None:
@@ -377,3 +384,22 @@ def test_a_revoked_key_s_stream_ends_with_the_401(server: Server) -> None:
     refused = api.get("/whoami")
     assert refused.status_code == 401
     assert lines[-3:-1] == ["event: error", "data: " + json.dumps(refused.json(), separators=(",", ":"))]
+
+
+def test_a_stopping_server_ends_open_streams_cleanly(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    server = Server(["--data-dir", str(tmp_path)], workers=0).start()
+    stopping = threading.Thread(target=server.stop, daemon=True)
+    try:
+        with httpx.stream("GET", server.url + "/v0.4/jobs/events", headers={"Authorization": f"apiKey {server.key}"},
+                          timeout=30) as response:
+            assert response.status_code == 200
+            started = time.monotonic()
+            stopping.start()
+            lines = list(response.iter_lines())  # a complete body: no error raised here
+        assert lines[0] == "retry: 2000"
+        stopping.join(30)
+        assert time.monotonic() - started < 15
+        assert server.proc is not None and server.proc.returncode is not None
+    finally:
+        if not stopping.is_alive():
+            server.stop()

@@ -16,6 +16,7 @@ service what changed for its project. Between notices each stream looks every
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 
@@ -23,6 +24,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from ..service import job_events
 from . import views
@@ -85,6 +87,19 @@ class Wakeup:
             self._close()
 
 
+class _Stream(StreamingResponse):
+    """An event stream that a stopping server ends cleanly: ``qharbor serve`` cancels requests
+    still open a few seconds into a stop, and a stream then ends its body as if finished (the
+    client reconnects to another process, or once this one is back), rather than being cut."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
 async def job_stream(request: Request) -> Response:
     who = await principal(request)
     follower = await in_thread(request, job_events.follow, who)
@@ -114,7 +129,7 @@ async def job_stream(request: Request) -> Response:
                 quiet_since = time.monotonic()
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # nginx: do not buffer the stream
-    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+    return _Stream(events(), media_type="text/event-stream", headers=headers)
 
 
 ROUTES = [Route("/v0.4/jobs/events", job_stream, methods=["GET"])]

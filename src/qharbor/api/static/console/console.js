@@ -367,7 +367,7 @@ async function resultsSection(job) {
       }
     } else if (job.type === "ionq.multi-circuit.v1") {
       const doc = await api(`/jobs/${job.id}/results/probabilities`);
-      const children = await Promise.all(Object.keys(doc).map((id) => api(`/jobs/${id}`)));
+      const children = await Promise.all(Object.keys(doc).map(readJob));
       children.forEach((child, i) => {
         section.append(h("h3", {}, `Circuit ${i + 1}: `, h("a", { href: `/console/jobs/${child.id}` }, child.name || child.id)),
           histogram(job.id, doc[child.id], child.stats.qubits, `circuit ${i + 1}`));
@@ -404,10 +404,18 @@ function metaList(pairs) {
     [h("dt", {}, k), h("dd", {}, v === null ? "—" : typeof v === "object" ? h("code", {}, JSON.stringify(v)) : String(v))]));
 }
 
+// A job as the list reads it (`GET /jobs?ids=`): answered at once, where `GET /jobs/{id}` of an
+// unfinished job waits a moment for it to finish (the long poll SDKs rely on). The list holds
+// top-level jobs only: a multi-circuit job's children, and the API's 404, come from `/jobs/{id}`.
+async function readJob(id) {
+  const found = await api(`/jobs?ids=${encodeURIComponent(id)}`);
+  return found.jobs.length ? found.jobs[0] : api(`/jobs/${encodeURIComponent(id)}`);
+}
+
 async function jobPage(id) {
   let job;
   try {
-    job = await api(`/jobs/${encodeURIComponent(id)}`);
+    job = await readJob(id);
   } catch (error) {
     show(h("h1", {}, "Job"), failure(error));
     return;
@@ -459,7 +467,7 @@ async function jobPage(id) {
     const indicator = h("span", { class: "live" });
     main.append(indicator);
     follow((event) => { if (event.id === job.id && event.status !== job.status) jobPage(job.id); },
-      async () => { const now = await api(`/jobs/${job.id}`).catch(() => null); if (now && now.status !== job.status) jobPage(job.id); },
+      async () => { const now = await readJob(job.id).catch(() => null); if (now && now.status !== job.status) jobPage(job.id); },
       indicator);
   }
 }
