@@ -179,7 +179,9 @@ def test_sessions_backends_and_usage_pages(server: Server, page: Any) -> None:
 
     page.get_by_role("link", name="Usage").click()
     today = api.get(f"/jobs/{job_id}").json()["submitted_at"][:10]
-    expect(page.get_by_role("row", name=re.compile(today))).to_contain_text("1")
+    cells = page.get_by_role("row", name=re.compile(today)).get_by_role("cell")
+    expect(cells).to_have_count(5)
+    assert cells.all_inner_texts()[:4] == [today, "1", "0", "100"]  # day, jobs, failed, shots
 
 
 def _follow(server: Server, key: str, seen: list[dict], stop: threading.Event) -> None:
@@ -199,6 +201,9 @@ def _follow(server: Server, key: str, seen: list[dict], stop: threading.Event) -
 
 def test_the_event_stream_tells_a_project_of_its_own_jobs_only(server: Server) -> None:
     assert httpx.get(server.url + "/v0.4/jobs/events").status_code == 401
+    documented = httpx.get(server.url + "/openapi.json").json()["paths"]["/v0.4/jobs/events"]["get"]
+    assert "text/event-stream" in documented["responses"]["200"]["content"]
+    assert documented["security"] == [{"apiKey": []}]
     mine, api = project_key(server)
     theirs, other = project_key(server)
     seen: dict[str, list[dict]] = {"mine": [], "theirs": []}
