@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
+from http import HTTPStatus
 
 import orjson
 from starlette.requests import Request
@@ -116,7 +117,7 @@ async def job_stream(request: Request) -> Response:
                 try:
                     await principal(request)
                 except ApiError as exc:
-                    body = {"statusCode": exc.status, "error": "Unauthorized", "message": exc.message}
+                    body = {"statusCode": exc.status, "error": HTTPStatus(exc.status).phrase, "message": exc.message}
                     yield b"event: error\ndata: " + orjson.dumps(body) + b"\n\n"
                     return
             changed = await read(request, job_events.changes, follower)
