@@ -252,18 +252,21 @@ async function jobsPage() {
   const cursors = [null]; // the cursor of each page seen; the last is the current page's
   let nextCursor = null;
   let during = null; // events that arrived while a page was loading: applied again on top of it
+  let loads = 0; // only the latest load draws: an earlier one answered later is stale
   async function load() {
     const q = new URLSearchParams(query);
     const cursor = cursors[cursors.length - 1];
     if (cursor) q.set("next", cursor);
     const arrived = during = [];
+    const mine = ++loads;
     let page;
     try {
       page = await api(`/jobs?${q}`);
     } catch (error) {
-      message.replaceChildren(failure(error));
+      if (mine === loads) message.replaceChildren(failure(error));
       return;
     }
+    if (mine !== loads) return;
     message.replaceChildren();
     nextCursor = page.next || null;
     tbody.replaceChildren(...page.jobs.filter(shown).map(jobRow));
