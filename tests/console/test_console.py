@@ -40,6 +40,13 @@ def row(page: Any, job_id: str) -> Any:
     return page.locator(f'table[aria-label="Jobs"] tbody tr:has(a[href="/console/jobs/{job_id}"])')
 
 
+def _bars(chart: Any) -> dict[str, float]:
+    """A histogram's bars as drawn: outcome -> probability."""
+    bars = chart.locator("rect.bar")
+    return {bars.nth(i).get_attribute("data-outcome"): float(bars.nth(i).get_attribute("data-probability"))
+            for i in range(bars.count())}
+
+
 def test_sign_in_needs_a_valid_key_and_sign_out_forgets_it(server: Server, page: Any) -> None:
     key, _ = project_key(server)
     refused = httpx.get(server.url + "/v0.4/whoami", headers={"Authorization": "apiKey qh_not-a-key"})
@@ -89,10 +96,7 @@ def test_jobs_appear_and_complete_live_and_a_job_shows_its_results(server: Serve
     chart = page.get_by_role("img", name=re.compile(f"Histogram of job {job_id}"))
     expect(chart).to_be_visible()
     assert f"{len(probabilities)} outcomes drawn" in chart.get_attribute("aria-label")
-    bars = chart.locator("rect.bar")
-    drawn = {bars.nth(i).get_attribute("data-outcome"): float(bars.nth(i).get_attribute("data-probability"))
-             for i in range(bars.count())}
-    assert drawn == pytest.approx({k: float(v) for k, v in probabilities.items()})
+    assert _bars(chart) == pytest.approx(probabilities)
     labels = chart.locator("text").all_text_contents()
     assert all(format(int(k), "03b") in labels for k in probabilities)  # bitstrings on the axis
     expect(page.get_by_text(str(job["noise"]["seed"]), exact=True)).to_be_visible()
@@ -295,11 +299,6 @@ def test_ten_thousand_jobs_and_a_65536_outcome_histogram_stay_fast(
     finally:
         server.stop()
 
-
-def _bars(chart: Any) -> dict[str, float]:
-    bars = chart.locator("rect.bar")
-    return {bars.nth(i).get_attribute("data-outcome"): float(bars.nth(i).get_attribute("data-probability"))
-            for i in range(bars.count())}
 
 
 def test_multi_circuit_jobs_show_each_circuit_and_qasm3_jobs_each_register(server: Server, page: Any) -> None:
