@@ -2,7 +2,8 @@
 
 Without chromium the browser tests skip, except where ``QHARBOR_REQUIRE_BROWSER`` is set (CI
 sets it): there they fail, so no CI run passes without driving the console in a browser.
-A failing test leaves a screenshot of the page it was on in its temporary directory."""
+A failing test leaves a screenshot of each page it had open in its temporary directory.
+``QHARBOR_CHROMIUM`` names another Chromium binary (default: ``chromium`` on PATH)."""
 
 from __future__ import annotations
 
