@@ -54,8 +54,10 @@ def serve(args: argparse.Namespace) -> None:
     print(f"qharbor serving http://{settings.host}:{settings.port}/v0.4 (and /v0.3) with {settings.workers} "
           f"worker(s); data in {where}", flush=True)
     try:
+        # Open event streams (GET /v0.4/jobs/events) never end by themselves: on a stop, requests
+        # still running after a few seconds are cut rather than waited for without end.
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                    log_level=args.log_level, access_log=False)
+                    log_level=args.log_level, access_log=False, timeout_graceful_shutdown=5)
     finally:
         supervisor.stop()
 

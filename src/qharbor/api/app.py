@@ -17,7 +17,7 @@ from ..service.keys import Authenticator
 from ..service.waiting import CompletionWatcher
 from ..settings import Settings
 from ..store.db import Database
-from . import docs, v03, v04
+from . import console, docs, events, v03, v04
 from .errors import HANDLERS, CatchAll, unavailable
 from .http import JSON
 from .memo import renderings
@@ -39,6 +39,7 @@ async def ready(request: Request) -> Response:
 async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     yield
     app.state.watcher.close()  # its listening socket, if any
+    app.state.job_events.close()
     app.state.db.dispose()
 
 
@@ -47,9 +48,9 @@ def create_app(settings: Settings) -> Starlette:
     db = Database(settings.database_url)
     app = Starlette(
         # The versions' paths never overlap, so each one's polled routes can all come first.
-        routes=[*v04.POLLED, *v03.POLLED, *v04.ROUTES, *v03.ROUTES,
+        routes=[*events.ROUTES, *v04.POLLED, *v03.POLLED, *v04.ROUTES, *v03.ROUTES,
                 Route("/health", health, methods=["GET"]), Route("/ready", ready, methods=["GET"]),
-                *docs.ROUTES],
+                *docs.ROUTES, *console.ROUTES],
         exception_handlers=HANDLERS,
         middleware=[Middleware(CatchAll)],
         lifespan=_lifespan,
@@ -61,5 +62,6 @@ def create_app(settings: Settings) -> Starlette:
     app.state.auth = Authenticator(db.engine, settings.auth_cache_s)
     app.state.watcher = CompletionWatcher(db)
     app.state.renderings = renderings(settings.render_memo_bytes)
+    app.state.job_events = events.Wakeup()
     app.state.started_at = time.time()
     return app

@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import __version__
+from . import console
 from .http import JSON
 
 #: IonQ's published v0.4 spec, vendored unchanged.
@@ -36,13 +37,20 @@ _EXTRA_V04 = {
     "/jobs/{id}/results/shots": "The job's shots in order (``ionq.result.shots.json.v1``).",
     "/calibrations/current": "cirq-ionq's pre-v0.3 calibration: the default QPU's characterization.",
     "/calibrations": "cirq-ionq's pre-v0.3 calibration list.",
+    "/jobs/events": "Server-sent events (`text/event-stream`): `event: job` with the job as `GET /jobs/{id}` "
+                    "renders it, each time one of the key's project's jobs is submitted or changes status "
+                    "(same key and project scoping as every call).",
 }
 _OWN = {
     "/health": "Liveness: answers while the API process runs.",
     "/ready": "Readiness: 200 while the database answers, else 503 with Retry-After.",
     "/openapi.json": "This document.",
     "/docs": "This document, browsable.",
+    "/": "Redirects to the web console.",
+    **{path: "The web console (HTML; a client of this API)." for path in console.PAGES},
 }
+#: Operations that answer a stream of server-sent events, not JSON.
+_STREAMS = {"/v0.4/jobs/events"}
 _DESCRIPTION = """\
 qharbor serves the IonQ Quantum Cloud API v0.4 (and v0.3 for older clients) from its own
 simulators. Operations under `/v0.4` are IonQ's, with IonQ's schemas; where the real client
@@ -100,8 +108,15 @@ def document(routes: list[BaseRoute]) -> dict[str, Any]:
         else:
             entry_path = path
             operation = _operation(_OWN.get(path, ""), path, "qharbor")
-        if not (path.startswith("/v0.4/backends") or path.startswith("/v0.4/calibrations")
-                or path in _OWN or path.startswith("/v0.3/backends")):
+        if path in _STREAMS:
+            operation["responses"] = {"200": {"description": "An event stream",
+                                              "content": {"text/event-stream": {"schema": {"type": "string"}}}}}
+        if path.startswith("/console"):
+            operation["responses"] = {"200": {"description": "A page", "content": {"text/html": {"schema": {}}}}}
+        if path == "/":
+            operation["responses"] = {"302": {"description": "To /console"}}
+        if not (path.startswith(("/v0.4/backends", "/v0.4/calibrations", "/v0.3/backends", "/console"))
+                or path in _OWN):
             operation["security"] = [{"apiKey": []}]
         paths.setdefault(entry_path, {})[method] = operation
     return {
