@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 
+from . import logs
 from . import settings as config
 from .settings import Settings
 
@@ -19,9 +20,11 @@ def _storage_flags(parser: argparse.ArgumentParser) -> None:
 def _settings(args: argparse.Namespace, **flags: object) -> Settings:
     """This command's settings; an unusable one ends it at once, saying which and why."""
     try:
-        return config.load(args.data_dir, args.database, **flags)
+        settings = config.load(args.data_dir, args.database, **flags)
     except config.SettingsError as exc:
         sys.exit(f"qharbor: {exc}")
+    logs.configure(settings.log_format)
+    return settings
 
 
 def _open(settings: Settings):  # type: ignore[no-untyped-def]
@@ -55,7 +58,7 @@ def serve(args: argparse.Namespace) -> None:
           f"worker(s); data in {where}", flush=True)
     try:
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                    log_level=args.log_level, access_log=False)
+                    log_level=args.log_level, access_log=False, log_config=None)
     finally:
         supervisor.stop()
 
@@ -120,7 +123,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logs.configure()
     logging.getLogger("alembic").setLevel(logging.WARNING)
     args = parser().parse_args(argv)
     args.func(args)

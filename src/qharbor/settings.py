@@ -73,6 +73,8 @@ class Settings:
     #: An API process trusts a key it has checked for this long (authentication costs nothing
     #: on the hot path); it bounds how long a revoked key keeps working there.
     auth_cache_s: float = 2.0
+    #: Log lines as ``text`` (human) or ``json`` (one object per line, for log shippers).
+    log_format: str = "text"
     #: Set by ``qharbor serve`` for the workers it starts: its pid, so a worker stops when
     #: its supervisor is gone.
     supervisor_pid: int | None = None
@@ -122,6 +124,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "QHARBOR_WORKER_HEARTBEAT_S": ("worker_heartbeat_s", _number(float, 0.1, "a number of seconds, 0.1 or more")),
     "QHARBOR_MAX_ATTEMPTS": ("max_attempts", _number(int, 1, "a positive whole number")),
     "QHARBOR_AUTH_CACHE_S": ("auth_cache_s", _number(float, 0, "a number of seconds, 0 or more")),
+    "QHARBOR_LOG_FORMAT": ("log_format", _choice("text", "json")),
     "QHARBOR_JOB_TIME_LIMIT_S": ("job_time_limit_s", _number(float, 1, "a number of seconds, 1 or more")),
 }
 

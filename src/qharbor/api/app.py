@@ -19,6 +19,7 @@ from ..store.db import Database
 from . import docs, v03, v04
 from .errors import HANDLERS, CatchAll, unavailable
 from .http import JSON
+from .middleware import RequestId
 from .waiting import CompletionWatcher
 
 
@@ -50,7 +51,7 @@ def create_app(settings: Settings) -> Starlette:
                 Route("/health", health, methods=["GET"]), Route("/ready", ready, methods=["GET"]),
                 *docs.ROUTES],
         exception_handlers=HANDLERS,
-        middleware=[Middleware(CatchAll)],
+        middleware=[Middleware(RequestId), Middleware(CatchAll)],
         lifespan=_lifespan,
     )
     # Clients never follow redirects (ionq-core disables them): no slash redirects.
