@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import orjson
@@ -43,6 +43,7 @@ def db(request: Request) -> Database:
 
 
 T = TypeVar("T")
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 async def read(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -112,7 +113,10 @@ async def json_body(request: Request) -> Any:
 
 
 async def principal(request: Request) -> Principal:
-    """The caller, from ``Authorization: apiKey <key>``; 401 otherwise."""
+    """The caller, from ``Authorization: apiKey <key>``; 401 otherwise (checked once a request)."""
+    known: Principal | None = getattr(request.state, "principal", None)
+    if known is not None:
+        return known
     header = next((v for k, v in request.scope["headers"] if k == b"authorization"), b"")
     scheme, _, secret = header.decode("latin-1").partition(" ")
     secret = secret.strip()
@@ -124,6 +128,7 @@ async def principal(request: Request) -> Principal:
         who = await run_in_threadpool(auth.lookup, secret)
     if who is None:
         raise ApiError(401, "invalid or revoked API key")
+    request.state.principal = who
     return who
 
 

@@ -24,6 +24,7 @@ from . import v04
 from . import views_v03 as views
 from .errors import ApiError
 from .http import JSON, RawJSON, in_thread, json_body, principal, read, read_job, sharpen
+from .idempotent import idempotent
 
 
 async def list_backends(request: Request) -> Response:
@@ -173,7 +174,7 @@ ROUTES = [
     Route(PREFIX + path, endpoint, methods=[method])
     for method, path, endpoint in [
         ("GET", "/jobs/{id}/results", results),
-        ("POST", "/jobs", create_job),
+        ("POST", "/jobs", idempotent(create_job)),
         ("PUT", "/jobs/status/cancel", v04.cancel_jobs),
         ("DELETE", "/jobs", delete_jobs),
         ("DELETE", "/jobs/{id}", v04.delete_job),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -16,10 +16,9 @@ from ..service import estimates, jobs, sessions
 from ..service.keys import Principal
 from . import formats, views
 from .errors import ApiError
-from .http import JSON, RawJSON, in_thread, json_body, principal, read, read_job, sharpen
+from .http import JSON, Endpoint, RawJSON, in_thread, json_body, principal, read, read_job, sharpen
+from .idempotent import idempotent
 from .memo import Memo
-
-Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 async def whoami(request: Request) -> Response:
@@ -281,14 +280,14 @@ ROUTES = [
         ("GET", "/jobs/{id}/results/shots", _result_route(results.SHOTS_V1)),
         ("GET", "/jobs/{id}/artifacts/{artifact}", artifact),
         ("GET", "/schemas/formats/{format}", format_schema),
-        ("POST", "/jobs", create_job),
+        ("POST", "/jobs", idempotent(create_job)),
         ("PUT", "/jobs/status/cancel", cancel_jobs),
         ("DELETE", "/jobs", delete_jobs),
         ("DELETE", "/jobs/{id}", delete_job),
         ("PUT", "/jobs/{id}/status/cancel", cancel_job),
-        ("POST", "/jobs/{id}/clone", clone_job),
-        ("POST", "/jobs/{id}/move", move_job),
-        ("POST", "/sessions", create_session),
+        ("POST", "/jobs/{id}/clone", idempotent(clone_job)),
+        ("POST", "/jobs/{id}/move", idempotent(move_job)),
+        ("POST", "/sessions", idempotent(create_session)),
         ("GET", "/sessions", list_sessions),
         ("GET", "/sessions/{sid}", get_session),
         ("POST", "/sessions/{sid}/end", end_session),

@@ -131,3 +131,17 @@ workers = Table(
     Column("started_at", Float, nullable=False),
     Column("heartbeat_at", Float, nullable=False),
 )
+
+# A submit's Idempotency-Key and the answer it got (``service/idempotency.py``); ``status`` is
+# NULL while the first request with the key is still being served.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("project_id", String(36), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", Integer),
+    Column("body", Text),
+    Column("created_at", Float, nullable=False),
+)
+Index("idempotency_keys_created", idempotency_keys.c.created_at)
