@@ -44,7 +44,7 @@ def serve(args: argparse.Namespace) -> None:
     from .dispatch.supervisor import Supervisor
     from .service import keys
 
-    settings = _settings(args, host=args.host, port=args.port, workers=args.workers)
+    settings = _settings(args, host=args.host, port=args.port, workers=args.workers, rate_limit=args.rate_limit)
     engine = _open(settings)
     if not keys.any_active(engine):
         _, secret = keys.create(engine, "default")
@@ -99,6 +99,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
     p.add_argument("--log-level", default="info")
+    p.add_argument("--rate-limit", help="requests per API key, e.g. 20/s or 600/m, or off (env QHARBOR_RATE_LIMIT; "
+                   "default 6000/m)")
     _storage_flags(p)
     p.set_defaults(func=serve)
 

@@ -73,6 +73,11 @@ class Settings:
     #: An API process trusts a key it has checked for this long (authentication costs nothing
     #: on the hot path); it bounds how long a revoked key keeps working there.
     auth_cache_s: float = 2.0
+    #: Requests one API key may make: a token bucket of ``N`` requests refilled over the period
+    #: (``N/s``, ``N/m``, ``N/h``), shared by every API process of the database; ``off``: none.
+    #: The default is a minute's burst of 6,000 requests, 100 a second sustained: more than a
+    #: client loop submitting or polling one request at a time reaches (see ``service/limits.py``).
+    rate_limit: str = "6000/m"
     #: Log lines as ``text`` (human) or ``json`` (one object per line, for log shippers).
     log_format: str = "text"
     #: Set by ``qharbor serve`` for the workers it starts: its pid, so a worker stops when
@@ -89,6 +94,25 @@ class Settings:
         values = orjson.loads(text)
         values["data_dir"] = None if values["data_dir"] is None else Path(values["data_dir"])
         return cls(**values)
+
+
+_PERIODS = {"s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def rate(raw: str) -> tuple[int, float] | None:
+    """A rate limit's requests and period in seconds (``"20/s"`` is ``(20, 1.0)``); None for ``off``."""
+    if raw == "off":
+        return None
+    count, _, period = raw.partition("/")
+    if not count.isdigit() or int(count) < 1 or period not in _PERIODS:
+        raise ValueError(raw)
+    return int(count), _PERIODS[period]
+
+
+def _rate(raw: str) -> str:
+    """a number of requests per period, like 20/s, 600/m or 10000/h (at least 1), or off"""
+    rate(raw)
+    return raw
 
 
 def _number(kind: Callable[[str], Any], low: float, what: str) -> Callable[[str], Any]:
@@ -124,6 +148,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "QHARBOR_WORKER_HEARTBEAT_S": ("worker_heartbeat_s", _number(float, 0.1, "a number of seconds, 0.1 or more")),
     "QHARBOR_MAX_ATTEMPTS": ("max_attempts", _number(int, 1, "a positive whole number")),
     "QHARBOR_AUTH_CACHE_S": ("auth_cache_s", _number(float, 0, "a number of seconds, 0 or more")),
+    "QHARBOR_RATE_LIMIT": ("rate_limit", _rate),
     "QHARBOR_LOG_FORMAT": ("log_format", _choice("text", "json")),
     "QHARBOR_JOB_TIME_LIMIT_S": ("job_time_limit_s", _number(float, 1, "a number of seconds, 1 or more")),
 }
@@ -147,6 +172,11 @@ def load(data_dir: str | None = None, database: str | None = None, environ: Mapp
             values[name] = parse(raw.strip())
         except ValueError:
             raise SettingsError(f"{variable}={raw!r} is not usable: it must be {parse.__doc__}") from None
+    if flags.get("rate_limit") is not None:
+        try:
+            _rate(flags["rate_limit"])
+        except ValueError:
+            raise SettingsError(f"--rate-limit {flags['rate_limit']!r} is not usable: it must be {_rate.__doc__}") from None
     if flags.get("workers") is not None and flags["workers"] < 0:
         raise SettingsError(f"--workers {flags['workers']} is not usable: it must be 0 or more")
     values.update({k: v for k, v in flags.items() if v is not None})

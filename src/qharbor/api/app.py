@@ -14,7 +14,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..service.keys import Authenticator
-from ..settings import Settings
+from ..service.limits import Limiter
+from ..settings import Settings, rate
 from ..store.db import Database
 from . import docs, v03, v04
 from .errors import HANDLERS, CatchAll, unavailable
@@ -60,5 +61,7 @@ def create_app(settings: Settings) -> Starlette:
     app.state.db = db
     app.state.auth = Authenticator(db.engine, settings.auth_cache_s)
     app.state.watcher = CompletionWatcher(db)
+    limit = rate(settings.rate_limit)
+    app.state.limiter = Limiter(*limit) if limit else None
     app.state.started_at = time.time()
     return app

@@ -21,9 +21,11 @@ log = logging.getLogger("qharbor.api")
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, keys: list[str] | None = None, source: str = "body") -> None:
+    def __init__(self, status: int, message: str, keys: list[str] | None = None, source: str = "body",
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.message, self.keys, self.source = status, message, keys, source
+        self.headers = headers
 
 
 def error_response(status: int, message: str, keys: list[str] | None = None, source: str = "body",
@@ -36,7 +38,7 @@ def error_response(status: int, message: str, keys: list[str] | None = None, sou
 
 async def _api_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    headers = {"WWW-Authenticate": "apiKey"} if exc.status == 401 else None
+    headers = {"WWW-Authenticate": "apiKey"} if exc.status == 401 else exc.headers
     return error_response(exc.status, exc.message, exc.keys, exc.source, headers)
 
 

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from ..service import jobs
 from ..service.keys import Authenticator, Principal
+from ..service.limits import Limiter, retry_after
 from ..settings import Settings
 from ..store.db import Database
 from .errors import ApiError
@@ -129,7 +130,22 @@ async def principal(request: Request) -> Principal:
     if who is None:
         raise ApiError(401, "invalid or revoked API key")
     request.state.principal = who
+    await _rate_limit(request, who)
     return who
+
+
+async def _rate_limit(request: Request, who: Principal) -> None:
+    """Spend one of the key's tokens, or answer 429 with ``Retry-After`` (``service/limits.py``)."""
+    limiter: Limiter | None = request.app.state.limiter
+    if limiter is None:
+        return
+    wait = limiter.spend_held(who.key_id)
+    if wait is None:
+        wait = await in_thread(request, limiter.lease, who.key_id)
+    if wait > 0:
+        after = retry_after(wait)
+        raise ApiError(429, f"rate limit exceeded: this API key may make {limiter.text} requests; retry in {after} s",
+                       headers={"Retry-After": str(after)})
 
 
 _FLAGS = {"true": True, "1": True, "false": False, "0": False, "": False}

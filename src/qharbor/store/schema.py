@@ -145,3 +145,12 @@ idempotency_keys = Table(
     Column("created_at", Float, nullable=False),
 )
 Index("idempotency_keys_created", idempotency_keys.c.created_at)
+
+# Each API key's rate-limit token bucket (``service/limits.py``): tokens left at ``updated_at``.
+rate_buckets = Table(
+    "rate_buckets",
+    metadata,
+    Column("key_id", String(36), primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
