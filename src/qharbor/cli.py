@@ -47,7 +47,7 @@ def serve(args: argparse.Namespace) -> None:
     settings = _settings(args, host=args.host, port=args.port, workers=args.workers, rate_limit=args.rate_limit)
     engine = _open(settings)
     if not keys.any_active(engine):
-        _, secret = keys.create(engine, "default")
+        _, secret = keys.create(engine, "default", role=keys.ADMIN)
         print("Created the first API key (shown once; keep it):", flush=True)
         print(f"    {secret}", flush=True)
     engine.dispose()
@@ -77,17 +77,50 @@ def keys_command(args: argparse.Namespace) -> None:
 
     engine = _open(_settings(args))
     if args.action == "create":
-        key_id, secret = keys.create(engine, args.name, args.project)
-        print(f"created key {key_id} ({args.name!r}); the secret is shown once:")
+        key_id, secret = keys.create(engine, args.name, args.project, args.role, args.expires)
+        print(f"created {args.role} key {key_id} ({args.name!r}); the secret is shown once:")
         print(secret)
     elif args.action == "list":
         for k in keys.list_keys(engine):
             state = "revoked" if k["revoked_at"] else "active"
-            print(f"{k['id']}  {state:7}  project={k['project_id']}  {k['name']}")
+            print(f"{k['id']}  {state:7}  {k['role']:6}  project={k['project_id']}  {k['name']}")
     elif args.action == "revoke":
         if not keys.revoke(engine, args.id):
             sys.exit(f"no active key with id {args.id}")
         print(f"revoked {args.id}")
+
+
+def projects_command(args: argparse.Namespace) -> None:
+    import orjson
+
+    from .core.problems import InvalidRequest
+    from .service import projects
+
+    engine = _open(_settings(args))
+    try:
+        if args.action == "show":
+            found = projects.get(engine, args.id)
+        else:
+            given = {"organization_id": args.organization, "name": args.name,
+                     "max_unfinished_jobs": args.max_unfinished, "budget": args.budget,
+                     "allowed_backends": args.backends.split(",") if args.backends else None}
+            found = projects.put(engine, args.id, {k: v for k, v in given.items() if v is not None})
+    except projects.ProjectNotFound as exc:
+        sys.exit(str(exc))
+    except InvalidRequest as exc:
+        sys.exit(f"qharbor: {exc}")
+    print(orjson.dumps(found, option=orjson.OPT_INDENT_2).decode())
+
+
+def audit_command(args: argparse.Namespace) -> None:
+    import orjson
+
+    from .service import audit
+
+    engine = _open(_settings(args))
+    for entry in audit.read(engine, args.limit, action=args.action, project_id=args.project, key_id=args.key,
+                            since=args.since):
+        print(orjson.dumps(entry).decode())
 
 
 def parser() -> argparse.ArgumentParser:
@@ -114,6 +147,9 @@ def parser() -> argparse.ArgumentParser:
     create = actions.add_parser("create", help="create a key and print its secret (last line)")
     create.add_argument("--name", required=True)
     create.add_argument("--project", help="share an existing project's jobs (default: a new project)")
+    create.add_argument("--role", choices=("admin", "member"), default="member",
+                        help="admin: manages keys, projects, quotas, reads the audit log (default: member)")
+    create.add_argument("--expires", type=float, metavar="DAYS", help="the key stops working after DAYS days")
     _storage_flags(create)
     lister = actions.add_parser("list", help="list keys")
     _storage_flags(lister)
@@ -121,6 +157,30 @@ def parser() -> argparse.ArgumentParser:
     revoke.add_argument("id")
     _storage_flags(revoke)
     p.set_defaults(func=keys_command)
+
+    p = commands.add_parser("projects", help="show or set a project's organization, quotas and backends")
+    actions = p.add_subparsers(dest="action", required=True)
+    show = actions.add_parser("show", help="print a project's settings as JSON")
+    show.add_argument("id")
+    _storage_flags(show)
+    put = actions.add_parser("set", help="replace a project's settings (those not given: no limit)")
+    put.add_argument("id")
+    put.add_argument("--organization", help="the organization it belongs to (default: default)")
+    put.add_argument("--name")
+    put.add_argument("--max-unfinished", type=int, help="most unfinished jobs at once")
+    put.add_argument("--backends", help="comma-separated backends its jobs may use (default: all)")
+    put.add_argument("--budget", type=float, help="spending limit, in the rate card's currency (usd)")
+    _storage_flags(put)
+    p.set_defaults(func=projects_command)
+
+    p = commands.add_parser("audit", help="read the audit log, newest first")
+    p.add_argument("--action")
+    p.add_argument("--project")
+    p.add_argument("--key")
+    p.add_argument("--since", type=float, help="Unix time in seconds")
+    p.add_argument("--limit", type=int, default=100)
+    _storage_flags(p)
+    p.set_defaults(func=audit_command)
     return root
 
 

@@ -72,7 +72,8 @@ class Settings:
     max_attempts: int = 3
     #: An API process trusts a key it has checked for this long (authentication costs nothing
     #: on the hot path); it bounds how long a revoked key keeps working there.
-    auth_cache_s: float = 2.0
+    #: Short enough that a revocation holds on every API process within a second.
+    auth_cache_s: float = 0.5
     #: Requests one API key may make: a token bucket of ``N`` requests refilled over the period
     #: (``N/s``, ``N/m``, ``N/h``), shared by every API process of the database; ``off``: none.
     #: The default is a minute's burst of 6,000 requests, 100 a second sustained: more than a

@@ -17,7 +17,7 @@ from ..service.keys import Authenticator
 from ..service.limits import Limiter
 from ..settings import Settings, rate
 from ..store.db import Database
-from . import docs, v03, v04
+from . import admin, docs, v03, v04
 from .errors import HANDLERS, CatchAll, unavailable
 from .http import JSON
 from .middleware import RequestId
@@ -50,7 +50,7 @@ def create_app(settings: Settings) -> Starlette:
         # The versions' paths never overlap, so each one's polled routes can all come first.
         routes=[*v04.POLLED, *v03.POLLED, *v04.ROUTES, *v03.ROUTES,
                 Route("/health", health, methods=["GET"]), Route("/ready", ready, methods=["GET"]),
-                *docs.ROUTES],
+                *admin.ROUTES, *docs.ROUTES],
         exception_handlers=HANDLERS,
         middleware=[Middleware(RequestId), Middleware(CatchAll)],
         lifespan=_lifespan,

@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import __version__
+from . import admin
 from .http import JSON
 
 #: IonQ's published v0.4 spec, vendored unchanged.
@@ -97,6 +98,10 @@ def document(routes: list[BaseRoute]) -> dict[str, Any]:
         elif path.startswith("/v0.3/"):
             entry_path = path
             operation = _operation("The v0.3 view of the same jobs, for older clients.", path, "v0.3")
+        elif path.startswith(admin.PREFIX + "/"):
+            entry_path = path
+            summary = admin.SUMMARIES[(path.removeprefix(admin.PREFIX), method)]
+            operation = _operation(summary + " Admin keys only (403 otherwise).", path, "admin")
         else:
             entry_path = path
             operation = _operation(_OWN.get(path, ""), path, "qharbor")

@@ -22,6 +22,7 @@ from ..service.programs import parse_job
 from . import requests_v03 as adapt
 from . import v04
 from . import views_v03 as views
+from .admin import audited
 from .errors import ApiError
 from .http import JSON, RawJSON, in_thread, json_body, principal, read, read_job, sharpen
 from .idempotent import idempotent
@@ -174,9 +175,9 @@ ROUTES = [
     Route(PREFIX + path, endpoint, methods=[method])
     for method, path, endpoint in [
         ("GET", "/jobs/{id}/results", results),
-        ("POST", "/jobs", idempotent(create_job)),
+        ("POST", "/jobs", idempotent(audited("job.create", create_job))),
         ("PUT", "/jobs/status/cancel", v04.cancel_jobs),
-        ("DELETE", "/jobs", delete_jobs),
+        ("DELETE", "/jobs", audited("job.delete", delete_jobs)),
         ("DELETE", "/jobs/{id}", v04.delete_job),
         ("PUT", "/jobs/{id}/status/cancel", v04.cancel_job),
         ("GET", "/backends", list_backends),

@@ -15,6 +15,7 @@ from ..core.problems import Problems, page_size
 from ..service import estimates, jobs, sessions
 from ..service.keys import Principal
 from . import formats, views
+from .admin import audited
 from .errors import ApiError
 from .http import JSON, Endpoint, RawJSON, in_thread, json_body, principal, read, read_job, sharpen
 from .idempotent import idempotent
@@ -129,8 +130,8 @@ def _on_jobs(act: Callable[..., list[str]], status: str) -> tuple[Endpoint, Endp
     return one, many
 
 
-cancel_job, cancel_jobs = _on_jobs(jobs.cancel, "canceled")
-delete_job, delete_jobs = _on_jobs(jobs.delete, "deleted")
+cancel_job, cancel_jobs = (audited("job.cancel", e) for e in _on_jobs(jobs.cancel, "canceled"))
+delete_job, delete_jobs = (audited("job.delete", e) for e in _on_jobs(jobs.delete, "deleted"))
 
 
 def _flag(request: Request, name: str) -> bool | None:
@@ -280,13 +281,13 @@ ROUTES = [
         ("GET", "/jobs/{id}/results/shots", _result_route(results.SHOTS_V1)),
         ("GET", "/jobs/{id}/artifacts/{artifact}", artifact),
         ("GET", "/schemas/formats/{format}", format_schema),
-        ("POST", "/jobs", idempotent(create_job)),
+        ("POST", "/jobs", idempotent(audited("job.create", create_job))),
         ("PUT", "/jobs/status/cancel", cancel_jobs),
         ("DELETE", "/jobs", delete_jobs),
         ("DELETE", "/jobs/{id}", delete_job),
         ("PUT", "/jobs/{id}/status/cancel", cancel_job),
-        ("POST", "/jobs/{id}/clone", idempotent(clone_job)),
-        ("POST", "/jobs/{id}/move", idempotent(move_job)),
+        ("POST", "/jobs/{id}/clone", idempotent(audited("job.create", clone_job))),
+        ("POST", "/jobs/{id}/move", idempotent(audited("job.create", move_job))),
         ("POST", "/sessions", idempotent(create_session)),
         ("GET", "/sessions", list_sessions),
         ("GET", "/sessions/{sid}", get_session),

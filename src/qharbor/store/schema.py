@@ -34,6 +34,8 @@ api_keys = Table(
     Column("project_id", String(36), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("revoked_at", Float),
+    Column("role", String(16), nullable=False, server_default="member"),  # admin | member
+    Column("expires_at", Float),
 )
 
 jobs = Table(
@@ -154,3 +156,33 @@ rate_buckets = Table(
     Column("tokens", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
 )
+
+# What admins set on a project (``service/projects.py``); a project without a row has no limits.
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("organization_id", String(64), nullable=False),
+    Column("name", String(200)),
+    Column("max_unfinished_jobs", Integer),
+    Column("allowed_backends", Text),  # JSON list, or NULL: all
+    Column("budget", Float),
+    Column("updated_at", Float, nullable=False),
+)
+
+# The append-only audit log (``service/audit.py``).
+audit = Table(
+    "audit",
+    metadata,
+    Column("seq", _SEQ, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("target", String(64)),
+    Column("key_id", String(36)),
+    Column("project_id", String(36)),
+    Column("request_id", String(128)),
+    Column("client", String(64)),
+    Column("detail", Text),  # JSON or NULL
+)
+Index("audit_at", audit.c.at)
+Index("audit_project", audit.c.project_id, audit.c.seq)
