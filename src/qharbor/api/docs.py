@@ -40,7 +40,10 @@ _EXTRA_V04 = {
 }
 _OWN = {
     "/health": "Liveness: answers while the API process runs.",
-    "/ready": "Readiness: 200 while the database answers, else 503 with Retry-After.",
+    "/ready": "Readiness: 200 while the database answers, its schema is current and a worker is alive, "
+              "else 503 with Retry-After saying what is missing.",
+    "/metrics": "Prometheus metrics: HTTP requests and latency (this process), jobs, queue wait, run time "
+                "and workers (from the database).",
     "/openapi.json": "This document.",
     "/docs": "This document, browsable.",
 }

@@ -1,4 +1,4 @@
-"""ASGI middleware around every route: the request id.
+"""ASGI middleware around every route: the request id, and HTTP metrics.
 
 Every response carries ``x-request-id`` — the caller's own when it is a sane token (so a
 client can correlate its logs with ours; ionq-core reads it), else one made here — errors
@@ -9,8 +9,10 @@ and 500s included, and every log line written while serving the request carries 
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import logs
@@ -44,3 +46,37 @@ class RequestId:
             await self.app(scope, receive, stamped)
         finally:
             logs.request_id.reset(token)
+
+
+class Metrics:
+    """Counts each request by method, route template (``/v0.4/jobs/{id}``, never the raw path:
+    bounded label values) and status, and observes its latency, in this process's registry."""
+
+    def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
+        self.app = app
+        self.requests = Counter("qharbor_http_requests", "HTTP requests answered by this API process.",
+                                ["method", "route", "status"], registry=registry)
+        self.latency = Histogram("qharbor_http_request_duration_seconds", "Time to answer, by route.",
+                                 ["method", "route"], registry=registry,
+                                 buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, status = time.perf_counter(), 500
+
+        async def observed(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observed)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            method = scope.get("method", "")
+            self.requests.labels(method, template, str(status)).inc()
+            self.latency.labels(method, template).observe(time.perf_counter() - started)
