@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..core.problems import InvalidRequest
 from ..service.jobs import JobNotFound, ResultsNotReady
+from ..service.quotas import QuotaRefused
 from ..service.sessions import SessionNotFound
 from ..store.db import UNAVAILABLE, transient
 
@@ -49,6 +50,12 @@ async def _invalid(_: Request, exc: Exception) -> Response:
     if len(exc.problems) > len(shown):
         message += f"; and {len(exc.problems) - len(shown)} more"
     return error_response(400, message, exc.keys, exc.source)
+
+
+async def _quota(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, QuotaRefused)
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+    return error_response(exc.status, exc.message, headers=headers)
 
 
 async def _not_found(_: Request, exc: Exception) -> Response:
@@ -115,6 +122,7 @@ HANDLERS: dict[Any, Any] = {
     ApiError: _api_error,
     InvalidRequest: _invalid,
     JobNotFound: _not_found,
+    QuotaRefused: _quota,
     ResultsNotReady: _not_found,
     SessionNotFound: _not_found,
     HTTPException: _http,
