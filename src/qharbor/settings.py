@@ -79,6 +79,10 @@ class Settings:
     #: The default is a minute's burst of 6,000 requests, 100 a second sustained: more than a
     #: client loop submitting or polling one request at a time reaches (see ``service/limits.py``).
     rate_limit: str = "6000/m"
+    #: Finished jobs and their results are deleted this many days after they ended, by the
+    #: workers, in small batches; 0 (the default) keeps them. Unfinished jobs and the audit
+    #: log are never deleted.
+    retention_days: float = 0.0
     #: Log lines as ``text`` (human) or ``json`` (one object per line, for log shippers).
     log_format: str = "text"
     #: Set by ``qharbor serve`` for the workers it starts: its pid, so a worker stops when
@@ -150,6 +154,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "QHARBOR_MAX_ATTEMPTS": ("max_attempts", _number(int, 1, "a positive whole number")),
     "QHARBOR_AUTH_CACHE_S": ("auth_cache_s", _number(float, 0, "a number of seconds, 0 or more")),
     "QHARBOR_RATE_LIMIT": ("rate_limit", _rate),
+    "QHARBOR_RETENTION_DAYS": ("retention_days", _number(float, 0, "a number of days, 0 (keep all) or more")),
     "QHARBOR_LOG_FORMAT": ("log_format", _choice("text", "json")),
     "QHARBOR_JOB_TIME_LIMIT_S": ("job_time_limit_s", _number(float, 1, "a number of seconds, 1 or more")),
 }
