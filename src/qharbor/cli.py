@@ -77,7 +77,10 @@ def keys_command(args: argparse.Namespace) -> None:
 
     engine = _open(_settings(args))
     if args.action == "create":
-        key_id, secret = keys.create(engine, args.name, args.project, args.role, args.expires)
+        try:
+            key_id, secret = keys.create(engine, args.name, args.project, args.role, args.expires, faults=args.faults)
+        except ValueError as exc:
+            sys.exit(f"qharbor: --faults: {exc}")
         print(f"created {args.role} key {key_id} ({args.name!r}); the secret is shown once:")
         print(secret)
     elif args.action == "list":
@@ -150,6 +153,8 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--role", choices=("admin", "member"), default="member",
                         help="admin: manages keys, projects, quotas, reads the audit log (default: member)")
     create.add_argument("--expires", type=float, metavar="DAYS", help="the key stops working after DAYS days")
+    create.add_argument("--faults", metavar="SPEC", help='inject faults for testing clients\' retries, e.g. '
+                        '"429=0.1,503=0.05,latency=200ms,seed=7"')
     _storage_flags(create)
     lister = actions.add_parser("list", help="list keys")
     _storage_flags(lister)

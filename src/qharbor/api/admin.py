@@ -16,6 +16,7 @@ from starlette.routing import Route
 from ..core.problems import Problems, page_size
 from ..service import audit, keys, projects
 from ..service.audit import Actor
+from ..service.faults import parse as parse_faults
 from ..service.keys import Principal
 from .errors import ApiError
 from .http import JSON, Endpoint, db, json_body, principal
@@ -38,7 +39,7 @@ async def _admin(request: Request) -> Principal:
 
 def _key_view(row: Any) -> dict[str, Any]:
     return {k: row[k] for k in ("id", "name", "project_id", "user_id", "role", "created_at", "expires_at",
-                                "revoked_at")}
+                                "revoked_at", "faults")}
 
 
 async def list_keys(request: Request) -> Response:
@@ -64,11 +65,17 @@ async def create_key(request: Request) -> Response:
         p.add("role", f"must be one of {', '.join(keys.ROLES)}")
     if days is not None and (not isinstance(days, int | float) or isinstance(days, bool) or days <= 0):
         p.add("expires_days", "must be a number of days, more than 0 (default: never)")
-    for extra in set(body) - {"name", "project_id", "role", "expires_days"}:
-        p.add(extra, "is not a key setting (settings: name, project_id, role, expires_days)")
+    faults = body.get("faults")
+    if faults is not None:
+        try:
+            parse_faults(faults) if isinstance(faults, str) else parse_faults("?")
+        except ValueError as exc:
+            p.add("faults", f"must be a fault spec like \"429=0.1,503=0.05,latency=200ms\": {exc}")
+    for extra in set(body) - {"name", "project_id", "role", "expires_days", "faults"}:
+        p.add(extra, "is not a key setting (settings: name, project_id, role, expires_days, faults)")
     p.raise_if_any()
     key_id, secret = await run_in_threadpool(keys.create, db(request).engine, str(name), project, role, days,
-                                             actor(request, who))
+                                             actor(request, who), faults)
     row = await run_in_threadpool(keys.get, db(request).engine, key_id)
     return JSON({**_key_view(row), "secret": secret}, status_code=201)
 
@@ -160,7 +167,7 @@ def audited(action: str, endpoint: Endpoint) -> Endpoint:
 #: The admin operations, as ``/openapi.json`` describes them.
 SUMMARIES = {
     ("/keys", "get"): "List every API key (never their secrets): id, name, project, role, created, expires, revoked.",
-    ("/keys", "post"): "Create a key. Body: {name, project_id?, role?: admin|member, expires_days?}; the answer "
+    ("/keys", "post"): "Create a key. Body: {name, project_id?, role?: admin|member, expires_days?, faults?}; the answer "
                        "holds its secret, shown once.",
     ("/keys/{id}", "delete"): "Revoke a key; every API process refuses it within QHARBOR_AUTH_CACHE_S (0.5 s).",
     ("/projects/{id}", "get"): "A project's organization, quotas and allowed backends (null: no limit).",

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..service import metrics
+from ..service.faults import Injector
 from ..service.keys import Authenticator
 from ..service.limits import Limiter
 from ..settings import Settings, rate
@@ -76,6 +77,7 @@ def create_app(settings: Settings) -> Starlette:
     app.state.registry = registry
     app.state.auth = Authenticator(db.engine, settings.auth_cache_s)
     app.state.watcher = CompletionWatcher(db)
+    app.state.faults = Injector()
     limit = rate(settings.rate_limit)
     app.state.limiter = Limiter(*limit) if limit else None
     app.state.started_at = time.time()

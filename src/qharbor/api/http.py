@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -43,6 +45,7 @@ def db(request: Request) -> Database:
     return request.app.state.db  # type: ignore[no-any-return]
 
 
+log = logging.getLogger("qharbor.api")
 T = TypeVar("T")
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -131,7 +134,19 @@ async def principal(request: Request) -> Principal:
         raise ApiError(401, "invalid or revoked API key")
     request.state.principal = who
     await _rate_limit(request, who)
+    if who.faults:
+        await _inject(request, who)
     return who
+
+
+async def _inject(request: Request, who: Principal) -> None:
+    """The key's injected faults (``service/faults.py``): added latency, a retryable error."""
+    latency, status = request.app.state.faults.draw(who.key_id, who.faults)
+    if latency:
+        await asyncio.sleep(latency)
+    if status is not None:
+        log.info("fault injection: answering %d to key %s", status, who.key_id)
+        raise ApiError(status, f"injected fault ({status}) for this key: {who.faults}", headers={"Retry-After": "1"})
 
 
 async def _rate_limit(request: Request, who: Principal) -> None:

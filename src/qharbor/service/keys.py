@@ -14,6 +14,7 @@ from ..store import keys as key_store
 from ..store.db import reading
 from . import audit
 from .audit import Actor
+from .faults import parse as parse_faults
 
 ADMIN, MEMBER = "admin", "member"
 ROLES = (ADMIN, MEMBER)
@@ -29,6 +30,8 @@ class Principal:
     project_id: str
     #: ``admin`` (manages keys, projects, quotas; reads the audit log) or ``member``.
     role: str = "member"
+    #: Fault injection spec (``service/faults.py``), for testing clients' retries; None: none.
+    faults: str | None = None
 
     @property
     def admin(self) -> bool:
@@ -40,7 +43,8 @@ def _hash(secret: str) -> str:
 
 
 def create(engine: Engine, name: str, project_id: str | None = None, role: str = MEMBER,
-           expires_days: float | None = None, actor: Actor | None = None) -> tuple[str, str]:
+           expires_days: float | None = None, actor: Actor | None = None,
+           faults: str | None = None) -> tuple[str, str]:
     """Create a key; returns ``(key_id, secret)``. The secret is not stored and cannot be shown again.
 
     Each key gets its own user; keys given the same ``project_id`` share that project's jobs.
@@ -48,6 +52,8 @@ def create(engine: Engine, name: str, project_id: str | None = None, role: str =
     """
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if faults is not None:
+        parse_faults(faults)
     key_id = str(uuid.uuid4())
     secret = "qh_" + secrets.token_urlsafe(32)
     now = time.time()
@@ -64,10 +70,11 @@ def create(engine: Engine, name: str, project_id: str | None = None, role: str =
                 "created_at": now,
                 "role": role,
                 "expires_at": None if expires_days is None else now + expires_days * 86400,
+                "faults": faults,
             },
         )
         audit.record(conn, actor, "key.create", key_id, {"name": name, "project_id": project_id, "role": role,
-                                                         "expires_days": expires_days})
+                                                         "expires_days": expires_days, "faults": faults})
     return key_id, secret
 
 
@@ -122,7 +129,8 @@ class Authenticator:
         if row is None:
             self._cache.pop(secret, None)
             return None
-        principal = Principal(row["id"], row["name"], row["user_id"], row["project_id"], row["role"])
+        principal = Principal(row["id"], row["name"], row["user_id"], row["project_id"], row["role"],
+                              row["faults"])
         if len(self._cache) > 10_000:
             self._cache.clear()
         ttl = self._ttl if row["expires_at"] is None else min(self._ttl, row["expires_at"] - time.time())

@@ -36,6 +36,7 @@ api_keys = Table(
     Column("revoked_at", Float),
     Column("role", String(16), nullable=False, server_default="member"),  # admin | member
     Column("expires_at", Float),
+    Column("faults", String(200)),  # fault injection spec (``service/faults.py``), or NULL
 )
 
 jobs = Table(
