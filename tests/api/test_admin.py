@@ -131,3 +131,14 @@ def test_revocation_holds_on_every_process_within_a_second(two_apis: list[Server
             assert a.delete(f"/keys/{new['id']}").status_code == 200
             took = _revoked_within(elsewhere, 1.0)
     print(f"revocation seen by the other process after {took:.3f} s")
+
+
+def test_a_bulk_action_audits_each_job_it_touched(server: Server, key: str) -> None:
+    with server.client(key) as member:
+        jobs = [member.post("/jobs", json=bell()).json()["id"] for _ in range(2)]
+        r = member.request("DELETE", "/jobs", json={"ids": [*jobs, "not-mine"]})
+        assert sorted(r.json()["ids"]) == sorted(jobs)
+        project = member.get("/whoami").json()["project_id"]
+    with admin(server) as a:
+        deleted = a.get("/audit", params={"action": "job.delete", "project_id": project}).json()["entries"]
+    assert sorted(e["target"] for e in deleted) == sorted(jobs)

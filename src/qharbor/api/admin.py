@@ -148,7 +148,7 @@ def audited(action: str, endpoint: Endpoint) -> Endpoint:
         request.state.audited = True
         who = await principal(request)
         body = orjson.loads(bytes(response.body))
-        ids = body.get("ids") or [body.get("id")]
+        ids = body["ids"] if "ids" in body else [body["id"]]
         detail = {"via": request.url.path} if action == "job.create" else None
 
         def write() -> None:
