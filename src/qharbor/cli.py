@@ -44,7 +44,8 @@ def serve(args: argparse.Namespace) -> None:
     from .dispatch.supervisor import Supervisor
     from .service import keys
 
-    settings = _settings(args, host=args.host, port=args.port, workers=args.workers, rate_limit=args.rate_limit)
+    settings = _settings(args, host=args.host, port=args.port, workers=args.workers, rate_limit=args.rate_limit,
+                         ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile)
     engine = _open(settings)
     if not keys.any_active(engine):
         _, secret = keys.create(engine, "default", role=keys.ADMIN)
@@ -54,11 +55,13 @@ def serve(args: argparse.Namespace) -> None:
     supervisor = Supervisor(settings)
     supervisor.start()
     where = settings.data_dir or "the database URL given"
-    print(f"qharbor serving http://{settings.host}:{settings.port}/v0.4 (and /v0.3) with {settings.workers} "
+    scheme = "https" if settings.ssl_certfile else "http"
+    print(f"qharbor serving {scheme}://{settings.host}:{settings.port}/v0.4 (and /v0.3) with {settings.workers} "
           f"worker(s); data in {where}", flush=True)
     try:
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                    log_level=args.log_level, access_log=False, log_config=None)
+                    log_level=args.log_level, access_log=False, log_config=None,
+                    ssl_certfile=settings.ssl_certfile, ssl_keyfile=settings.ssl_keyfile)
     finally:
         supervisor.stop()
 
@@ -135,6 +138,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
     p.add_argument("--log-level", default="info")
+    p.add_argument("--ssl-certfile", help="serve HTTPS with this PEM certificate (chain); needs --ssl-keyfile")
+    p.add_argument("--ssl-keyfile", help="the PEM private key of --ssl-certfile")
     p.add_argument("--rate-limit", help="requests per API key, e.g. 20/s or 600/m, or off (env QHARBOR_RATE_LIMIT; "
                    "default 6000/m)")
     _storage_flags(p)

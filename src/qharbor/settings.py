@@ -83,6 +83,10 @@ class Settings:
     #: workers, in small batches; 0 (the default) keeps them. Unfinished jobs and the audit
     #: log are never deleted.
     retention_days: float = 0.0
+    #: TLS: the API answers HTTPS with this certificate chain and private key (PEM files);
+    #: both or neither (behind a TLS-terminating proxy, neither).
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
     #: Log lines as ``text`` (human) or ``json`` (one object per line, for log shippers).
     log_format: str = "text"
     #: Set by ``qharbor serve`` for the workers it starts: its pid, so a worker stops when
@@ -183,6 +187,11 @@ def load(data_dir: str | None = None, database: str | None = None, environ: Mapp
             _rate(flags["rate_limit"])
         except ValueError:
             raise SettingsError(f"--rate-limit {flags['rate_limit']!r} is not usable: it must be {_rate.__doc__}") from None
+    if (flags.get("ssl_certfile") is None) != (flags.get("ssl_keyfile") is None):
+        raise SettingsError("--ssl-certfile and --ssl-keyfile go together: give both, or neither")
+    for flag in ("ssl_certfile", "ssl_keyfile"):
+        if flags.get(flag) is not None and not Path(flags[flag]).is_file():
+            raise SettingsError(f"--{flag.replace('_', '-')} {flags[flag]!r} is not usable: it must be a readable file")
     if flags.get("workers") is not None and flags["workers"] < 0:
         raise SettingsError(f"--workers {flags['workers']} is not usable: it must be 0 or more")
     values.update({k: v for k, v in flags.items() if v is not None})
