@@ -23,7 +23,7 @@ from ..store.db import Database
 from . import admin, docs, v03, v04
 from .errors import HANDLERS, RETRY_AFTER_S, CatchAll, error_response
 from .http import JSON
-from .middleware import Metrics, RequestId
+from .middleware import Observed
 from .waiting import CompletionWatcher
 
 
@@ -67,7 +67,7 @@ def create_app(settings: Settings) -> Starlette:
                 Route("/metrics", prometheus, methods=["GET"]),
                 *admin.ROUTES, *docs.ROUTES],
         exception_handlers=HANDLERS,
-        middleware=[Middleware(RequestId), Middleware(Metrics, registry=registry), Middleware(CatchAll)],
+        middleware=[Middleware(Observed, registry=registry), Middleware(CatchAll)],
         lifespan=_lifespan,
     )
     # Clients never follow redirects (ionq-core disables them): no slash redirects.

@@ -22,35 +22,11 @@ HEADER = b"x-request-id"
 VALID = re.compile(rb"[A-Za-z0-9._:/+=@-]{1,128}")
 
 
-class RequestId:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        given = next((v for k, v in scope["headers"] if k == HEADER), b"")
-        rid = given.decode() if VALID.fullmatch(given) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = rid
-        token = logs.request_id.set(rid)
-        raw = rid.encode()
-
-        async def stamped(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != HEADER]
-                message["headers"] = [*headers, (HEADER, raw)]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, stamped)
-        finally:
-            logs.request_id.reset(token)
-
-
-class Metrics:
-    """Counts each request by method, route template (``/v0.4/jobs/{id}``, never the raw path:
-    bounded label values) and status, and observes its latency, in this process's registry."""
+class Observed:
+    """Around every request: its id (``x-request-id`` on the response, ``logs.request_id`` while
+    it is served), and its metrics in this process's registry — a count by method, route
+    template (``/v0.4/jobs/{id}``, never the raw path: bounded label values) and status, and
+    its latency."""
 
     def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
         self.app = app
@@ -64,19 +40,25 @@ class Metrics:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        given = next((v for k, v in scope["headers"] if k == HEADER), b"")
+        rid = given.decode() if VALID.fullmatch(given) else uuid.uuid4().hex
+        token = logs.request_id.set(rid)
+        raw = rid.encode()
         started, status = time.perf_counter(), 500
 
-        async def observed(message: Message) -> None:
+        async def stamped(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != HEADER]
+                message["headers"] = [*headers, (HEADER, raw)]
             await send(message)
 
         try:
-            await self.app(scope, receive, observed)
+            await self.app(scope, receive, stamped)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", "unmatched")
+            logs.request_id.reset(token)
+            template = getattr(scope.get("route"), "path", "unmatched")
             method = scope.get("method", "")
             self.requests.labels(method, template, str(status)).inc()
             self.latency.labels(method, template).observe(time.perf_counter() - started)
