@@ -8,7 +8,6 @@ allowed on purpose: the real clients need some the spec does not list.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from qharbor.api.docs import IONQ_SPEC

@@ -152,6 +152,11 @@ class Server:
         except (BlockingIOError, TypeError):
             pass
 
+    def logs(self) -> str:
+        """Everything the server (API and workers) has written so far."""
+        self._drain()
+        return "".join(self.output)
+
     def client(self, key: str | None = None, **headers: str) -> httpx.Client:
         auth = {"Authorization": f"apiKey {key or self.key}"}
         return httpx.Client(base_url=self.url + "/v0.4", headers={**auth, **headers}, timeout=30)

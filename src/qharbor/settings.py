@@ -72,7 +72,23 @@ class Settings:
     max_attempts: int = 3
     #: An API process trusts a key it has checked for this long (authentication costs nothing
     #: on the hot path); it bounds how long a revoked key keeps working there.
-    auth_cache_s: float = 2.0
+    #: Short enough that a revocation holds on every API process within a second.
+    auth_cache_s: float = 0.5
+    #: Requests one API key may make: a token bucket of ``N`` requests refilled over the period
+    #: (``N/s``, ``N/m``, ``N/h``), shared by every API process of the database; ``off``: none.
+    #: The default is a minute's burst of 6,000 requests, 100 a second sustained: more than a
+    #: client loop submitting or polling one request at a time reaches (see ``service/limits.py``).
+    rate_limit: str = "6000/m"
+    #: Finished jobs and their results are deleted this many days after they ended, by the
+    #: workers, in small batches; 0 (the default) keeps them. Unfinished jobs and the audit
+    #: log are never deleted.
+    retention_days: float = 0.0
+    #: TLS: the API answers HTTPS with this certificate chain and private key (PEM files);
+    #: both or neither (behind a TLS-terminating proxy, neither).
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+    #: Log lines as ``text`` (human) or ``json`` (one object per line, for log shippers).
+    log_format: str = "text"
     #: Memory an API process may keep finished jobs' renderings in, in bytes (``api/memo.py``;
     #: split among the views, half for jobs and half for list pages); 0 keeps none.
     render_memo_bytes: int = 224 << 20
@@ -96,6 +112,25 @@ def worker_environment(settings: Settings) -> dict[str, str]:
     """The environment of a worker ``qharbor serve`` starts: its own, plus ``settings``
     (read back by :func:`load` with ``handed_down``)."""
     return {**os.environ, HANDED_DOWN: settings.to_json()}
+
+
+_PERIODS = {"s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def rate(raw: str) -> tuple[int, float] | None:
+    """A rate limit's requests and period in seconds (``"20/s"`` is ``(20, 1.0)``); None for ``off``."""
+    if raw == "off":
+        return None
+    count, _, period = raw.partition("/")
+    if not count.isdigit() or int(count) < 1 or period not in _PERIODS:
+        raise ValueError(raw)
+    return int(count), _PERIODS[period]
+
+
+def _rate(raw: str) -> str:
+    """a number of requests per period, like 20/s, 600/m or 10000/h (at least 1), or off"""
+    rate(raw)
+    return raw
 
 
 def _number(kind: Callable[[str], Any], low: float, what: str) -> Callable[[str], Any]:
@@ -132,6 +167,9 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "QHARBOR_MAX_ATTEMPTS": ("max_attempts", _number(int, 1, "a positive whole number")),
     "QHARBOR_AUTH_CACHE_S": ("auth_cache_s", _number(float, 0, "a number of seconds, 0 or more")),
     "QHARBOR_RENDER_MEMO_BYTES": ("render_memo_bytes", _number(int, 0, "a whole number of bytes, 0 or more")),
+    "QHARBOR_RATE_LIMIT": ("rate_limit", _rate),
+    "QHARBOR_RETENTION_DAYS": ("retention_days", _number(float, 0, "a number of days, 0 (keep all) or more")),
+    "QHARBOR_LOG_FORMAT": ("log_format", _choice("text", "json")),
     "QHARBOR_JOB_TIME_LIMIT_S": ("job_time_limit_s", _number(float, 1, "a number of seconds, 1 or more")),
 }
 
@@ -154,6 +192,16 @@ def load(data_dir: str | None = None, database: str | None = None, environ: Mapp
             values[name] = parse(raw.strip())
         except ValueError:
             raise SettingsError(f"{variable}={raw!r} is not usable: it must be {parse.__doc__}") from None
+    if flags.get("rate_limit") is not None:
+        try:
+            _rate(flags["rate_limit"])
+        except ValueError:
+            raise SettingsError(f"--rate-limit {flags['rate_limit']!r} is not usable: it must be {_rate.__doc__}") from None
+    if (flags.get("ssl_certfile") is None) != (flags.get("ssl_keyfile") is None):
+        raise SettingsError("--ssl-certfile and --ssl-keyfile go together: give both, or neither")
+    for flag in ("ssl_certfile", "ssl_keyfile"):
+        if flags.get(flag) is not None and not Path(flags[flag]).is_file():
+            raise SettingsError(f"--{flag.replace('_', '-')} {flags[flag]!r} is not usable: it must be a readable file")
     if flags.get("workers") is not None and flags["workers"] < 0:
         raise SettingsError(f"--workers {flags['workers']} is not usable: it must be 0 or more")
     values.update({k: v for k, v in flags.items() if v is not None})

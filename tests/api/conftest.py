@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from support import Server, create_key
+from support import Postgres, Server, create_key
 
 
 @pytest.fixture
@@ -18,3 +18,19 @@ def key(server: Server) -> str:
 def api(server: Server, key: str) -> Iterator[httpx.Client]:
     with server.client(key) as client:
         yield client
+
+
+@pytest.fixture
+def two_apis(postgres: Postgres, request: pytest.FixtureRequest) -> Iterator[list[Server]]:
+    """Two API processes (no workers; ``env`` from an indirect parameter) on one fresh
+    PostgreSQL database, for what API processes must share; both hold the first key."""
+    storage = ["--database", postgres.new_database()]
+    env = getattr(request, "param", {})
+    servers = [Server(storage, workers=0, env=env).start()]
+    try:
+        servers.append(Server(storage, workers=0, env=env).start())
+        servers[1].key = servers[0].key
+        yield servers
+    finally:
+        for s in servers:
+            s.stop()

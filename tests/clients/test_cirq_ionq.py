@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import cirq
 import cirq_ionq
-import httpx
 import pytest
 
 from support import Server

@@ -70,3 +70,18 @@ def test_0006_says_what_every_finished_job_stored(url: str) -> None:
         "qpu": {**sampled, "error_mitigation": {"debiasing": {"variants": variants, "aggregation_method": "average"}}},
         "qasm-dynamic": sampled, "queued": None,
     }
+
+
+def test_0011_makes_an_existing_install_s_first_key_its_admin(url: str) -> None:
+    engine = open_engine(url)
+    _at(engine, "0010")
+    keys = [("revoked-oldest", 1.0, 5.0), ("first", 2.0, None), ("later", 3.0, None)]
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO api_keys (id, name, secret_hash, user_id, project_id, created_at, revoked_at)"
+                             " VALUES (:id, :id, :id, 'u', 'p', :at, :revoked)"),
+                     [{"id": i, "at": at, "revoked": revoked} for i, at, revoked in keys])
+    migrate(engine)
+    with engine.connect() as conn:
+        roles = dict(conn.execute(sa.text("SELECT id, role FROM api_keys")).all())
+    engine.dispose()
+    assert roles == {"revoked-oldest": "member", "first": "admin", "later": "member"}

@@ -23,7 +23,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import __version__
-from . import console
+from . import admin, console
 from .http import JSON
 
 #: IonQ's published v0.4 spec, vendored unchanged.
@@ -43,7 +43,10 @@ _EXTRA_V04 = {
 }
 _OWN = {
     "/health": "Liveness: answers while the API process runs.",
-    "/ready": "Readiness: 200 while the database answers, else 503 with Retry-After.",
+    "/ready": "Readiness: 200 while the database answers, its schema is current and a worker is alive, "
+              "else 503 with Retry-After saying what is missing.",
+    "/metrics": "Prometheus metrics: HTTP requests and latency (this process), jobs, queue wait, run time "
+                "and workers (from the database).",
     "/openapi.json": "This document.",
     "/docs": "This document, browsable.",
     "/": "Redirects to the web console.",
@@ -105,6 +108,10 @@ def document(routes: list[BaseRoute]) -> dict[str, Any]:
         elif path.startswith("/v0.3/"):
             entry_path = path
             operation = _operation("The v0.3 view of the same jobs, for older clients.", path, "v0.3")
+        elif path.startswith(admin.PREFIX + "/"):
+            entry_path = path
+            summary = admin.SUMMARIES[(path.removeprefix(admin.PREFIX), method)]
+            operation = _operation(summary + " Admin keys only (403 otherwise).", path, "admin")
         else:
             entry_path = path
             operation = _operation(_OWN.get(path, ""), path, "qharbor")

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..core.problems import InvalidRequest
 from ..service.jobs import JobNotFound, ResultsNotReady
+from ..service.quotas import QuotaRefused
 from ..service.sessions import SessionNotFound
 from ..store.db import UNAVAILABLE, transient
 
@@ -21,9 +22,11 @@ log = logging.getLogger("qharbor.api")
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, keys: list[str] | None = None, source: str = "body") -> None:
+    def __init__(self, status: int, message: str, keys: list[str] | None = None, source: str = "body",
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.message, self.keys, self.source = status, message, keys, source
+        self.headers = headers
 
 
 def error_response(status: int, message: str, keys: list[str] | None = None, source: str = "body",
@@ -36,7 +39,7 @@ def error_response(status: int, message: str, keys: list[str] | None = None, sou
 
 async def _api_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    headers = {"WWW-Authenticate": "apiKey"} if exc.status == 401 else None
+    headers = {"WWW-Authenticate": "apiKey"} if exc.status == 401 else exc.headers
     return error_response(exc.status, exc.message, exc.keys, exc.source, headers)
 
 
@@ -47,6 +50,12 @@ async def _invalid(_: Request, exc: Exception) -> Response:
     if len(exc.problems) > len(shown):
         message += f"; and {len(exc.problems) - len(shown)} more"
     return error_response(400, message, exc.keys, exc.source)
+
+
+async def _quota(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, QuotaRefused)
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+    return error_response(exc.status, exc.message, headers=headers)
 
 
 async def _not_found(_: Request, exc: Exception) -> Response:
@@ -113,6 +122,7 @@ HANDLERS: dict[Any, Any] = {
     ApiError: _api_error,
     InvalidRequest: _invalid,
     JobNotFound: _not_found,
+    QuotaRefused: _quota,
     ResultsNotReady: _not_found,
     SessionNotFound: _not_found,
     HTTPException: _http,

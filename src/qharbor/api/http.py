@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import orjson
@@ -13,6 +15,7 @@ from starlette.responses import Response
 from ..core.problems import InvalidRequest
 from ..service import jobs
 from ..service.keys import Authenticator, Principal
+from ..service.limits import Limiter, retry_after
 from ..settings import Settings
 from ..store.db import Database
 from .errors import ApiError
@@ -48,7 +51,9 @@ def db(request: Request) -> Database:
     return request.app.state.db  # type: ignore[no-any-return]
 
 
+log = logging.getLogger("qharbor.api")
 T = TypeVar("T")
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 async def read(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -118,7 +123,10 @@ async def json_body(request: Request) -> Any:
 
 
 async def principal(request: Request) -> Principal:
-    """The caller, from ``Authorization: apiKey <key>``; 401 otherwise."""
+    """The caller, from ``Authorization: apiKey <key>``; 401 otherwise (checked once a request)."""
+    known: Principal | None = getattr(request.state, "principal", None)
+    if known is not None:
+        return known
     header = next((v for k, v in request.scope["headers"] if k == b"authorization"), b"")
     scheme, _, secret = header.decode("latin-1").partition(" ")
     secret = secret.strip()
@@ -130,7 +138,36 @@ async def principal(request: Request) -> Principal:
         who = await run_in_threadpool(auth.lookup, secret)
     if who is None:
         raise ApiError(401, "invalid or revoked API key")
+    request.state.principal = who
+    await _rate_limit(request, who)
+    if who.faults:
+        await _inject(request, who)
     return who
+
+
+async def _inject(request: Request, who: Principal) -> None:
+    """The key's injected faults (``service/faults.py``): added latency, a retryable error."""
+    latency, status = request.app.state.faults.draw(who.key_id, who.faults)
+    if latency:
+        await asyncio.sleep(latency)
+    if status is not None:
+        log.info("fault injection: answering %d to key %s", status, who.key_id)
+        raise ApiError(status, f"injected fault ({status}) for this key: {who.faults}", headers={"Retry-After": "1"})
+
+
+async def _rate_limit(request: Request, who: Principal) -> None:
+    """Spend one of the key's tokens, or answer 429 with ``Retry-After`` (``service/limits.py``)."""
+    limiter: Limiter | None = request.app.state.limiter
+    if limiter is None:
+        return
+    wait = limiter.spend_held(who.key_id)
+    if wait is None:
+        wait = await in_thread(request, limiter.lease, who.key_id)
+    if wait > 0:
+        after = retry_after(wait)
+        raise ApiError(429, f"rate limit exceeded: this API key may make {limiter.text} requests; retry in {after} s",
+                       headers={"Retry-After": str(after)})
+
 
 
 # -- query parameters, read one way for both versions ------------------------------------

@@ -23,8 +23,10 @@ from ..service.programs import parse_job
 from . import http, v04
 from . import requests_v03 as adapt
 from . import views_v03 as views
+from .admin import audited
 from .errors import ApiError
 from .http import JSON, RawJSON, in_thread, json_body, principal, read, read_job, renderings, sharpen
+from .idempotent import idempotent
 
 
 async def list_backends(request: Request) -> Response:
@@ -167,9 +169,9 @@ ROUTES = [
     Route(PREFIX + path, endpoint, methods=[method])
     for method, path, endpoint in [
         ("GET", "/jobs/{id}/results", results),
-        ("POST", "/jobs", create_job),
+        ("POST", "/jobs", idempotent(audited("job.create", create_job))),
         ("PUT", "/jobs/status/cancel", v04.cancel_jobs),
-        ("DELETE", "/jobs", delete_jobs),
+        ("DELETE", "/jobs", audited("job.delete", delete_jobs)),
         ("DELETE", "/jobs/{id}", v04.delete_job),
         ("PUT", "/jobs/{id}/status/cancel", v04.cancel_job),
         ("GET", "/backends", list_backends),

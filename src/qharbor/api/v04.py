@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -15,11 +15,11 @@ from ..core.problems import Problems, page_size
 from ..service import estimates, jobs, programs, sessions
 from ..service.keys import Principal
 from . import http, views
+from .admin import audited
 from .errors import ApiError
-from .http import JSON, RawJSON, in_thread, json_body, principal, read, read_job, renderings, sharpen
+from .http import JSON, Endpoint, RawJSON, in_thread, json_body, principal, read, read_job, renderings, sharpen
+from .idempotent import idempotent
 from .memo import Memo
-
-Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 async def whoami(request: Request) -> Response:
@@ -131,8 +131,8 @@ def _on_jobs(act: Callable[..., list[str]], status: str) -> tuple[Endpoint, Endp
     return one, many
 
 
-cancel_job, cancel_jobs = _on_jobs(jobs.cancel, "canceled")
-delete_job, delete_jobs = _on_jobs(jobs.delete, "deleted")
+cancel_job, cancel_jobs = (audited("job.cancel", e) for e in _on_jobs(jobs.cancel, "canceled"))
+delete_job, delete_jobs = (audited("job.delete", e) for e in _on_jobs(jobs.delete, "deleted"))
 
 
 def _limit(request: Request, default: int = 25, most: int = 1000) -> int:
@@ -271,14 +271,14 @@ ROUTES = [
         ("GET", "/jobs/{id}/results/shots", _result_route(results.SHOTS_V1)),
         ("GET", "/jobs/{id}/artifacts/{artifact}", artifact),
         ("GET", "/schemas/formats/{format}", format_schema),
-        ("POST", "/jobs", create_job),
+        ("POST", "/jobs", idempotent(audited("job.create", create_job))),
         ("PUT", "/jobs/status/cancel", cancel_jobs),
         ("DELETE", "/jobs", delete_jobs),
         ("DELETE", "/jobs/{id}", delete_job),
         ("PUT", "/jobs/{id}/status/cancel", cancel_job),
-        ("POST", "/jobs/{id}/clone", clone_job),
-        ("POST", "/jobs/{id}/move", move_job),
-        ("POST", "/sessions", create_session),
+        ("POST", "/jobs/{id}/clone", idempotent(audited("job.create", clone_job))),
+        ("POST", "/jobs/{id}/move", idempotent(audited("job.create", move_job))),
+        ("POST", "/sessions", idempotent(create_session)),
         ("GET", "/sessions", list_sessions),
         ("GET", "/sessions/{sid}", get_session),
         ("POST", "/sessions/{sid}/end", end_session),

@@ -24,7 +24,7 @@ from sqlalchemy import Connection
 from .. import engine as sim
 from ..core import runs
 from ..settings import Settings
-from ..store import notify, queue
+from ..store import notify, queue, retention
 from ..store.db import UNAVAILABLE, Database, patiently, reading, reason
 
 log = logging.getLogger("qharbor.worker")
@@ -182,10 +182,26 @@ class Worker:
                     last_sweep = now
                     with self.db.begin() as conn:
                         queue.recover_stale(conn, stale_s, self.settings.max_attempts)
+                    self._retain()
             except UNAVAILABLE as exc:  # the next beat tries again
                 log.warning("heartbeat: the database is unavailable (%s)", reason(exc))
             except Exception:
                 log.exception("heartbeat failed")
+
+    def _retain(self) -> None:
+        """Delete finished jobs past ``Settings.retention_days``: batches of 200, at most 10
+        a sweep, so a backlog drains over a few sweeps without holding the database."""
+        if self.settings.retention_days <= 0:
+            return
+        before = time.time() - self.settings.retention_days * 86400
+        for _ in range(10):
+            with self.db.begin() as conn:
+                deleted = retention.purge(conn, before, 200)
+            if deleted:
+                log.info("retention: deleted %d finished jobs older than %g days", deleted,
+                         self.settings.retention_days)
+            if deleted < 200:
+                return
 
     def _warm_up(self) -> None:
         """Load (or, on a fresh install, compile) the engine's kernels before taking jobs,

@@ -23,7 +23,7 @@ from ..core.problems import Problems, page_size
 from ..store import jobs as job_store
 from ..store import notify
 from ..store.db import Database
-from . import sessions
+from . import quotas, sessions
 from .keys import Principal
 from .programs import CircuitProgram, JobRequest, parse_clone, parse_job, qasm3_circuit
 
@@ -110,6 +110,7 @@ def clone(db: Database, who: Principal, job_id: str, overrides: Any, *, move: bo
 
 
 def _insert(conn: Connection, who: Principal, request: JobRequest) -> str:
+    quotas.admit(conn, who, request.backend)
     now = time.time()
     job_id = str(uuid.uuid4())
     common = {

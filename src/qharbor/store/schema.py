@@ -34,6 +34,9 @@ api_keys = Table(
     Column("project_id", String(36), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("revoked_at", Float),
+    Column("role", String(16), nullable=False, server_default="member"),  # admin | member
+    Column("expires_at", Float),
+    Column("faults", String(200)),  # fault injection spec (``service/faults.py``), or NULL
 )
 
 jobs = Table(
@@ -131,3 +134,56 @@ workers = Table(
     Column("started_at", Float, nullable=False),
     Column("heartbeat_at", Float, nullable=False),
 )
+
+# A submit's Idempotency-Key and the answer it got (``service/idempotency.py``); ``status`` is
+# NULL while the first request with the key is still being served.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("project_id", String(36), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", Integer),
+    Column("body", Text),
+    Column("created_at", Float, nullable=False),
+)
+Index("idempotency_keys_created", idempotency_keys.c.created_at)
+
+# Each API key's rate-limit token bucket (``service/limits.py``): tokens left at ``updated_at``.
+rate_buckets = Table(
+    "rate_buckets",
+    metadata,
+    Column("key_id", String(36), primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+# What admins set on a project (``service/projects.py``); a project without a row has no limits.
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("organization_id", String(64), nullable=False),
+    Column("name", String(200)),
+    Column("max_unfinished_jobs", Integer),
+    Column("allowed_backends", Text),  # JSON list, or NULL: all
+    Column("budget", Float),
+    Column("updated_at", Float, nullable=False),
+)
+
+# The append-only audit log (``service/audit.py``).
+audit = Table(
+    "audit",
+    metadata,
+    Column("seq", _SEQ, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("target", String(64)),
+    Column("key_id", String(36)),
+    Column("project_id", String(36)),
+    Column("request_id", String(128)),
+    Column("client", String(64)),
+    Column("detail", Text),  # JSON or NULL
+)
+Index("audit_at", audit.c.at)
+Index("audit_project", audit.c.project_id, audit.c.seq)
