@@ -81,7 +81,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from common import HOST, first_key, free_port, http, process, qharbor_serve, wait_healthy  # bench/ is on sys.path
+from common import (  # bench/ is on sys.path
+    HOST,
+    first_key,
+    free_port,
+    http,
+    process,
+    qharbor_serve,
+    wait_healthy,
+)
 
 JOB_BODY = json.dumps({
     "type": "ionq.circuit.v1", "backend": "simulator", "shots": 100,

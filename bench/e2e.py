@@ -104,7 +104,6 @@ before and after.
 from __future__ import annotations
 
 import argparse
-from http.client import HTTPConnection, HTTPException
 import importlib.metadata
 import math
 import os
@@ -119,23 +118,35 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from http.client import HTTPConnection, HTTPException
 from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", str(os.cpu_count()))
 
-import numpy as np  # noqa: E402
-import orjson  # noqa: E402
-
-from qharbor import engine  # noqa: E402
-from qharbor.engine import Circuit  # noqa: E402
-
-from circuits import (  # noqa: E402  (bench/ is on sys.path)
-    cases, ionq_job, ionq_multi_job, to_cirq, to_qiskit,
+import numpy as np
+import orjson
+from circuits import (
+    cases,
+    ionq_job,
+    ionq_multi_job,
+    to_cirq,
+    to_qiskit,
 )
-from common import (  # noqa: E402
-    HOST, REPO, first_key, free_port, http, process, qharbor_serve, wait_healthy, wait_ready,
+from common import (
+    HOST,
+    REPO,
+    first_key,
+    free_port,
+    http,
+    process,
+    qharbor_serve,
+    wait_healthy,
+    wait_ready,
 )
+
+from qharbor import engine
+from qharbor.engine import Circuit
 
 THREADS = os.cpu_count() or 1
 TERMINAL = {"completed", "failed", "canceled"}

@@ -23,11 +23,11 @@ from collections.abc import Callable
 os.environ.setdefault("OMP_NUM_THREADS", str(os.cpu_count()))  # qulacs' OpenMP threads
 
 import numpy as np
+from circuits import cases as bench_cases
+from circuits import to_cirq, to_qiskit
 
 from qharbor import engine
 from qharbor.engine import Circuit
-
-from circuits import cases as bench_cases, to_cirq, to_qiskit  # noqa: E402  (bench/ is on sys.path)
 
 THREADS = os.cpu_count() or 1
 

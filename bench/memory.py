@@ -33,8 +33,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-from circuits import ionq_job, random_layers  # noqa: E402  (bench/ is on sys.path)
+from circuits import ionq_job, random_layers
 from common import first_key, free_port, http, process, qharbor_serve, wait_healthy, wait_ready
 
 FORMATS = ["probabilities", "histogram", "shots"]

@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
-import math
 import os
 import platform
 import time
 
 import numpy as np
+from circuits import ghz, random_layers, to_qiskit
 from qiskit_aer import AerSimulator
 from qiskit_aer.noise import NoiseModel as AerNoiseModel
 from qiskit_aer.noise import depolarizing_error
@@ -38,8 +38,6 @@ from qiskit_aer.noise import depolarizing_error
 from qharbor import engine
 from qharbor.engine import Circuit
 from qharbor.engine.noise import MODELS
-
-from circuits import ghz, random_layers, to_qiskit  # noqa: E402  (bench/ is on sys.path)
 
 
 def aer_noise(model_name: str) -> AerNoiseModel:

@@ -26,9 +26,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-import netns  # noqa: E402
-from soak import Load, Soak  # noqa: E402
-from support import postgres_available  # noqa: E402
+import netns
+from soak import Load, Soak
+from support import postgres_available
 
 
 def main() -> int:

@@ -6,7 +6,6 @@ import os
 from collections.abc import Iterator
 
 import pytest
-
 from support import Postgres, Server, postgres_available
 
 

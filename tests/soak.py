@@ -26,7 +26,6 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
-
 from netns import Host, Network, wait_port
 from support import postgres_tool
 

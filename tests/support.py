@@ -113,7 +113,7 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "Server":
+    def start(self) -> Server:
         self.proc = subprocess.Popen(
             [*QHARBOR, "serve", "--port", str(self.port), "--workers", str(self.workers), *self.storage],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

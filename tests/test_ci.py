@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 import support
 
 TESTS = Path(__file__).parent

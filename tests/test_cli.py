@@ -7,7 +7,6 @@ import subprocess
 from pathlib import Path
 
 import httpx
-
 from support import QHARBOR, Server, run_cli
 
 

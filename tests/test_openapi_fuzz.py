@@ -19,10 +19,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
-
 from spec import SPEC
 from support import Server
-
 
 #: Keys the real clients need that the spec's ``additionalProperties: false`` forbids, by schema
 #: (clients.md §8). Only these are allowed: any other extra key still fails the test.

@@ -4,7 +4,6 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-
 from support import Postgres, Server, create_key
 
 

@@ -6,7 +6,6 @@ import time
 
 import httpx
 import pytest
-
 from spec import assert_valid
 from support import Server, bell, create_key, run_cli, wait_for
 

@@ -8,7 +8,6 @@ import time
 
 import httpx
 import pytest
-
 from support import Server, bell, create_key, run_cli
 
 ADMIN_ROUTES = [("GET", "/keys"), ("POST", "/keys"), ("DELETE", "/keys/x"), ("GET", "/projects/x"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import httpx
-
 from spec import assert_valid
 from support import Server, bell, create_key, wait_for
 

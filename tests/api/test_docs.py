@@ -7,12 +7,12 @@ import re
 
 import httpx
 import schemathesis
+from spec import SPEC
 from starlette.routing import Route
+from support import Server
 
 from qharbor.api.app import create_app
 from qharbor.settings import Settings
-from spec import SPEC
-from support import Server
 
 
 def test_the_document_describes_every_route_served(server: Server, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from spec import assert_valid
 from support import Server, bell, create_key, wait_for
 

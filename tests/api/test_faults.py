@@ -9,7 +9,6 @@ import time
 import pytest
 from qiskit import QuantumCircuit
 from qiskit_ionq import IonQProvider
-
 from support import QHARBOR, Server, run_cli
 
 

@@ -16,7 +16,6 @@ import pytest
 from qiskit import QuantumCircuit
 from qiskit.circuit.library import PauliEvolutionGate, RYGate
 from qiskit.quantum_info import SparsePauliOp, Statevector
-
 from support import wait_for
 
 Builder = Callable[[QuantumCircuit], None]

@@ -7,7 +7,6 @@ from datetime import datetime
 
 import httpx
 import pytest
-
 from spec import assert_valid
 from support import bell, wait_for
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-
 from support import Server, bell, start_worker, stop_worker, wait_for
 
 

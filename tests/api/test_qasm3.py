@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-
 from spec import RESULT_FORMATS as FORMATS
 from spec import assert_valid
 from support import Server, wait_for

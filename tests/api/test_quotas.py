@@ -4,7 +4,6 @@ jobs at once (429 naming the quota, with Retry-After)."""
 from __future__ import annotations
 
 import httpx
-
 from support import Server, bell, create_key
 
 

@@ -14,7 +14,6 @@ import httpx
 import pytest
 from qiskit import QuantumCircuit
 from qiskit_ionq import IonQProvider
-
 from support import QHARBOR, Server, create_key
 
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-
 from spec import RESULT_FORMATS as FORMATS
 from spec import assert_valid
 from support import Server, bell, wait_for
-
 
 
 def _done(api: httpx.Client, body: dict) -> dict:

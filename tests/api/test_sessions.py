@@ -6,11 +6,11 @@ from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
+from spec import assert_valid
+from support import Server, bell, wait_for
 
 from qharbor.settings import sqlite_url
 from qharbor.store.db import open_engine
-from spec import assert_valid
-from support import Server, bell, wait_for
 
 
 def _session(api: httpx.Client, **settings: object) -> dict:

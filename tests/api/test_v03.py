@@ -14,12 +14,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from spec import assert_valid
+from sqlalchemy import text
+from support import Server, bell, create_key, wait_for
+
 from qharbor.settings import sqlite_url
 from qharbor.store.db import open_engine
-from sqlalchemy import text
-
-from spec import assert_valid
-from support import Server, bell, create_key, wait_for
 
 BELL_V03 = {
     "target": "simulator",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-
 from spec import assert_valid
 from support import Server, bell, wait_for
 

@@ -13,9 +13,8 @@ from collections.abc import Iterator
 
 import httpx
 import numpy as np
-import pytest
-
 import product_state
+import pytest
 from spec import RESULT_FORMATS, assert_valid
 from support import Server, create_key, wait_for
 

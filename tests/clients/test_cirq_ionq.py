@@ -5,7 +5,6 @@ from __future__ import annotations
 import cirq
 import cirq_ionq
 import pytest
-
 from support import Server
 
 

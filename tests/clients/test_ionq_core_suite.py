@@ -14,7 +14,6 @@ import tarfile
 from pathlib import Path
 
 import pytest
-
 from support import Server, bell, create_key
 
 VERSION = "0.2.0"

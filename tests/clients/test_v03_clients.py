@@ -10,9 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
-
 import product_state
+import pytest
 from legacy_clients import run_flow, venv_python
 from support import Server, create_key
 

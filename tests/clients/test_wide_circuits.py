@@ -13,6 +13,7 @@ import cirq
 import cirq_ionq
 import numpy as np
 import pennylane as qml
+import product_state
 import pytest
 from ionq_core import IonQClient
 from ionq_core.api.default import create_job, get_job_probabilities
@@ -21,8 +22,6 @@ from ionq_core.polling import wait_for_job
 from pennylane_ionq import api_client
 from qiskit import QuantumCircuit
 from qiskit_ionq import IonQProvider
-
-import product_state
 from support import Server
 
 SHOTS = 1000

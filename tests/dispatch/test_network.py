@@ -17,9 +17,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 import netns
+import pytest
 from soak import Load, Soak
 from support import postgres_available
 

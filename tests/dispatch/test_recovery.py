@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
 from support import QHARBOR, Server, bell, create_key, slow_job, start_worker, stop_worker, wait_for
 
 pytestmark = pytest.mark.timeout(300)

@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import httpx
-
 from support import Server, bell, slow_job, wait_for
 
 

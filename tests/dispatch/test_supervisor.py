@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from support import QHARBOR, Server
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc and uses Linux process semantics")

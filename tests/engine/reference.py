@@ -27,7 +27,7 @@ def _native(g: Gate) -> QuantumCircuit:
     """GPI, GPI2, MS from their definitions as rotations conjugated by Z phases."""
     k = len(g.targets)
     qc = QuantumCircuit(k)
-    turn = lambda phi: 2 * math.pi * phi  # noqa: E731
+    turn = lambda phi: 2 * math.pi * phi
     if g.name in {"gpi", "gpi2"}:
         qc.rz(-turn(g.params[0]), 0)
         qc.x(0) if g.name == "gpi" else qc.rx(math.pi / 2, 0)
@@ -40,7 +40,7 @@ def _native(g: Gate) -> QuantumCircuit:
     return qc
 
 
-def gate_op(g: Gate):  # noqa: ANN201 - a qiskit Instruction
+def gate_op(g: Gate):
     """The qiskit instruction of ``g`` without its controls, for qargs ``reversed(targets)``."""
     if g.name in FIXED:
         return FIXED[g.name]()

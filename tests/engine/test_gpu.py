@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_semantics import random_circuit
 
 from qharbor import engine
 from qharbor.engine import Circuit, gpu
-
-from test_semantics import random_circuit
 
 pytest.importorskip("cupy")
 if not gpu.available():

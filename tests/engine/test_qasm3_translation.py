@@ -9,8 +9,8 @@ from qiskit.circuit import library
 from qiskit.qasm3 import dumps
 from qiskit.quantum_info import Operator
 
-from qharbor.engine import Gate, dynamic
 from qharbor.core import qasm3
+from qharbor.engine import Gate, dynamic
 
 
 def _unitary(program: qasm3.Qasm3Program) -> np.ndarray:

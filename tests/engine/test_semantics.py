@@ -13,11 +13,11 @@ import math
 
 import numpy as np
 import pytest
+import reference
 import scipy.linalg
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import Operator, Statevector
 
-import reference
 from qharbor import engine
 from qharbor.engine import Circuit, Gate, gates, gpu, statevector
 
@@ -91,7 +91,7 @@ def random_circuit(n: int, depth: int, rng: np.random.Generator) -> list[Gate]:
 
 
 @pytest.fixture(params=["interpreter", "fused", "array-module"])
-def run(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+def run(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
     """Probabilities of a circuit through one of the engine's execution paths."""
     if request.param == "interpreter":
         monkeypatch.setattr(statevector, "SMALL_QUBITS", 64)
@@ -103,7 +103,7 @@ def run(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):  # noq
 
 
 @pytest.mark.parametrize("n", [1, 2, 5, 8, 12])
-def test_random_circuits_of_every_gate_form_match_qiskit(n: int, run) -> None:  # noqa: ANN001
+def test_random_circuits_of_every_gate_form_match_qiskit(n: int, run) -> None:
     rng = np.random.default_rng(n)
     for _ in range(3 if n < 12 else 1):
         gs = random_circuit(n, 60, rng)

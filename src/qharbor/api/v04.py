@@ -17,7 +17,18 @@ from ..service.keys import Principal
 from . import http, views
 from .admin import audited
 from .errors import ApiError
-from .http import JSON, Endpoint, RawJSON, in_thread, json_body, principal, read, read_job, renderings, sharpen
+from .http import (
+    JSON,
+    Endpoint,
+    RawJSON,
+    in_thread,
+    json_body,
+    principal,
+    read,
+    read_job,
+    renderings,
+    sharpen,
+)
 from .idempotent import idempotent
 from .memo import Memo
 

@@ -48,8 +48,7 @@ NOISE_MODELS = frozenset(
 
 def resolve(name: str) -> Backend | None:
     name = ALIASES.get(name, name)
-    if name.startswith("ionq_"):
-        name = name[len("ionq_") :]
+    name = name.removeprefix("ionq_")
     return BACKENDS.get(name)
 
 

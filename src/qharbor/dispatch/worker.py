@@ -58,7 +58,7 @@ def execute(db: Database, job: Any, worker_id: str, settings: Settings, retry: R
     ``retry`` (:meth:`Worker.retrying`: through an outage, the result waits in memory)."""
     job_id = job["id"]
     started = time.monotonic()
-    elapsed_ms = lambda: int((time.monotonic() - started) * 1000)  # noqa: E731
+    elapsed_ms = lambda: int((time.monotonic() - started) * 1000)
 
     def store(outcome: Callable[[Connection], bool]) -> bool:
         def step() -> bool:

@@ -18,7 +18,14 @@ from sqlalchemy import Connection
 
 from ..core import hamiltonians, qasm3, results
 from ..core.backends import noise_model
-from ..core.codec import COMPILED_TYPES, decode_circuit, decode_energy, encode_circuit, encode_energy, gate_counts
+from ..core.codec import (
+    COMPILED_TYPES,
+    decode_circuit,
+    decode_energy,
+    encode_circuit,
+    encode_energy,
+    gate_counts,
+)
 from ..core.problems import Problems, page_size
 from ..store import jobs as job_store
 from ..store import notify
