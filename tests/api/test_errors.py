@@ -19,7 +19,7 @@ def test_unknown_job_is_404_with_detail(api: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize(("method", "path", "status"), [
-    ("GET", "/v0.4/nowhere", 404), ("GET", "/v0.4/jobs/", 404), ("GET", "/", 404),
+    ("GET", "/v0.4/nowhere", 404), ("GET", "/v0.4/jobs/", 404), ("GET", "/v0.3/nowhere", 404),
     ("PATCH", "/v0.4/jobs", 405), ("POST", "/v0.4/backends", 405),
 ])
 def test_routing_errors_are_json_and_never_redirect(server: Server, key: str, method: str, path: str,
