@@ -41,6 +41,7 @@ def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from .api.app import create_app
+    from .api.server import guarded_protocol
     from .dispatch.supervisor import Supervisor
     from .service import keys
 
@@ -63,6 +64,7 @@ def serve(args: argparse.Namespace) -> None:
         # still running after a few seconds are cut rather than waited for without end.
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
                     log_level=args.log_level, access_log=False, log_config=None, timeout_graceful_shutdown=5,
+                    http=guarded_protocol(settings.header_timeout_s),  # slow clients: "Operating qharbor"
                     ssl_certfile=settings.ssl_certfile, ssl_keyfile=settings.ssl_keyfile)
     finally:
         supervisor.stop()

@@ -46,6 +46,11 @@ class Settings:
     workers: int = os.cpu_count() or 1
     #: Requests above this size are refused with 413 before being read in full.
     max_body_bytes: int = 10 * 1024 * 1024
+    #: A connection that has not sent a whole request's headers this long after it opened (or
+    #: after its previous response) is closed; a body not received in full this long after its
+    #: headers is answered 408. Stalled or trickling clients (slowloris) cannot hold connections.
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 60.0
     #: Wall-clock limit for one job's simulation; past it the job fails with SimulationTimeout.
     job_time_limit_s: float = 600.0
     #: An ideal circuit's exact probability map is stored while it has at most this many
@@ -171,6 +176,8 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "QHARBOR_RETENTION_DAYS": ("retention_days", _number(float, 0, "a number of days, 0 (keep all) or more")),
     "QHARBOR_LOG_FORMAT": ("log_format", _choice("text", "json")),
     "QHARBOR_JOB_TIME_LIMIT_S": ("job_time_limit_s", _number(float, 1, "a number of seconds, 1 or more")),
+    "QHARBOR_HEADER_TIMEOUT_S": ("header_timeout_s", _number(float, 0.1, "a number of seconds, 0.1 or more")),
+    "QHARBOR_BODY_TIMEOUT_S": ("body_timeout_s", _number(float, 0.1, "a number of seconds, 0.1 or more")),
 }
 
 

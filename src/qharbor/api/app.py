@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..service import metrics
+from ..service.capacity import Capacity
 from ..service.faults import Injector
 from ..service.keys import Authenticator
 from ..service.limits import Limiter
@@ -84,5 +85,6 @@ def create_app(settings: Settings) -> Starlette:
     app.state.faults = Injector()
     limit = rate(settings.rate_limit)
     app.state.limiter = Limiter(*limit) if limit else None
+    app.state.capacity = Capacity.of(settings)
     app.state.started_at = time.time()
     return app

@@ -45,7 +45,7 @@ async def create_job(request: Request) -> Response:
         if own:  # collect the core's problems too, so one 400 names them all
             await run_in_threadpool(parse_job, core)
         else:
-            job_id = await in_thread(request, jobs.submit, who, core)
+            job_id = await in_thread(request, jobs.submit, who, core, request.app.state.capacity)
     except InvalidRequest as exc:
         found = exc.problems
     if own or found:

@@ -51,14 +51,15 @@ async def get_backend(request: Request) -> Response:
 async def create_job(request: Request) -> Response:
     who = await principal(request)
     body = await json_body(request)
-    job_id = await in_thread(request, jobs.submit, who, body)
+    job_id = await in_thread(request, jobs.submit, who, body, request.app.state.capacity)
     return JSON({"id": job_id, "status": "submitted", "session_id": body.get("session_id")}, status_code=201)
 
 
 async def _clone(request: Request, move: bool) -> Response:
     who = await principal(request)
     body = await json_body(request)
-    new_id = await in_thread(request, jobs.clone, who, request.path_params["id"], body, move=move)
+    new_id = await in_thread(request, jobs.clone, who, request.path_params["id"], body, move=move,
+                             capacity=request.app.state.capacity)
     session_id = body.get("session_id") if isinstance(body, dict) else None
     return JSON({"id": new_id, "status": "submitted", "session_id": session_id}, status_code=201)
 

@@ -39,6 +39,7 @@ never parse OpenQASM.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -688,6 +689,32 @@ def _syntax_error(exc: Exception) -> Qasm3Error:
     return Qasm3Error(f"syntax error{': ' + text if text else ''} (not valid OpenQASM 3)")
 
 
+#: Deepest nesting of brackets (expressions, blocks, indices) a program may have: the reference
+#: parser recurses on them and takes seconds to fail on thousands (measured: 3.7 s for 5,000).
+MAX_NESTING = 100
+#: Statements a program may have beyond its gate limit (declarations, measurements, resets):
+#: the parser takes ~15 s per million characters, so a program that cannot be within the gate
+#: limit is refused before it is parsed.
+EXTRA_STATEMENTS = 20_000
+_BRACKETS = re.compile(r"[][(){}]")
+_OPENING = frozenset("([{")
+
+
+def _check_shape(source: str, max_gates: int) -> None:
+    """Refuse, before parsing, a program too long or too deeply nested to be one we would run
+    (comments count: a cheap bound, not a parse)."""
+    statements = source.count(";")
+    if statements > max_gates + EXTRA_STATEMENTS:
+        raise Qasm3Error(f"has {statements} statements; at most {max_gates + EXTRA_STATEMENTS} are allowed "
+                         f"({max_gates} gates per job)")
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(source):
+        depth += 1 if bracket in _OPENING else -1
+        deepest = max(deepest, depth)
+    if deepest > MAX_NESTING:
+        raise Qasm3Error(f"nests brackets {deepest} deep; at most {MAX_NESTING} levels are allowed")
+
+
 def parse(source: Any, limit: int = engine.MAX_QUBITS, max_gates: int = 150_000,
           inputs: Sequence[float] | None = None) -> Qasm3Program:
     """Translate an OpenQASM 3 source; raises :class:`Qasm3Error` naming the first problem.
@@ -697,6 +724,7 @@ def parse(source: Any, limit: int = engine.MAX_QUBITS, max_gates: int = 150_000,
         raise Qasm3Error("must be a non-empty string of OpenQASM 3 source")
     if len(source) > MAX_SOURCE_CHARS:
         raise Qasm3Error(f"is {len(source)} characters; at most {MAX_SOURCE_CHARS} are allowed")
+    _check_shape(source, max_gates)
     import openqasm3
     from openqasm3.parser import QASM3ParsingError
 

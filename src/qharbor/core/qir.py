@@ -80,7 +80,7 @@ def parse(data: Any, limit: int = engine.MAX_QUBITS, max_gates: int = 150_000) -
         raise QirError("must be a non-empty string: base64 LLVM bitcode, or LLVM text IR")
     if len(data) > MAX_SOURCE_CHARS:
         raise QirError(f"is {len(data)} characters; at most {MAX_SOURCE_CHARS} are allowed")
-    module = _module(data)
+    module = _module(data, max_gates)
     entry = _entry_point(module)
     attributes = _attributes(entry)
     declared = _count(attributes, ("requiredQubits", "required_num_qubits"))
@@ -91,7 +91,9 @@ def parse(data: Any, limit: int = engine.MAX_QUBITS, max_gates: int = 150_000) -
     measured = False
     width = declared or 0
     results = results_declared or 0
-    for text in _instructions(entry):
+    printed = str(entry)
+    _check_calls(printed, max_gates)
+    for text in _instructions(printed):
         call = _CALL.fullmatch(text)
         if call is None:
             opcode = _OPCODE.match(text)
@@ -141,7 +143,19 @@ def parse(data: Any, limit: int = engine.MAX_QUBITS, max_gates: int = 150_000) -
     return Qasm3Program(Program(width, results, tuple(ops)), [])
 
 
-def _module(data: str) -> Any:
+#: A call of a gate or ``mz`` (the operations counted against the gate limit).
+_OPERATION = re.compile(r"\bcall\b[^\n]*@__quantum__qis__(?!barrier__)")
+
+
+def _check_calls(text: str, max_gates: int) -> None:
+    """Refuse a program with more gate and ``mz`` calls than the gate limit before it is
+    parsed and translated (a 4 MB base64 program holds 300,000 calls: seconds of work)."""
+    calls = len(_OPERATION.findall(text))
+    if calls > max_gates:
+        raise QirError(f"calls {calls} gates and measurements; at most {max_gates} gates are allowed per job")
+
+
+def _module(data: str, max_gates: int) -> Any:
     import llvmlite.binding as llvm  # type: ignore[import-untyped]
 
     raw: bytes | None
@@ -158,6 +172,7 @@ def _module(data: str) -> Any:
                 text = raw.decode()
             except UnicodeDecodeError:
                 raise QirError("is base64 but neither LLVM bitcode nor LLVM text IR") from None
+        _check_calls(text, max_gates)
         return llvm.parse_assembly(text)
     except RuntimeError as exc:
         message = " ".join(str(exc).split())
@@ -194,14 +209,14 @@ def _count(attributes: dict[str, str], names: tuple[str, ...]) -> int | None:
     return None
 
 
-def _instructions(function: Any) -> list[str]:
+def _instructions(printed: str) -> list[str]:
     """The entry point's instructions in execution order, as LLVM prints them (one canonical
     line each: printing the function once costs far less than reading it value by value through
     the binding), its blocks followed through unconditional branches (a conditional branch,
     switch or loop is refused)."""
     blocks: dict[str | None, list[str]] = {}
     current: list[str] = blocks.setdefault(None, [])  # an unnamed entry block prints no label
-    for raw in str(function).splitlines()[1:]:
+    for raw in printed.splitlines()[1:]:
         line = raw.split(";", 1)[0].strip()  # `; preds = ...` comments
         if not line or line == "}":
             continue

@@ -31,6 +31,7 @@ from ..store import jobs as job_store
 from ..store import notify
 from ..store.db import Database
 from . import quotas, sessions
+from .capacity import Capacity
 from .keys import Principal
 from .programs import CircuitProgram, JobRequest, parse_clone, parse_job, qasm3_circuit
 
@@ -71,14 +72,18 @@ def _dumps(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value).decode()
 
 
-def submit(db: Database, who: Principal, body: Any) -> str:
-    """Validate and enqueue a job; returns its id. Raises :class:`InvalidRequest`."""
+def submit(db: Database, who: Principal, body: Any, capacity: Capacity | None = None) -> str:
+    """Validate and enqueue a job; returns its id. Raises :class:`InvalidRequest`, also for
+    a job beyond the workers' ``capacity``."""
     request = parse_job(body)
+    if capacity is not None:
+        capacity.check(request)
     with db.begin() as conn:
         return _insert(conn, who, request)
 
 
-def clone(db: Database, who: Principal, job_id: str, overrides: Any, *, move: bool = False) -> str:
+def clone(db: Database, who: Principal, job_id: str, overrides: Any, *, move: bool = False,
+          capacity: Capacity | None = None) -> str:
     """Run a job's program again as a new job, with ``overrides`` of its options.
 
     ``move`` also deletes the original, in the same transaction (e.g. to promote a
@@ -110,6 +115,8 @@ def clone(db: Database, who: Principal, job_id: str, overrides: Any, *, move: bo
         }
         request = parse_clone(options, overrides, row["type"], circuits, compiled, seed=results.seed_of(row))
         request.energy = energy
+        if capacity is not None:
+            capacity.check(request)
         new_id = _insert(conn, who, request)
         if move:
             job_store.remove(conn, who.project_id, [job_id])

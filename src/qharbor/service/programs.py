@@ -422,6 +422,8 @@ def _program(program: Any, job_type: Any, limit: int, name: str | None, p: Probl
             p.add("input.circuits", "a single-circuit job takes 'circuit'; use ionq.multi-circuit.v1 for several")
         elif "circuit" not in program:
             p.add("input.circuit", "is required")
+        elif _too_many_gates([program], p):
+            return circuits
         else:
             c = _parse_circuit(program["circuit"], gateset, declared, limit, "input", p)
             if c is not None:
@@ -434,7 +436,7 @@ def _program(program: Any, job_type: Any, limit: int, name: str | None, p: Probl
             p.add("input.circuits", "must be a non-empty list of circuits")
         elif len(items) > MAX_CIRCUITS:
             p.add("input.circuits", f"at most {MAX_CIRCUITS} circuits per job (got {len(items)})")
-        else:
+        elif not _too_many_gates(items, p):
             for i, item in enumerate(items):
                 path = f"input.circuits[{i}]"
                 if not isinstance(item, dict):
@@ -452,6 +454,15 @@ def _program(program: Any, job_type: Any, limit: int, name: str | None, p: Probl
     if total > MAX_GATES:
         p.add("input", f"{total} gates; at most {MAX_GATES} are allowed per job")
     return circuits
+
+
+def _too_many_gates(items: list[Any], p: Problems) -> bool:
+    """Refuse a job whose circuits list more than ``MAX_GATES`` gates before parsing them
+    (a body near the size limit holds ~400,000: seconds of work for a refusal)."""
+    total = sum(len(c["circuit"]) for c in items if isinstance(c, dict) and isinstance(c.get("circuit"), list))
+    if total > MAX_GATES:
+        p.add("input", f"{total} gates; at most {MAX_GATES} are allowed per job")
+    return total > MAX_GATES
 
 
 _SOURCES = {
