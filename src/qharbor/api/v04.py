@@ -12,7 +12,7 @@ from starlette.routing import Route
 from ..core import backends as catalog
 from ..core import characterizations, results
 from ..core.problems import Problems, page_size
-from ..service import estimates, jobs, programs, sessions
+from ..service import estimates, jobs, programs, sessions, usage
 from ..service.keys import Principal
 from . import http, views
 from .admin import audited
@@ -36,7 +36,7 @@ from .memo import Memo
 async def whoami(request: Request) -> Response:
     who = await principal(request)
     return JSON({"key_id": who.key_id, "key_name": who.key_name, "project_id": who.project_id,
-                 "user_id": who.user_id})
+                 "user_id": who.user_id, "organization_id": who.organization_id})
 
 
 async def list_backends(request: Request) -> Response:
@@ -202,14 +202,19 @@ async def artifact(request: Request) -> Response:
 
 async def estimate(request: Request) -> Response:
     who = await principal(request)
-    return JSON(estimates.estimate(who, dict(request.query_params)))
+    return JSON(await in_thread(request, estimates.estimate, who, dict(request.query_params)))
 
 
 async def job_cost(request: Request) -> Response:
     who = await principal(request)
     record = await read(request, jobs.get, who, request.path_params["id"])
-    free = {"value": 0.0, "unit": "usd"}
-    return JSON({"dry_run": bool(record.row["dry_run"]), "cost": free, "estimated_cost": free})
+    return JSON(usage.job_cost(record.row))
+
+
+async def organization_usage(request: Request) -> Response:
+    who = await principal(request)
+    return JSON(await in_thread(request, usage.report, who, request.path_params["organization_id"],
+                                dict(request.query_params)))
 
 
 def _backend_or_404(name: str) -> catalog.Backend:
@@ -302,5 +307,6 @@ ROUTES = [
         ("GET", "/calibrations/current", current_calibration),
         ("GET", "/calibrations", list_calibrations),
         ("GET", "/jobs/{id}/cost", job_cost),
+        ("GET", "/organizations/{organization_id}/usage", organization_usage),
     ]
 ]
