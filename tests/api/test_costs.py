@@ -9,6 +9,7 @@ import json
 import math
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from fractions import Fraction
 from pathlib import Path
 
 import httpx
@@ -27,9 +28,9 @@ BELL_SIM = 100 * (1 * 0.001 + 1 * 0.01)  # 100 shots of one 1q and one 2q gate
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def priced(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    from conftest import storage_for
-
-    srv = Server(storage_for(request.param, tmp_path_factory, request), workers=1,
+    storage = (["--data-dir", str(tmp_path_factory.mktemp("priced"))] if request.param == "sqlite"
+               else ["--database", request.getfixturevalue("postgres").new_database()])
+    srv = Server(storage, workers=1,
                  env={"QHARBOR_RATE_CARD": json.dumps(CARD)}).start()
     yield srv
     srv.stop()
@@ -42,12 +43,12 @@ def _admin(server: Server, project: str, **values: object) -> None:
 
 
 def _machine_us(api: httpx.Client, backend: str, shots: int, gates_1q: int, gates_2q: int) -> int:
-    """The emulated machine's time from its published per-gate, readout and reset times (whole
-    milliseconds, rounded up, as execution_duration_ms reports it)."""
+    """The emulated machine's time from its published per-gate, readout and reset times, in exact
+    arithmetic: whole milliseconds (truncated) plus one, as execution_duration_ms reports it."""
     cid = api.get(f"/backends/{backend}").json()["characterization_id"]
-    t = api.get(f"/backends/{backend}/characterizations/{cid}").json()["timing"]
+    t = {k: Fraction(str(v)) for k, v in api.get(f"/backends/{backend}/characterizations/{cid}").json()["timing"].items()}
     seconds = shots * (gates_1q * t["1q"] + gates_2q * t["2q"] + t["readout"] + t["reset"])
-    return (int(seconds * 1000) + 1) * 1000
+    return (math.floor(seconds * 1000) + 1) * 1000
 
 
 def _run(api: httpx.Client, body: dict) -> dict:

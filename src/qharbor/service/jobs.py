@@ -186,6 +186,7 @@ def _insert(conn: Connection, who: Principal, request: JobRequest) -> str:
                 "gate_counts": _dumps(c.gate_counts),
                 "program": encode_circuit(c.circuit),
                 "registers": _dumps(c.registers),
+                "cost": None,  # the parent's cost covers its circuits
             }
             for i, c in enumerate(request.circuits)
         ]
