@@ -246,3 +246,22 @@ def test_rate_card_setting_is_checked_at_start(tmp_path: Path) -> None:
     loaded = settings.load(data_dir=str(tmp_path), environ={"QHARBOR_RATE_CARD": str(card)})
     assert loaded.prices().rate("qpu.forte-1").unit_cost == 2.0
     assert math.isclose(loaded.prices().cost("simulator", 100, 1, 1, 0), BELL_SIM)
+
+
+def test_spec_limits_name_their_failure_codes(priced: Server) -> None:
+    """Shots up to 1,000,000, multi-circuit jobs up to 5,000 circuits and 150,000 gates (the spec's
+    numbers): beyond, a 400 naming the field and the spec's failure code."""
+    with priced.client(create_key(priced.storage)) as api:
+        shots = api.post("/jobs", json=bell(shots=1_000_001))
+        assert shots.status_code == 400 and shots.json()["validation"]["keys"] == ["shots"]
+        assert "TooManyShots" in shots.json()["message"]
+        assert api.post("/jobs", json=bell(shots=1_000_000, dry_run=True)).status_code == 201
+        many = {"type": "ionq.multi-circuit.v1", "backend": "simulator", "shots": 1, "input": {
+            "gateset": "qis", "qubits": 1, "circuits": [{"circuit": [{"gate": "x", "target": 0}] * 30}] * 5001}}
+        refused = api.post("/jobs", json=many)
+        assert refused.status_code == 400 and "input.circuits" in refused.json()["validation"]["keys"]
+        many["input"]["circuits"] = many["input"]["circuits"][:5000]  # 150,000 gates: allowed
+        assert api.post("/jobs", json={**many, "dry_run": True}).status_code == 201
+        many["input"]["circuits"][0] = {"circuit": [{"gate": "x", "target": 0}] * 31}
+        gates = api.post("/jobs", json=many)
+        assert gates.status_code == 400 and "TooManyGates" in gates.json()["message"]

@@ -142,6 +142,8 @@ def test_usage_report(client: object) -> None:
         assert group.group_id == expected and group.job_count == 1
     weekly = get_usages.sync(org, client=client, start_date=day, end_date=day, group_by="job", modality="weekly")
     assert weekly.job_count == 1 and weekly.usage_data[0].from_.date() == day
-    bad = get_usages.sync(org, client=client, start_date=day, end_date=day - dt.timedelta(days=1),
-                          group_by="job", modality="daily")
-    assert type(bad).__name__ == "BadRequestError"
+    from ionq_core.exceptions import BadRequestError
+
+    with pytest.raises(BadRequestError, match="end_date"):
+        get_usages.sync(org, client=client, start_date=day, end_date=day - dt.timedelta(days=1),
+                        group_by="job", modality="daily")
