@@ -167,7 +167,7 @@ def _key(server: Server, name: str, project: str, role: str = "member") -> str:
 
 
 def _day(iso: str) -> date:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(UTC).date()
+    return datetime.fromisoformat(iso).astimezone(UTC).date()
 
 
 def test_usage_report(priced: Server) -> None:

@@ -127,7 +127,7 @@ def test_usage_report(client: object) -> None:
     from ionq_core.api.usage import get_usages
 
     job = wait_for_job(client, submit(client), poll_interval=0.1, timeout=60)
-    day = dt.datetime.fromisoformat(job.completed_at.replace("Z", "+00:00")).astimezone(dt.UTC).date()
+    day = dt.datetime.fromisoformat(job.completed_at).astimezone(dt.UTC).date()
     me = get_whoami.sync(client=client)
     org = me.additional_properties["organization_id"]
     for group_by in ("job", "project", "user"):
