@@ -69,7 +69,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dic
             while api.get(f"/jobs/{job_id}").json()["status"] != "completed":
                 pass
         sessions = [api.post("/sessions", json={"backend": "simulator"}).json()["id"]]
-    yield srv, {"UUID": ids, "session_id": sessions, "organization_id": ["default"]}
+    yield srv, {"UUID": ids, "session_id": sessions, "organization_id": ["00000000-0000-0000-0000-000000000000"]}
     srv.stop()
 
 

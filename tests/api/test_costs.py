@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
@@ -66,7 +67,7 @@ def test_estimate_uses_the_rate_card_and_the_live_queue(priced: Server) -> None:
         assert forte["estimated_total_cost"] == pytest.approx(2.0 * us / 1e6)
         assert forte["rate_card"] == {"id": "lab-2026", "rates": [
             {"sku": "qpu.forte-1", "unit": "compute_second", "unit_cost": 2.0}]}
-        assert forte["estimated_unit"] == "usd" and forte["estimate_context"]["organization"] == "default"
+        assert forte["estimated_unit"] == "usd" and forte["estimate_context"]["organization"] == api.get("/whoami").json()["organization_id"]
         aria = api.get("/jobs/estimate", params={"backend": "qpu.aria-1", **q}).json()
         assert "estimated_quantum_compute_time_us" not in aria  # gate-priced
         assert aria["estimated_total_cost"] == pytest.approx(300 * (10 * 0.0003 + 4 * 0.003))
@@ -220,7 +221,7 @@ def test_usage_report(priced: Server) -> None:
         # A member sees its own project's jobs only; another organization is not there.
         mine = a.get(f"/organizations/{org}/usage", params={**q, "group_by": "project"}).json()
         assert mine["job_count"] == 2 and mine["time_us_total"] == 0
-        assert a.get("/organizations/default/usage", params={**q, "group_by": "job"}).status_code == 404
+        assert a.get("/organizations/00000000-0000-0000-0000-000000000000/usage", params={**q, "group_by": "job"}).status_code == 404
         bad = a.get(f"/organizations/{org}/usage", params={"start_date": "2026-13-01", "end_date": start.isoformat(),
                                                           "group_by": "team", "modality": "hourly"})
         assert bad.status_code == 400
@@ -265,3 +266,25 @@ def test_spec_limits_name_their_failure_codes(priced: Server) -> None:
         many["input"]["circuits"][0] = {"circuit": [{"gate": "x", "target": 0}] * 31}
         gates = api.post("/jobs", json=many)
         assert gates.status_code == 400 and "TooManyGates" in gates.json()["message"]
+
+
+@pytest.mark.parametrize("two_apis", [{"QHARBOR_RATE_CARD": json.dumps(CARD), "QHARBOR_UNFINISHED_WAIT_S": "0"}],
+                         indirect=True)
+def test_budget_holds_under_concurrent_submits_on_two_api_processes(two_apis: list[Server]) -> None:
+    """20 simultaneous submits through two API processes on one PostgreSQL, budget for 5: exactly
+    5 are admitted (queued: no workers), the rest fail with QuotaExhaustedError."""
+    key = create_key(two_apis[0].storage)
+    with two_apis[0].client(key) as api:
+        project = api.get("/whoami").json()["project_id"]
+    _admin(two_apis[0], project, budget=5 * BELL_SIM)
+    clients = [s.client(key) for s in two_apis]
+    try:
+        with ThreadPoolExecutor(20) as pool:
+            ids = list(pool.map(lambda i: clients[i % 2].post("/jobs", json=bell()).json()["id"], range(20)))
+        jobs = [clients[0].get(f"/jobs/{i}", params={}).json() for i in ids]
+    finally:
+        for c in clients:
+            c.close()
+    failed = [j for j in jobs if j["status"] == "failed"]
+    assert len(jobs) - len(failed) == 5
+    assert all(j["failure"]["code"] == "QuotaExhaustedError" for j in failed)

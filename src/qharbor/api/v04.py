@@ -156,25 +156,28 @@ def _limit(request: Request, default: int = 25, most: int = 1000) -> int:
 async def create_session(request: Request) -> Response:
     who = await principal(request)
     row = await in_thread(request, sessions.create, who, await json_body(request))
-    return JSON(views.session(row), status_code=201)
+    return JSON(views.session(row, who.organization_id), status_code=201)
 
 
 async def list_sessions(request: Request) -> Response:
     who = await principal(request)
     page = await in_thread(request, sessions.list_sessions, who, active=http.query_flag(request, "active"),
                        limit=_limit(request), cursor=request.query_params.get("next"))
-    return JSON({"organization_id": who.project_id, "sessions": [views.session(r) for r in page.sessions],
+    return JSON({"organization_id": who.organization_id,
+                 "sessions": [views.session(r, who.organization_id) for r in page.sessions],
                  "next": page.next})
 
 
 async def get_session(request: Request) -> Response:
     who = await principal(request)
-    return JSON(views.session(await in_thread(request, sessions.get, who, request.path_params["sid"])))
+    row = await in_thread(request, sessions.get, who, request.path_params["sid"])
+    return JSON(views.session(row, who.organization_id))
 
 
 async def end_session(request: Request) -> Response:
     who = await principal(request)
-    return JSON(views.session(await in_thread(request, sessions.end, who, request.path_params["sid"])))
+    row = await in_thread(request, sessions.end, who, request.path_params["sid"])
+    return JSON(views.session(row, who.organization_id))
 
 
 async def session_jobs(request: Request) -> Response:

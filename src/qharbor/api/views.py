@@ -118,7 +118,7 @@ def job(record: JobRecord, *, detail: bool = True) -> dict[str, Any]:
     return view
 
 
-def session(row: Any) -> dict[str, Any]:
+def session(row: Any, organization_id: str) -> dict[str, Any]:
     """The v0.4 ``Session``, plus ``state``/``usage_time`` that qiskit-ionq reads."""
     status = sessions.status(row)
     settings = orjson.loads(row["settings"])
@@ -127,7 +127,7 @@ def session(row: Any) -> dict[str, Any]:
     return {
         "id": row["id"],
         "created_at": iso(row["created_at"]),
-        "organization_id": row["project_id"],
+        "organization_id": organization_id,
         "backend": row["backend"],
         "project_id": row["project_id"],
         "creator_id": row["creator_id"],
