@@ -105,7 +105,8 @@ def test_each_job_records_its_cost_and_compute_time(priced: Server) -> None:
         sim = _run(api, bell())
         assert sim["cost_model"] == "2QGE_operations" and sim["stats"]["billed_quantum_compute_time_us"] == 0
         cost = api.get(f"/jobs/{sim['id']}/cost").json()
-        assert cost == {"dry_run": False, "cost": {"value": pytest.approx(BELL_SIM), "unit": "usd"}}
+        assert cost == {"dry_run": False, "cost": {"value": pytest.approx(BELL_SIM), "unit": "usd"},
+                        "estimated_cost": {"value": pytest.approx(BELL_SIM), "unit": "usd"}}
         forte = _run(api, bell(backend="qpu.forte-1"))
         us = _machine_us(api, "qpu.forte-1", 100, 1, 1)
         assert forte["cost_model"] == "QCT" and forte["stats"]["billed_quantum_compute_time_us"] == us

@@ -11,9 +11,10 @@ only its own project's jobs (as everywhere else)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+
+import orjson
 
 from ..core.problems import Problems
 from ..store import costs as cost_store
@@ -139,16 +140,17 @@ def report(db: Database, who: Principal, organization_id: str, query: dict[str, 
     }
 
 
-def job_cost(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The spec's ``GetJobCostResponse``: ``cost`` once the job has an outcome (what it
-    recorded; nothing for a failed or canceled one), and ``estimated_cost`` (the rate card's
-    price of its program) until it completes."""
+def job_cost(row: Any) -> dict[str, Any]:
+    """The spec's ``GetJobCostResponse``: ``estimated_cost`` (the rate card's price of the job's
+    program, as at submission), and ``cost`` once the job has an outcome (what it recorded;
+    nothing for a failed or canceled job or a dry run)."""
     unit = costs.card().currency
-    shown: dict[str, Any] = {"dry_run": bool(row["dry_run"])}
+    counts = orjson.loads(row["gate_counts"])
+    estimated = 0.0 if row["dry_run"] else costs.predicted(row["backend"], row["shots"],
+                                                           [(row["qubits"], counts)])[0]
+    shown: dict[str, Any] = {"dry_run": bool(row["dry_run"]), "estimated_cost": {"value": estimated, "unit": unit}}
     if row["status"] == "completed":
         shown["cost"] = {"value": row["cost"] or 0.0, "unit": unit}
     elif row["status"] in ("failed", "canceled"):
         shown["cost"] = {"value": 0.0, "unit": unit}
-    else:
-        shown["estimated_cost"] = {"value": row["cost"] or 0.0, "unit": unit}
     return shown
