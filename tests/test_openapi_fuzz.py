@@ -69,7 +69,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dic
             while api.get(f"/jobs/{job_id}").json()["status"] != "completed":
                 pass
         sessions = [api.post("/sessions", json={"backend": "simulator"}).json()["id"]]
-    yield srv, {"UUID": ids, "session_id": sessions}
+    yield srv, {"UUID": ids, "session_id": sessions, "organization_id": ["00000000-0000-0000-0000-000000000000"]}
     srv.stop()
 
 
@@ -94,6 +94,8 @@ def test_spec_conformance(case: schemathesis.Case, live: tuple[Server, dict[str,
     ("GET", "/sessions/{session_id}", "session_id", None),
     ("GET", "/jobs/estimate", None,
      {"backend": "qpu.aria-1", "shots": "100", "1q_gates": "5", "2q_gates": "2"}),
+    ("GET", "/organizations/{organization_id}/usage", "organization_id",
+     {"start_date": "2026-01-01", "end_date": "2036-01-01", "group_by": "project", "modality": "monthly"}),
 ])
 def test_live_objects_conform(live: tuple[Server, dict[str, list[str]]], method: str, path: str,
                               parameter: str | None, query: dict[str, str] | None) -> None:

@@ -179,7 +179,8 @@ def parser() -> argparse.ArgumentParser:
     _storage_flags(show)
     put = actions.add_parser("set", help="replace a project's settings (those not given: no limit)")
     put.add_argument("id")
-    put.add_argument("--organization", help="the organization it belongs to (default: default)")
+    put.add_argument("--organization", help="the organization it belongs to, e.g. a UUID as IonQ's "
+                     "(default: 00000000-0000-0000-0000-000000000000)")
     put.add_argument("--name")
     put.add_argument("--max-unfinished", type=int, help="most unfinished jobs at once")
     put.add_argument("--backends", help="comma-separated backends its jobs may use (default: all)")

@@ -9,6 +9,7 @@ variable and what it can be, instead of every worker crashing on it later.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
+from .core import pricing
 
 #: The environment variable the workers ``qharbor serve`` starts read their settings from.
 HANDED_DOWN = "QHARBOR_SETTINGS"
@@ -97,9 +100,15 @@ class Settings:
     #: Memory an API process may keep finished jobs' renderings in, in bytes (``api/memo.py``;
     #: split among the views, half for jobs and half for list pages); 0 keeps none.
     render_memo_bytes: int = 224 << 20
+    #: The operator's prices (``core/pricing.py``), as JSON text; empty: every backend free.
+    rate_card: str = ""
     #: Set by ``qharbor serve`` for the workers it starts: its pid, so a worker stops when
     #: its supervisor is gone.
     supervisor_pid: int | None = None
+
+    def prices(self) -> pricing.RateCard:
+        """The rate card (``QHARBOR_RATE_CARD``), parsed once per process."""
+        return _card(self.rate_card)
 
     def to_json(self) -> str:
         values = dataclasses.asdict(self)
@@ -111,6 +120,30 @@ class Settings:
         values = orjson.loads(text)
         values["data_dir"] = None if values["data_dir"] is None else Path(values["data_dir"])
         return cls(**values)
+
+
+@functools.cache
+def _card(text: str) -> pricing.RateCard:
+    return pricing.parse(text) if text else pricing.FREE
+
+
+def _rate_card(raw: str) -> str:
+    """a JSON rate card ({"rates": {backend: {"unit": "gates", "cost_1q_gate": ..., "cost_2q_gate": ...}
+    | {"unit": "compute_second", "unit_cost": ...}}, optional "id", "currency", "job_cost_minimum"}),
+    or the path of a file holding one"""
+    text = raw if raw.lstrip().startswith("{") else _read(raw)
+    try:
+        pricing.parse(text)
+    except ValueError as exc:
+        raise SettingsError(f"QHARBOR_RATE_CARD is not usable: {exc}") from None
+    return text
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).expanduser().read_text()
+    except OSError as exc:
+        raise SettingsError(f"QHARBOR_RATE_CARD={path!r} is neither JSON nor a readable file ({exc.strerror})") from None
 
 
 def worker_environment(settings: Settings) -> dict[str, str]:
@@ -175,6 +208,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "QHARBOR_RATE_LIMIT": ("rate_limit", _rate),
     "QHARBOR_RETENTION_DAYS": ("retention_days", _number(float, 0, "a number of days, 0 (keep all) or more")),
     "QHARBOR_LOG_FORMAT": ("log_format", _choice("text", "json")),
+    "QHARBOR_RATE_CARD": ("rate_card", _rate_card),
     "QHARBOR_JOB_TIME_LIMIT_S": ("job_time_limit_s", _number(float, 1, "a number of seconds, 1 or more")),
     "QHARBOR_HEADER_TIMEOUT_S": ("header_timeout_s", _number(float, 0.1, "a number of seconds, 0.1 or more")),
     "QHARBOR_BODY_TIMEOUT_S": ("body_timeout_s", _number(float, 0.1, "a number of seconds, 0.1 or more")),
@@ -197,6 +231,8 @@ def load(data_dir: str | None = None, database: str | None = None, environ: Mapp
             continue
         try:
             values[name] = parse(raw.strip())
+        except SettingsError:
+            raise
         except ValueError:
             raise SettingsError(f"{variable}={raw!r} is not usable: it must be {parse.__doc__}") from None
     if flags.get("rate_limit") is not None:

@@ -117,3 +117,33 @@ def test_dry_run_and_clone(client: object) -> None:
     copy = clone_job.sync(dry.id, client=client, body=CloneJobPayload.from_dict({"dry_run": False, "shots": 5}))
     real = wait_for_job(client, copy.id, poll_interval=0.1, timeout=60)
     assert real.dry_run is False and get_job_probabilities.sync(real.id, client=client) is not None
+
+
+def test_usage_report(client: object) -> None:
+    """``get_usages`` parses qharbor's report into its strict models: this key's one completed
+    job, free under the default rate card, on the day it completed."""
+    import datetime as dt
+
+    from ionq_core.api.usage import get_usages
+
+    job = wait_for_job(client, submit(client), poll_interval=0.1, timeout=60)
+    day = dt.datetime.fromisoformat(job.completed_at).astimezone(dt.UTC).date()
+    me = get_whoami.sync(client=client)
+    org = me.additional_properties["organization_id"]
+    for group_by in ("job", "project", "user"):
+        usages = get_usages.sync(org, client=client, start_date=day - dt.timedelta(days=1), end_date=day,
+                                 group_by=group_by, modality="daily")
+        assert usages.group_type == group_by and usages.modality == "daily" and usages.organization == org
+        assert usages.job_count == 1 and usages.amount_total == 0 and usages.time_us_total == 0
+        assert [u.from_.date() for u in usages.usage_data] == [day, day - dt.timedelta(days=1)]
+        assert [len(u.group_usages) for u in usages.usage_data] == [1, 0]
+        group = usages.usage_data[0].group_usages[0]
+        expected = {"job": job.id, "project": job.project_id, "user": job.submitter_id}[group_by]
+        assert group.group_id == expected and group.job_count == 1
+    weekly = get_usages.sync(org, client=client, start_date=day, end_date=day, group_by="job", modality="weekly")
+    assert weekly.job_count == 1 and weekly.usage_data[0].from_.date() == day
+    from ionq_core.exceptions import BadRequestError
+
+    with pytest.raises(BadRequestError, match="end_date"):
+        get_usages.sync(org, client=client, start_date=day, end_date=day - dt.timedelta(days=1),
+                        group_by="job", modality="daily")

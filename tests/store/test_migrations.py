@@ -85,3 +85,27 @@ def test_0011_makes_an_existing_install_s_first_key_its_admin(url: str) -> None:
         roles = dict(conn.execute(sa.text("SELECT id, role FROM api_keys")).all())
     engine.dispose()
     assert roles == {"revoked-oldest": "member", "first": "admin", "later": "member"}
+
+
+def test_0013_records_each_job_s_organization_and_renames_the_default_one(url: str) -> None:
+    engine = open_engine(url)
+    _at(engine, "0012")
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO projects (id, organization_id, updated_at) VALUES (:id, :org, 1.0)"),
+                     [{"id": "lab", "org": "uni"}, {"id": "unset", "org": "default"}])
+        for job_id, project in (("in-lab", "lab"), ("in-unset", "unset"), ("no-row", "other")):
+            row = {**_job(job_id), "project_id": project}
+            conn.execute(sa.text("INSERT INTO jobs (id, project_id, submitter_id, parent_id, position, type, backend,"
+                                 " dry_run, shots, noise, settings, qubits, circuits, gate_counts, status,"
+                                 " submitted_at, attempts, debiasing) VALUES (:id, :project_id, :submitter_id,"
+                                 " :parent_id, :position, :type, :backend, :dry_run, :shots, :noise, :settings,"
+                                 " :qubits, :circuits, :gate_counts, :status, :submitted_at, :attempts, :debiasing)"),
+                         row)
+    migrate(engine)
+    default = "00000000-0000-0000-0000-000000000000"
+    with engine.connect() as conn:
+        projects = dict(conn.execute(sa.text("SELECT id, organization_id FROM projects")).all())
+        jobs = {r[0]: r[1:] for r in conn.execute(sa.text("SELECT id, organization_id, cost, quantum_time_us FROM jobs"))}
+    engine.dispose()
+    assert projects == {"lab": "uni", "unset": default}
+    assert jobs == {"in-lab": ("uni", None, None), "in-unset": (default, None, None), "no-row": (default, None, None)}

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..service import metrics
+from ..service import costs, metrics
 from ..service.capacity import Capacity
 from ..service.faults import Injector
 from ..service.keys import Authenticator
@@ -61,6 +61,7 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
 def create_app(settings: Settings) -> Starlette:
     """Build the app for an already-migrated database."""
     db = Database(settings.database_url)
+    costs.use(settings.prices())
     registry = CollectorRegistry()
     registry.register(metrics.DatabaseCollector(db, settings.worker_stale_after_s))
     app = Starlette(

@@ -16,6 +16,7 @@ from ..core.problems import InvalidRequest
 from ..service.jobs import JobNotFound, ResultsNotReady
 from ..service.quotas import QuotaRefused
 from ..service.sessions import SessionNotFound
+from ..service.usage import OrganizationNotFound
 from ..store.db import UNAVAILABLE, transient
 
 log = logging.getLogger("qharbor.api")
@@ -125,5 +126,6 @@ HANDLERS: dict[Any, Any] = {
     QuotaRefused: _quota,
     ResultsNotReady: _not_found,
     SessionNotFound: _not_found,
+    OrganizationNotFound: _not_found,
     HTTPException: _http,
 }

@@ -12,7 +12,7 @@ from starlette.routing import Route
 from ..core import backends as catalog
 from ..core import characterizations, results
 from ..core.problems import Problems, page_size
-from ..service import estimates, jobs, programs, sessions
+from ..service import estimates, jobs, programs, sessions, usage
 from ..service.keys import Principal
 from . import http, views
 from .admin import audited
@@ -36,7 +36,7 @@ from .memo import Memo
 async def whoami(request: Request) -> Response:
     who = await principal(request)
     return JSON({"key_id": who.key_id, "key_name": who.key_name, "project_id": who.project_id,
-                 "user_id": who.user_id})
+                 "user_id": who.user_id, "organization_id": who.organization_id})
 
 
 async def list_backends(request: Request) -> Response:
@@ -157,25 +157,28 @@ def _limit(request: Request, default: int = 25, most: int = 1000) -> int:
 async def create_session(request: Request) -> Response:
     who = await principal(request)
     row = await in_thread(request, sessions.create, who, await json_body(request))
-    return JSON(views.session(row), status_code=201)
+    return JSON(views.session(row, who.organization_id), status_code=201)
 
 
 async def list_sessions(request: Request) -> Response:
     who = await principal(request)
     page = await in_thread(request, sessions.list_sessions, who, active=http.query_flag(request, "active"),
                        limit=_limit(request), cursor=request.query_params.get("next"))
-    return JSON({"organization_id": who.project_id, "sessions": [views.session(r) for r in page.sessions],
+    return JSON({"organization_id": who.organization_id,
+                 "sessions": [views.session(r, who.organization_id) for r in page.sessions],
                  "next": page.next})
 
 
 async def get_session(request: Request) -> Response:
     who = await principal(request)
-    return JSON(views.session(await in_thread(request, sessions.get, who, request.path_params["sid"])))
+    row = await in_thread(request, sessions.get, who, request.path_params["sid"])
+    return JSON(views.session(row, who.organization_id))
 
 
 async def end_session(request: Request) -> Response:
     who = await principal(request)
-    return JSON(views.session(await in_thread(request, sessions.end, who, request.path_params["sid"])))
+    row = await in_thread(request, sessions.end, who, request.path_params["sid"])
+    return JSON(views.session(row, who.organization_id))
 
 
 async def session_jobs(request: Request) -> Response:
@@ -203,14 +206,19 @@ async def artifact(request: Request) -> Response:
 
 async def estimate(request: Request) -> Response:
     who = await principal(request)
-    return JSON(estimates.estimate(who, dict(request.query_params)))
+    return JSON(await in_thread(request, estimates.estimate, who, dict(request.query_params)))
 
 
 async def job_cost(request: Request) -> Response:
     who = await principal(request)
     record = await read(request, jobs.get, who, request.path_params["id"])
-    free = {"value": 0.0, "unit": "usd"}
-    return JSON({"dry_run": bool(record.row["dry_run"]), "cost": free, "estimated_cost": free})
+    return JSON(usage.job_cost(record.row))
+
+
+async def organization_usage(request: Request) -> Response:
+    who = await principal(request)
+    return JSON(await in_thread(request, usage.report, who, request.path_params["organization_id"],
+                                dict(request.query_params)))
 
 
 def _backend_or_404(name: str) -> catalog.Backend:
@@ -303,5 +311,6 @@ ROUTES = [
         ("GET", "/calibrations/current", current_calibration),
         ("GET", "/calibrations", list_calibrations),
         ("GET", "/jobs/{id}/cost", job_cost),
+        ("GET", "/organizations/{organization_id}/usage", organization_usage),
     ]
 ]

@@ -11,7 +11,7 @@ from ..core.backends import Backend
 from ..core.characterizations import Characterization, current, execution_ms
 from ..core.hamiltonians import JOB_TYPE as QUANTUM_FUNCTION
 from ..core.results import offered
-from ..service import sessions
+from ..service import costs, sessions
 from ..service.jobs import JobRecord, effective_noise
 from ..service.programs import NATIVE_GATES, QIS_GATES
 
@@ -72,6 +72,13 @@ def predicted_ms(row: Any) -> int | None:
                                   counts.get("2q", 0))
 
 
+def usage_stats(row: Any) -> dict[str, int]:
+    """The spec example's quantum compute times: recorded once the job completed."""
+    if row["quantum_time_us"] is None or row["status"] != "completed":
+        return {}
+    return {"billed_quantum_compute_time_us": row["quantum_time_us"]}
+
+
 def job(record: JobRecord, *, detail: bool = True) -> dict[str, Any]:
     row = record.row
     view: dict[str, Any] = {
@@ -100,7 +107,9 @@ def job(record: JobRecord, *, detail: bool = True) -> dict[str, Any]:
             "qubits": row["qubits"],
             "circuits": row["circuits"],
             "gate_counts": _raw(row["gate_counts"]),
+            **usage_stats(row),
         },
+        "cost_model": costs.card().cost_model(row["backend"]),
         "results": results(row),
     }
     view["noise"] = effective_noise(row)  # with the seed it ran with, so it can be replayed
@@ -109,7 +118,7 @@ def job(record: JobRecord, *, detail: bool = True) -> dict[str, Any]:
     return view
 
 
-def session(row: Any) -> dict[str, Any]:
+def session(row: Any, organization_id: str) -> dict[str, Any]:
     """The v0.4 ``Session``, plus ``state``/``usage_time`` that qiskit-ionq reads."""
     status = sessions.status(row)
     settings = orjson.loads(row["settings"])
@@ -118,7 +127,7 @@ def session(row: Any) -> dict[str, Any]:
     return {
         "id": row["id"],
         "created_at": iso(row["created_at"]),
-        "organization_id": row["project_id"],
+        "organization_id": organization_id,
         "backend": row["backend"],
         "project_id": row["project_id"],
         "creator_id": row["creator_id"],

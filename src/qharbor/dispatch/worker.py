@@ -22,7 +22,7 @@ import orjson
 from sqlalchemy import Connection
 
 from .. import engine as sim
-from ..core import runs
+from ..core import pricing, runs
 from ..settings import Settings
 from ..store import notify, queue, retention
 from ..store.db import UNAVAILABLE, Database, patiently, reading, reason
@@ -98,7 +98,8 @@ def execute(db: Database, job: Any, worker_id: str, settings: Settings, retry: R
                     finished[job_id] = {}, orjson.dumps({"probabilities": "sampled" if sampled else "exact"}).decode()
             # An emulated QPU reports the time the machine would take (gates, readout, reset per shot).
             duration = emulated_ms if qpu else elapsed_ms()
-            stored = store(lambda conn: queue.complete(conn, job, worker_id, finished, duration))
+            cost, compute_us = _priced(job, emulated_ms, settings.prices())
+            stored = store(lambda conn: queue.complete(conn, job, worker_id, finished, duration, cost, compute_us))
         except UNAVAILABLE:
             raise
         except sim.SimulationError as exc:
@@ -115,6 +116,15 @@ def execute(db: Database, job: Any, worker_id: str, settings: Settings, retry: R
     if not stored:
         log.warning("job %s (attempt %d) is no longer this worker's: its outcome was discarded (canceled, "
                     "deleted, or given to another worker while this one seemed dead)", job_id, job["attempts"])
+
+
+def _priced(job: Any, machine_ms: int, card: pricing.RateCard) -> tuple[float, int]:
+    """What the job costs and its quantum compute time, recorded as it completes (a dry run: nothing)."""
+    if job["dry_run"]:
+        return 0.0, 0
+    counts = orjson.loads(job["gate_counts"])
+    compute_us = pricing.compute_us(job["backend"], machine_ms)
+    return card.cost(job["backend"], job["shots"], counts.get("1q", 0), counts.get("2q", 0), compute_us), compute_us
 
 
 def _still_mine(db: Database, job_id: str, worker_id: str) -> bool:

@@ -30,7 +30,7 @@ from ..core.problems import Problems, page_size
 from ..store import jobs as job_store
 from ..store import notify
 from ..store.db import Database
-from . import quotas, sessions
+from . import costs, quotas, sessions
 from .capacity import Capacity
 from .keys import Principal
 from .programs import CircuitProgram, JobRequest, parse_clone, parse_job, qasm3_circuit
@@ -124,8 +124,19 @@ def clone(db: Database, who: Principal, job_id: str, overrides: Any, *, move: bo
 
 
 def _insert(conn: Connection, who: Principal, request: JobRequest) -> str:
-    quotas.admit(conn, who, request.backend)
+    """Store a job (and its children) for the workers, within the project's quotas and its
+    session's limits; one that would exceed a cost limit is stored failed with
+    ``QuotaExhaustedError`` instead (``service/costs.py``)."""
+    cost = 0.0 if request.dry_run else costs.predicted(
+        request.backend, request.shots, ((c.circuit.qubits, c.gate_counts) for c in request.circuits))[0]
     now = time.time()
+    refused: str | None = None
+    try:
+        quotas.admit(conn, who, request.backend, cost)
+        if request.session_id:
+            sessions.admit_job(conn, who, request.session_id, request.backend, now, cost)
+    except costs.QuotaExhausted as exc:
+        refused = str(exc)
     job_id = str(uuid.uuid4())
     common = {
         "project_id": who.project_id,
@@ -141,7 +152,10 @@ def _insert(conn: Connection, who: Principal, request: JobRequest) -> str:
         "status": "submitted",
         "submitted_at": now,
         "attempts": 0,
+        "organization_id": who.organization_id,
     }
+    if refused is not None:
+        common.update(status="failed", completed_at=now, failure_code=costs.QUOTA_EXHAUSTED, failure_message=refused)
     multi = request.type == "ionq.multi-circuit.v1"
     totals: dict[str, int] = {}
     for c in request.circuits:
@@ -161,6 +175,7 @@ def _insert(conn: Connection, who: Principal, request: JobRequest) -> str:
             "gate_counts": _dumps(totals),
             "program": None if multi else _program(request),
             "registers": _dumps(request.registers),
+            "cost": 0.0 if refused else cost,
         }
     ]
     if multi:
@@ -178,13 +193,12 @@ def _insert(conn: Connection, who: Principal, request: JobRequest) -> str:
                 "gate_counts": _dumps(c.gate_counts),
                 "program": encode_circuit(c.circuit),
                 "registers": _dumps(c.registers),
+                "cost": None,  # the parent's cost covers its circuits
             }
             for i, c in enumerate(request.circuits)
         ]
-    if request.session_id:
-        sessions.admit_job(conn, who, request.session_id, request.backend, now)
     job_store.insert(conn, rows)
-    notify.notify(conn, notify.QUEUED)
+    notify.notify(conn, notify.QUEUED if refused is None else notify.FINISHED)
     return job_id
 
 

@@ -15,6 +15,7 @@ from ..store.db import reading
 from . import audit
 from .audit import Actor
 from .faults import parse as parse_faults
+from .projects import DEFAULT_ORGANIZATION
 
 ADMIN, MEMBER = "admin", "member"
 ROLES = (ADMIN, MEMBER)
@@ -32,6 +33,9 @@ class Principal:
     role: str = "member"
     #: Fault injection spec (``service/faults.py``), for testing clients' retries; None: none.
     faults: str | None = None
+    #: The organization the project belongs to (``service/projects.py``; ``default`` until an
+    #: admin sets one): usage is reported per organization, and each job records it.
+    organization_id: str = DEFAULT_ORGANIZATION
 
     @property
     def admin(self) -> bool:
@@ -130,7 +134,7 @@ class Authenticator:
             self._cache.pop(secret, None)
             return None
         principal = Principal(row["id"], row["name"], row["user_id"], row["project_id"], row["role"],
-                              row["faults"])
+                              row["faults"], row["organization_id"] or DEFAULT_ORGANIZATION)
         if len(self._cache) > 10_000:
             self._cache.clear()
         ttl = self._ttl if row["expires_at"] is None else min(self._ttl, row["expires_at"] - time.time())

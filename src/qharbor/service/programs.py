@@ -328,7 +328,7 @@ def _options(body: dict[str, Any], p: Problems) -> _Options:
     if isinstance(shots, str) and shots.strip().isdigit():
         shots = int(shots)  # cirq sends shots as a string
     if not _is_int(shots) or not 1 <= shots <= MAX_SHOTS:
-        p.add("shots", f"must be an integer from 1 to {MAX_SHOTS}")
+        p.add("shots", f"must be an integer from 1 to {MAX_SHOTS}" + (" (TooManyShots)" if _is_int(shots) and shots > MAX_SHOTS else ""))
         shots = DEFAULT_SHOTS
     name = body.get("name")
     if name is not None and not isinstance(name, str):
@@ -452,7 +452,7 @@ def _program(program: Any, job_type: Any, limit: int, name: str | None, p: Probl
                     circuits.append(CircuitProgram(item.get("name"), c, gate_counts(c), registers))
     total = sum(len(c.circuit.gates) for c in circuits)
     if total > MAX_GATES:
-        p.add("input", f"{total} gates; at most {MAX_GATES} are allowed per job")
+        p.add("input", f"{total} gates; at most {MAX_GATES} are allowed per job (TooManyGates)")
     return circuits
 
 

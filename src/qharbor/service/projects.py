@@ -18,7 +18,9 @@ from ..store.db import reading
 from . import audit
 from .audit import Actor
 
-DEFAULT_ORGANIZATION = "default"
+#: The organization of every project an admin has not put in another: a UUID, as the spec's
+#: organization ids are (``GET /organizations/{organization_id}/usage``).
+DEFAULT_ORGANIZATION = "00000000-0000-0000-0000-000000000000"
 #: What an admin may set, and what it means when absent (null: no limit).
 FIELDS = ("organization_id", "name", "max_unfinished_jobs", "allowed_backends", "budget")
 

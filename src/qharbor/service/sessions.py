@@ -18,8 +18,10 @@ from sqlalchemy import Connection, RowMapping
 
 from ..core import backends
 from ..core.problems import Problems
+from ..store import costs as cost_store
 from ..store import sessions as store
 from ..store.db import Database, reading
+from . import costs
 from .keys import Principal
 
 
@@ -55,6 +57,8 @@ def create(db: Database, who: Principal, body: Any) -> RowMapping:
     if cost is not None and not (isinstance(cost, dict) and isinstance(cost.get("value"), (int, float))
                                  and not isinstance(cost.get("value"), bool) and cost["value"] >= 0):
         p.add("settings.cost_limit", "must be {\"unit\": ..., \"value\": a non-negative number}")
+    elif cost is not None and str(cost.get("unit", costs.card().currency)).lower() != costs.card().currency.lower():
+        p.add("settings.cost_limit.unit", f"must be {costs.card().currency!r}, the rate card's currency")
     p.raise_if_any()
     assert backend is not None
     kept = {k: settings[k] for k in ("job_count_limit", "duration_limit_min", "cost_limit") if k in settings}
@@ -108,8 +112,11 @@ def list_sessions(db: Database, who: Principal, *, active: bool | None, limit: i
     return SessionPage(rows, repr(rows[-1]["created_at"]) if more else None)
 
 
-def admit_job(conn: Connection, who: Principal, session_id: str, backend: str, now: float) -> None:
-    """Check that a job may join the session (in the job's own insert transaction)."""
+def admit_job(conn: Connection, who: Principal, session_id: str, backend: str, now: float,
+              cost: float = 0.0) -> None:
+    """Check that a job may join the session (in the job's own insert transaction): 400 on
+    ``session_id`` if it may not; :class:`costs.QuotaExhausted` if a job costing ``cost``
+    would take the session past its ``cost_limit``."""
     p = Problems()
     row = store.get(conn, who.project_id, session_id, lock=True)
     if row is None:
@@ -124,6 +131,9 @@ def admit_job(conn: Connection, who: Principal, session_id: str, backend: str, n
     elif "job_count_limit" in limits and store.job_count(conn, session_id) >= limits["job_count_limit"]:
         p.add("session_id", f"session {session_id} has reached its job_count_limit of {limits['job_count_limit']}")
     p.raise_if_any()
+    if "cost_limit" in limits:
+        costs.check(limits["cost_limit"]["value"], cost_store.session_spent(conn, session_id), cost,
+                    f"session {session_id}'s cost_limit")
     if row["status"] == "created":
         minutes = limits.get("duration_limit_min")
         store.set_state(conn, session_id, status="started", started_at=now,

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, or_, select, update
 
-from .schema import api_keys
+from .schema import api_keys, projects
 
 
 def insert(conn: Connection, row: dict[str, Any]) -> None:
@@ -23,8 +23,11 @@ def _usable(now: float):  # type: ignore[no-untyped-def]
 
 
 def by_hash(conn: Connection, secret_hash: str) -> RowMapping | None:
-    """The key with this secret, unless revoked or expired."""
-    stmt = select(api_keys).where(api_keys.c.secret_hash == secret_hash, *_usable(time.time()))
+    """The key with this secret, unless revoked or expired, with its project's ``organization_id``
+    (NULL while the project has no settings)."""
+    stmt = (select(api_keys, projects.c.organization_id)
+            .select_from(api_keys.outerjoin(projects, projects.c.id == api_keys.c.project_id))
+            .where(api_keys.c.secret_hash == secret_hash, *_usable(time.time())))
     return conn.execute(stmt).mappings().first()
 
 

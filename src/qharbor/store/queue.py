@@ -61,7 +61,7 @@ def _claim(oldest):  # type: ignore[no-untyped-def]
                 attempts=jobs.c.attempts + 1)
         .returning(
             jobs.c.id, jobs.c.type, jobs.c.program, jobs.c.dry_run, jobs.c.shots, jobs.c.noise,
-            jobs.c.attempts, jobs.c.backend, jobs.c.seed, jobs.c.debiasing,
+            jobs.c.attempts, jobs.c.backend, jobs.c.seed, jobs.c.debiasing, jobs.c.gate_counts,
         )
     )
 
@@ -108,11 +108,11 @@ _ITS_CHILDREN = ((jobs.c.parent_id == bindparam("job_id")) & (jobs.c.status == "
 
 
 def _finish(conn: Connection, job: Mapping[str, Any], worker_id: str, output: str | None = None,
-            **values: Any) -> bool:
-    """Give the job (as claimed; with its own ``output``) and a multi-circuit job's children an
-    outcome, if this run still holds it."""
+            own: Mapping[str, Any] | None = None, **values: Any) -> bool:
+    """Give the job (as claimed; with its own ``output`` and ``own`` values) and a multi-circuit
+    job's children an outcome, if this run still holds it."""
     params = {"job_id": job["id"], "me": worker_id, "attempt": job["attempts"]}
-    mine = values if output is None else {**values, "output": output}
+    mine = {**values, **(own or {})} if output is None else {**values, **(own or {}), "output": output}
     if not conn.execute(update(jobs).where(_THIS_RUN).values(**mine), params).rowcount:
         return False
     if job["type"] == MULTI:  # only those have children
@@ -126,16 +126,18 @@ _OUTPUT = update(jobs).where(jobs.c.id == bindparam("jid")).values(output=bindpa
 
 def complete(
     conn: Connection, job: Mapping[str, Any], worker_id: str, finished: Mapping[str, tuple[Mapping[str, str], str]],
-    duration_ms: int,
+    duration_ms: int, cost: float = 0.0, quantum_time_us: int = 0,
 ) -> bool:
     """Store each job's result documents and output (``{job_id: ({kind: json}, output json)}``,
-    the job and, for a multi-circuit parent, each child) and mark the family completed.
+    the job and, for a multi-circuit parent, each child) and mark the family completed; the job
+    itself records its ``cost`` and ``quantum_time_us`` (``core/pricing.py``).
 
     Returns False, storing nothing, if ``job`` (as claimed) is no longer this run's to finish.
     """
     own = finished.get(job["id"])  # its output goes in with its status: one statement fewer
     if not _finish(conn, job, worker_id, status="completed", completed_at=time.time(),
-                   execution_duration_ms=duration_ms, output=own[1] if own else None):
+                   execution_duration_ms=duration_ms, output=own[1] if own else None,
+                   own={"cost": cost, "quantum_time_us": quantum_time_us}):
         return False
     children = [{"jid": jid, "output": output} for jid, (_, output) in finished.items() if jid != job["id"]]
     if children:

@@ -78,6 +78,12 @@ jobs = Table(
     # JSON set when the job completes: what its results are (``probabilities``: "exact" or
     # "sampled", the ``precision`` an ideal run used) and ``error_mitigation`` on debiased runs.
     Column("output", Text),
+    # Pricing (``core/pricing.py``): the organization the job ran for (its project's, at
+    # submission), its cost in the rate card's currency (predicted until it completes, then
+    # recorded; 0 if it fails or is canceled) and its recorded quantum compute time.
+    Column("organization_id", String(64)),
+    Column("cost", Float),
+    Column("quantum_time_us", BigInteger),
 )
 Index("jobs_parent", jobs.c.parent_id, jobs.c.position)
 Index("jobs_queue", jobs.c.status, jobs.c.seq)
@@ -96,6 +102,8 @@ Index("jobs_top", jobs.c.project_id, jobs.c.seq, **_partial(_TOP))
 Index("jobs_top_status", jobs.c.project_id, jobs.c.status, jobs.c.seq, **_partial(_TOP))
 Index("jobs_top_session", jobs.c.session_id, jobs.c.seq, **_partial(_TOP & jobs.c.session_id.is_not(None)))
 Index("jobs_children", jobs.c.parent_id, jobs.c.seq, **_partial(jobs.c.parent_id.is_not(None)))
+# Usage reports: an organization's top-level jobs by completion time.
+Index("jobs_usage", jobs.c.organization_id, jobs.c.completed_at, **_partial(_TOP))
 # The queue: top-level jobs waiting for a worker, oldest first (store/queue.py), whatever the history.
 Index("jobs_waiting", jobs.c.seq, **_partial(jobs.c.status.in_(("submitted", "ready")) & _TOP))
 
