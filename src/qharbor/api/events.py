@@ -30,7 +30,7 @@ from starlette.types import Receive, Scope, Send
 from ..service import job_events
 from . import views
 from .errors import ApiError
-from .http import in_thread, principal, read
+from .http import authenticate, in_thread, principal, read
 
 #: How often a stream looks for changes without a notice.
 TICK_S = 1.0
@@ -115,7 +115,7 @@ async def job_stream(request: Request) -> Response:
             if time.monotonic() - checked > RECHECK_S:
                 checked = time.monotonic()
                 try:
-                    await principal(request)
+                    await authenticate(request)
                 except ApiError as exc:
                     body = {"statusCode": exc.status, "error": HTTPStatus(exc.status).phrase, "message": exc.message}
                     yield b"event: error\ndata: " + orjson.dumps(body) + b"\n\n"

@@ -151,6 +151,17 @@ async def principal(request: Request) -> Principal:
     known: Principal | None = getattr(request.state, "principal", None)
     if known is not None:
         return known
+    who = await authenticate(request)
+    request.state.principal = who
+    await _rate_limit(request, who)
+    if who.faults:
+        await _inject(request, who)
+    return who
+
+
+async def authenticate(request: Request) -> Principal:
+    """Who the request's key belongs to, asked afresh (no rate-limit token spent): what a long
+    request such as an event stream re-asks to notice that its key was revoked."""
     header = next((v for k, v in request.scope["headers"] if k == b"authorization"), b"")
     scheme, _, secret = header.decode("latin-1").partition(" ")
     secret = secret.strip()
@@ -162,10 +173,6 @@ async def principal(request: Request) -> Principal:
         who = await run_in_threadpool(auth.lookup, secret)
     if who is None:
         raise ApiError(401, "invalid or revoked API key")
-    request.state.principal = who
-    await _rate_limit(request, who)
-    if who.faults:
-        await _inject(request, who)
     return who
 
 
