@@ -289,12 +289,20 @@ class Soak:
             self.api_procs.append(proc)
         return proc
 
-    def wait_api(self, i: int, timeout: float = 90) -> None:
+    def wait_api(self, i: int, timeout: float = 90, workers: bool = True) -> None:
+        """Until API ``i`` is ready; with ``workers=False``, ready but for having no live worker
+        (``/ready`` also asks for one) — for clusters that start their workers later."""
         wait_port(self.apis[i].ip, API_PORT, timeout)
         deadline = time.monotonic() + timeout
-        while httpx.get(self.api_urls[i] + "/ready", timeout=5).status_code != 200:
+        while not self._is_ready(i, workers):
             assert time.monotonic() < deadline, f"api{i + 1} never ready"
             time.sleep(0.1)
+
+    def _is_ready(self, i: int, workers: bool) -> bool:
+        r = httpx.get(self.api_urls[i] + "/ready", timeout=5)
+        if r.status_code == 200:
+            return True
+        return not workers and r.status_code == 503 and r.json()["message"].startswith("not ready: no worker")
 
     def start_worker(self, host: int, worker_id: str) -> Proc:
         argv = [*QHARBOR, "worker", "--database", self.url, "--worker-id", worker_id]
@@ -317,10 +325,10 @@ class Soak:
         for i in range(2):
             self.start_api(i)
         started = [self.start_worker(h, f"w{h + 1}") for h in range(3)]
-        for i in range(2):
-            self.wait_api(i)
         for proc in started:
             self.wait_worker(proc)
+        for i in range(2):
+            self.wait_api(i)  # ready: it also needs a live worker
 
     # -- reading the database ------------------------------------------------------------------
 

@@ -101,7 +101,7 @@ def bare(tmp_path: Path) -> Iterator[Soak]:
     try:
         cluster.start_postgres()
         cluster.start_api(0)
-        cluster.wait_api(0)
+        cluster.wait_api(0, workers=False)
         yield cluster
     finally:
         cluster.close()
