@@ -95,8 +95,7 @@ async def body_bytes(request: Request) -> bytes:
     limit = settings(request).max_body_bytes
     declared = next((v for k, v in request.scope["headers"] if k == b"content-length"), b"")
     if declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, f"request body is larger than the {limit} byte limit (Content-Length: {int(declared)})",
-                       headers={"Connection": "close"})
+        raise ApiError(413, f"request body is larger than the {limit} byte limit", headers={"Connection": "close"})
     chunks, size = [], 0
     try:
         async with asyncio.timeout(settings(request).body_timeout_s):

@@ -450,18 +450,21 @@ def _program(program: Any, job_type: Any, limit: int, name: str | None, p: Probl
                 c = _parse_circuit(item.get("circuit"), own, item.get("qubits", declared), limit, path, p)
                 if c is not None:
                     circuits.append(CircuitProgram(item.get("name"), c, gate_counts(c), registers))
-    total = sum(len(c.circuit.gates) for c in circuits)
-    if total > MAX_GATES:
-        p.add("input", f"{total} gates; at most {MAX_GATES} are allowed per job (TooManyGates)")
+    _gate_limit(sum(len(c.circuit.gates) for c in circuits), p)
     return circuits
 
 
 def _too_many_gates(items: list[Any], p: Problems) -> bool:
     """Refuse a job whose circuits list more than ``MAX_GATES`` gates before parsing them
     (a body near the size limit holds ~400,000: seconds of work for a refusal)."""
-    total = sum(len(c["circuit"]) for c in items if isinstance(c, dict) and isinstance(c.get("circuit"), list))
+    return _gate_limit(sum(len(c["circuit"]) for c in items
+                           if isinstance(c, dict) and isinstance(c.get("circuit"), list)), p)
+
+
+def _gate_limit(total: int, p: Problems) -> bool:
+    """The spec's per-job gate limit, named by its failure code; True when it is exceeded."""
     if total > MAX_GATES:
-        p.add("input", f"{total} gates; at most {MAX_GATES} are allowed per job")
+        p.add("input", f"{total} gates; at most {MAX_GATES} are allowed per job (TooManyGates)")
     return total > MAX_GATES
 
 
