@@ -35,8 +35,9 @@ from .memo import Memo
 
 async def whoami(request: Request) -> Response:
     who = await principal(request)
+    # ``role`` is qharbor's (admin or member), for the console to offer admin pages; the rest is IonQ's.
     return JSON({"key_id": who.key_id, "key_name": who.key_name, "project_id": who.project_id,
-                 "user_id": who.user_id, "organization_id": who.organization_id})
+                 "user_id": who.user_id, "organization_id": who.organization_id, "role": who.role})
 
 
 async def list_backends(request: Request) -> Response:
