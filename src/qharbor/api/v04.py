@@ -216,6 +216,12 @@ async def job_cost(request: Request) -> Response:
     return JSON(usage.job_cost(record.row))
 
 
+async def job_program(request: Request) -> Response:
+    """qharbor's extension: the job's stored program (the spec returns no job's input)."""
+    who = await principal(request)
+    return JSON(await in_thread(request, jobs.program, who, request.path_params["id"]))
+
+
 async def organization_usage(request: Request) -> Response:
     who = await principal(request)
     return JSON(await in_thread(request, usage.report, who, request.path_params["organization_id"],
@@ -312,6 +318,7 @@ ROUTES = [
         ("GET", "/calibrations/current", current_calibration),
         ("GET", "/calibrations", list_calibrations),
         ("GET", "/jobs/{id}/cost", job_cost),
+        ("GET", "/jobs/{id}/program", job_program),
         ("GET", "/organizations/{organization_id}/usage", organization_usage),
     ]
 ]
