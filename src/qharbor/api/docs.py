@@ -39,7 +39,15 @@ _EXTRA_V04 = {
     "/calibrations": "cirq-ionq's pre-v0.3 calibration list.",
     "/jobs/events": "Server-sent events (`text/event-stream`): `event: job` with the job as `GET /jobs/{id}` "
                     "renders it, each time one of the key's project's jobs is submitted or changes status "
-                    "(same key and project scoping as every call).",
+                    "(same key and project scoping as every call); `event: deleted` with `{\"id\"}` once one is "
+                    "deleted.",
+    "/jobs/{id}/program": "qharbor's extension (IonQ's API returns no job's input): the job's stored program, "
+                          "with the same key and project scoping as `GET /jobs/{id}` (404 for another project's "
+                          "job). `{id, type, qubits}` and: `gateset` and `circuit` (IonQ's wire form) for a "
+                          "circuit; `circuits` (`{id, name, gateset, qubits, circuit}` per child, in order) for "
+                          "a multi-circuit job; `compiled` (the compiled form as stored: `qubits`, `clbits`, "
+                          "`registers`, `ops`; the source text is not kept) for OpenQASM 3 and QIR jobs; the "
+                          "bound ansatz as `circuit` and the stored `observable` for a quantum function.",
 }
 _OWN = {
     "/health": "Liveness: answers while the API process runs.",

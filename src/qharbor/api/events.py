@@ -1,7 +1,8 @@
 """``GET /v0.4/jobs/events``: the caller's project's job changes as server-sent events.
 
 Each event is ``event: job`` with the job as ``GET /v0.4/jobs/{id}`` renders it (``data``), sent
-when a job is submitted and whenever its status changes; a comment line every
+when a job is submitted and whenever its status changes, or ``event: deleted`` with ``{"id"}``
+once a job is deleted (so a list drops its row); a comment line every
 :data:`KEEPALIVE_S` keeps proxies from closing an idle stream. The same key and project scoping
 as every other call (``Authorization: apiKey <key>``; 401 before the stream opens, and an
 ``event: error`` that ends it once the key is revoked). The
@@ -121,9 +122,12 @@ async def job_stream(request: Request) -> Response:
                     yield b"event: error\ndata: " + orjson.dumps(body) + b"\n\n"
                     return
             changed = await read(request, job_events.changes, follower)
-            if changed:
+            gone = await read(request, job_events.deleted, follower)
+            if changed or gone:
                 for record in changed:
                     yield b"event: job\ndata: " + orjson.dumps(views.job(record)) + b"\n\n"
+                for job_id in gone:
+                    yield b"event: deleted\ndata: " + orjson.dumps({"id": job_id}) + b"\n\n"
                 quiet_since = time.monotonic()
             elif time.monotonic() - quiet_since > KEEPALIVE_S:
                 yield b": keepalive\n\n"

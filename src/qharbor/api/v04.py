@@ -35,8 +35,9 @@ from .memo import Memo
 
 async def whoami(request: Request) -> Response:
     who = await principal(request)
+    # ``role`` is qharbor's (admin or member), for the console to offer admin pages; the rest is IonQ's.
     return JSON({"key_id": who.key_id, "key_name": who.key_name, "project_id": who.project_id,
-                 "user_id": who.user_id, "organization_id": who.organization_id})
+                 "user_id": who.user_id, "organization_id": who.organization_id, "role": who.role})
 
 
 async def list_backends(request: Request) -> Response:
@@ -215,6 +216,12 @@ async def job_cost(request: Request) -> Response:
     return JSON(usage.job_cost(record.row))
 
 
+async def job_program(request: Request) -> Response:
+    """qharbor's extension: the job's stored program (the spec returns no job's input)."""
+    who = await principal(request)
+    return JSON(await in_thread(request, jobs.program, who, request.path_params["id"]))
+
+
 async def organization_usage(request: Request) -> Response:
     who = await principal(request)
     return JSON(await in_thread(request, usage.report, who, request.path_params["organization_id"],
@@ -311,6 +318,7 @@ ROUTES = [
         ("GET", "/calibrations/current", current_calibration),
         ("GET", "/calibrations", list_calibrations),
         ("GET", "/jobs/{id}/cost", job_cost),
+        ("GET", "/jobs/{id}/program", job_program),
         ("GET", "/organizations/{organization_id}/usage", organization_usage),
     ]
 ]

@@ -7,6 +7,11 @@ newest jobs, and its unfinished ones: O(page) whatever the table holds, see
 when another process says something changed (:func:`listen`: a job was queued or finished,
 ``store/notify.py``) and on a slow tick, which also catches a job that started (no notice is
 sent for that) and any lost notice: the database stays the one source of truth.
+
+Deleted jobs (:func:`deleted`) come from the audit log, which records every deletion through
+the API (``job.delete``, committed before the delete is answered): a follower keeps the ``seq``
+of the last entry it read and each look walks its project's entries after it. Jobs a ``move``
+replaces, and jobs retention removes, are not reported (neither is audited as a deletion).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..store import audit as audit_store
 from ..store import jobs as job_store
 from ..store import notify
 from ..store.db import Database
@@ -35,6 +41,7 @@ class Follower:
     who: Principal
     newest: int
     unfinished: dict[str, str] = field(default_factory=dict)  # id -> status
+    audited: int = 0  # the seq of the last audit entry read (see deleted)
 
 
 def _unfinished(db: Database, who: Principal) -> dict[str, str]:
@@ -45,7 +52,7 @@ def _unfinished(db: Database, who: Principal) -> dict[str, str]:
 def follow(db: Database, who: Principal) -> Follower:
     """Start following ``who``'s project from now: only later changes are reported."""
     newest = job_store.page(db, who.project_id, limit=1)
-    return Follower(who, newest[0][0] if newest else 0, _unfinished(db, who))
+    return Follower(who, newest[0][0] if newest else 0, _unfinished(db, who), audit_store.last_seq(db))
 
 
 def changes(db: Database, follower: Follower) -> list[JobRecord]:
@@ -75,6 +82,22 @@ def changes(db: Database, follower: Follower) -> list[JobRecord]:
         kids = job_store.children(db, job_id) if row["type"] == "ionq.multi-circuit.v1" else None
         found.append(JobRecord(row, kids))
     return found
+
+
+#: Audit entries read per query while catching up (a look reads on until it has them all).
+AUDIT_PAGE = 1000
+
+
+def deleted(db: Database, follower: Follower) -> list[str]:
+    """The ids of the follower's project's jobs deleted since the last look, in order."""
+    gone: list[str] = []
+    while True:
+        entries = audit_store.project_after(db, follower.who.project_id, follower.audited, AUDIT_PAGE)
+        gone += [target for _, action, target in entries if action == "job.delete" and target]
+        if entries:
+            follower.audited = entries[-1][0]
+        if len(entries) < AUDIT_PAGE:
+            return gone
 
 
 def listen(db: Database, on_notice: Callable[[], None], tick_s: float) -> Callable[[], None]:

@@ -29,11 +29,11 @@ from ..core.codec import (
 from ..core.problems import Problems, page_size
 from ..store import jobs as job_store
 from ..store import notify
-from ..store.db import Database
+from ..store.db import Database, reading
 from . import costs, quotas, sessions
 from .capacity import Capacity
 from .keys import Principal
-from .programs import CircuitProgram, JobRequest, parse_clone, parse_job, qasm3_circuit
+from .programs import CircuitProgram, JobRequest, parse_clone, parse_job, qasm3_circuit, wire_circuit
 
 FINISHED = frozenset(job_store.FINISHED)
 STATUSES = ("submitted", "ready", "started", "canceled", "failed", "completed")
@@ -218,6 +218,31 @@ def get(db: Database, who: Principal, job_id: str) -> JobRecord:
         raise JobNotFound(job_id)
     kids = job_store.children(db, job_id) if row["type"] == "ionq.multi-circuit.v1" else None
     return JobRecord(row, kids)
+
+
+def program(db: Database, who: Principal, job_id: str) -> dict[str, Any]:
+    """The job's stored program (qharbor's ``GET /v0.4/jobs/{id}/program``; IonQ's API returns no
+    job's input, and the console draws it): circuits in the wire vocabulary, ``circuits`` with
+    each child's id and name for a multi-circuit job, the compiled form as stored for
+    OpenQASM 3 and QIR jobs (their source is not kept), the bound ansatz and the stored
+    observable for a quantum function. :class:`JobNotFound` for another project's job."""
+    with reading(db.engine) as conn:
+        found = job_store.source(conn, who.project_id, job_id)
+    if found is None:
+        raise JobNotFound(job_id)
+    row, stored = found
+    out: dict[str, Any] = {"id": row["id"], "type": row["type"], "qubits": row["qubits"]}
+    if row["type"] in COMPILED_TYPES:
+        return {**out, "compiled": orjson.loads(stored[0]["program"])}
+    if row["type"] == hamiltonians.JOB_TYPE:
+        ansatz, observable = decode_energy(stored[0]["program"])
+        return {**out, **wire_circuit(ansatz), "observable": observable.to_json()}
+    if row["program"] is not None:
+        return {**out, **wire_circuit(decode_circuit(row["program"]))}
+    circuits = [{"id": item["id"], "name": item["name"], **wire_circuit(decode_circuit(item["program"]))}
+                for item in stored]
+    gatesets = {c["gateset"] for c in circuits}
+    return {**out, "gateset": gatesets.pop() if len(gatesets) == 1 else "qis", "circuits": circuits}
 
 
 def effective_noise(row: Mapping[str, Any]) -> dict[str, Any]:

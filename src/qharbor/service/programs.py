@@ -626,3 +626,48 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "circuit": {"type": "array", "items": {"type": "object", "required": ["gate"], "properties": {
                 "gate": {"enum": list(_NATIVE)}}}}}}),
 }
+
+
+# --- the stored program, back in the wire vocabulary (GET /v0.4/jobs/{id}/program) -----------
+
+#: Gates only the native gateset has: a circuit with one of them is shown as ``native``.
+_NATIVE_ONLY = frozenset({"gpi", "gpi2", "ms"})
+
+
+def gateset_of(circuit: engine.Circuit) -> str:
+    """``native`` when the circuit uses a native-only gate, else ``qis`` (the stored form keeps
+    canonical gates, not the gateset they came in; this is the one that reads them back)."""
+    return "native" if any(g.name in _NATIVE_ONLY for g in circuit.gates) else "qis"
+
+
+def wire_gate(gate: engine.Gate, gateset: str) -> dict[str, Any]:
+    """One canonical gate in IonQ's wire form, so a stored circuit reads as what a client
+    would submit for it (and resubmitted, runs the same gates): the inverse of :func:`_parse_gate`
+    up to spelling (``cnot`` comes back as a controlled ``x``, ``z`` with a rotation as such)."""
+    name = "z" if gate.name == "phase" else gate.name
+    out: dict[str, Any] = {"gate": name}
+    if len(gate.targets) == 1:
+        out["target"] = gate.targets[0]
+    else:
+        out["targets"] = list(gate.targets)
+    if len(gate.controls) == 1:
+        out["control"] = gate.controls[0]
+    elif gate.controls:
+        out["controls"] = list(gate.controls)
+    if gateset == "native" and gate.name in ("gpi", "gpi2"):
+        out["phase"] = gate.params[0]
+    elif gate.name == "ms":
+        out["phases"], out["angle"] = [gate.params[0], gate.params[1]], gate.params[2]
+    elif gateset == "native" and gate.name == "zz":
+        out["angle"] = gate.params[0] / (2 * math.pi)  # turns, as parsed (radians stored)
+    elif gate.name == "pauliexp":
+        out.update(terms=list(gate.terms), coefficients=list(gate.coefficients), time=gate.params[0])
+    elif gate.params:
+        out["rotation"] = gate.params[0]
+    return out
+
+
+def wire_circuit(circuit: engine.Circuit) -> dict[str, Any]:
+    """A stored circuit as ``{gateset, qubits, circuit}`` in the wire vocabulary."""
+    gateset = gateset_of(circuit)
+    return {"gateset": gateset, "qubits": circuit.qubits, "circuit": [wire_gate(g, gateset) for g in circuit.gates]}

@@ -1,10 +1,15 @@
-"""The audit log (``schema.audit``): append and read; nothing here updates or deletes."""
+"""The audit log (``schema.audit``): append and read; nothing here updates or deletes.
+
+Also the job event streams' source of deletions (``service/job_events.py``): a deleted job
+leaves no row of its own, but every deletion through the API appends ``job.delete``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, select
+from sqlalchemy import Connection, RowMapping, bindparam, func, select
+
+from .db import Database
 
 from .schema import audit as t
 
@@ -28,3 +33,23 @@ def read(conn: Connection, limit: int, before: int | None = None, **equal: Any) 
     if before is not None:
         stmt = stmt.where(t.c.seq < before)
     return list(conn.execute(stmt).mappings())
+
+
+#: Prepared once (``Database.tuples``): the newest entry, and a project's entries after a cursor
+#: (a walk of the ``audit_project`` index from the cursor on: O(entries since the last look)).
+_LAST = select(func.coalesce(func.max(t.c.seq), 0))
+_PROJECT_AFTER = (select(t.c.seq, t.c.action, t.c.target)
+                  .where(t.c.project_id == bindparam("project_id"), t.c.seq > bindparam("after"))
+                  .order_by(t.c.seq).limit(bindparam("limit")))
+
+
+def last_seq(db: Database) -> int:
+    """The newest entry's ``seq`` (0 in an empty log): where a follower starts."""
+    return int(db.tuples(_LAST)[0][0])
+
+
+def project_after(db: Database, project_id: str, after: int, limit: int) -> list[tuple[int, str, str | None]]:
+    """A project's entries after ``seq`` ``after``, oldest first, as ``(seq, action, target)``:
+    every action, so a follower's cursor passes the creations and cancels too and each look
+    reads only what is new."""
+    return db.tuples(_PROJECT_AFTER, project_id=project_id, after=after, limit=limit)  # type: ignore[return-value]

@@ -238,13 +238,14 @@ def by_ids(db: Database, project_id: str, job_ids: Sequence[str]) -> list[Mappin
 
 
 def source(conn: Connection, project_id: str, job_id: str) -> tuple[RowMapping, list[RowMapping]] | None:
-    """A job with its stored programs (its own, or its children's in order), for cloning."""
+    """A job with its stored programs (its own, or its children's in order, each with its id
+    and name), for cloning and for ``GET /jobs/{id}/program``."""
     row = conn.execute(select(jobs).where(jobs.c.id == job_id, jobs.c.project_id == project_id)).mappings().first()
     if row is None:
         return None
     if row["program"] is not None:
         return row, [row]
-    kids = select(jobs.c.name, jobs.c.program).where(jobs.c.parent_id == job_id).order_by(jobs.c.position)
+    kids = select(jobs.c.id, jobs.c.name, jobs.c.program).where(jobs.c.parent_id == job_id).order_by(jobs.c.position)
     return row, list(conn.execute(kids).mappings())
 
 

@@ -1,16 +1,21 @@
 // qharbor's web console: a small framework-free client of the public API (/v0.4), nothing else.
 // The key lives in sessionStorage (this browser tab's session only); every call sends it as
 // `Authorization: apiKey <key>`, exactly as any SDK does. Pages are drawn from the URL
-// (/console/jobs, /console/jobs/{id}, /console/sessions, /console/backends, /console/usage).
+// (/console/jobs, /console/jobs/{id}, /console/sessions, /console/backends, /console/usage, and
+// for admin keys /console/keys, /console/project, /console/audit over the admin API, /admin/v1).
 "use strict";
 
 const API = "/v0.4";
+const ADMIN = "/admin/v1"; // the admin API: admin keys only (403 for members)
 const KEY = "qharbor.apiKey";
 const PAGE_SIZE = 100;
 const TOP_OUTCOMES = 32; // histogram bars; the rest are summed into one
 const POLL_MS = 2000; // while the event stream is down
 const UNFINISHED = new Set(["submitted", "ready", "started"]);
+const DRAW_QUBITS = 24; // circuits drawn up to this many qubits
+const DRAW_GATES = 200; // and this many gates; larger ones get a line with their counts
 const main = document.getElementById("main");
+let me = null; // GET /whoami of the signed-in key (its project and role), asked once per sign-in
 
 // ---------- helpers ----------
 
@@ -38,10 +43,10 @@ class ApiError extends Error {
   constructor(status, message) { super(message); this.status = status; }
 }
 
-async function api(path, options = {}, key = sessionStorage.getItem(KEY)) {
+async function api(path, options = {}, key = sessionStorage.getItem(KEY), base = API) {
   const headers = { Authorization: `apiKey ${key}`, ...(options.headers || {}) };
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(API + path, { ...options, headers });
+  const response = await fetch(base + path, { ...options, headers });
   const text = await response.text();
   let body = null;
   try { body = text ? JSON.parse(text) : null; } catch { body = text; }
@@ -51,6 +56,9 @@ async function api(path, options = {}, key = sessionStorage.getItem(KEY)) {
   }
   return body;
 }
+
+// The admin API, with the same key (its 403 for members is shown as any API error is).
+const admin = (path, options = {}) => api(path, options, sessionStorage.getItem(KEY), ADMIN);
 
 const when = (iso) => (iso ? new Date(iso).toLocaleString() : "");
 
@@ -97,9 +105,10 @@ function stopLive() {
   }
 }
 
-// Calls onJob(job) for every job event; while the stream is down, calls poll() every POLL_MS
-// and reconnects. fetch (not EventSource) so the key goes in the Authorization header.
-function follow(onJob, poll, indicator) {
+// Calls onJob(job) for every job event and onDeleted(id) for every deleted job; while the stream
+// is down, calls poll() every POLL_MS and reconnects. fetch (not EventSource) so the key goes in
+// the Authorization header.
+function follow(onJob, poll, indicator, onDeleted = () => {}) {
   stopLive();
   const state = { controller: new AbortController(), poller: null, stopped: false };
   live = state;
@@ -135,6 +144,7 @@ function follow(onJob, poll, indicator) {
           const type = (lines.find((l) => l.startsWith("event:")) || "event: message").slice(6).trim();
           const data = lines.filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim()).join("\n");
           if (type === "job" && data) onJob(JSON.parse(data));
+          else if (type === "deleted" && data) onDeleted(JSON.parse(data).id);
         }
       }
     } catch (error) {
@@ -149,6 +159,7 @@ function follow(onJob, poll, indicator) {
 
 function signOut() {
   sessionStorage.removeItem(KEY);
+  me = null;
   stopLive();
   document.getElementById("nav").hidden = true;
   if (location.pathname !== "/console") history.pushState(null, "", "/console");
@@ -277,6 +288,11 @@ async function jobsPage() {
     info.textContent = `page ${cursors.length}`;
   }
   function apply(job) {
+    if (job.deleted) {
+      const gone = tbody.querySelector(`tr[data-job-id="${job.deleted}"]`);
+      if (gone) gone.remove();
+      return;
+    }
     if (job.parent_job_id) return;
     const row = tbody.querySelector(`tr[data-job-id="${job.id}"]`);
     if (row) {
@@ -296,10 +312,12 @@ async function jobsPage() {
   next.addEventListener("click", () => { if (nextCursor) { cursors.push(nextCursor); load(); } });
   await load();
 
-  follow((job) => {
-    if (during) during.push(job);
-    apply(job);
-  }, () => { if (cursors.length === 1 || tbody.querySelector('tr[data-status="started"], tr[data-status="ready"], tr[data-status="submitted"]')) load(); }, indicator);
+  const event = (change) => {
+    if (during) during.push(change);
+    apply(change);
+  };
+  follow(event, () => { if (cursors.length === 1 || tbody.querySelector('tr[data-status="started"], tr[data-status="ready"], tr[data-status="submitted"]')) load(); },
+    indicator, (id) => event({ deleted: id }));
 }
 
 // ---------- job detail ----------
@@ -402,6 +420,134 @@ async function resultsSection(job) {
   return section;
 }
 
+// ---------- circuit drawing (GET /v0.4/jobs/{id}/program, qharbor's extension) ----------
+
+// A gate of the program, whatever form it came in (IonQ's wire form, or the compiled form an
+// OpenQASM 3 or QIR job is stored in), as {name, targets, controls, title}.
+function wireGate(g) {
+  const targets = g.targets || [g.target];
+  const controls = g.controls || (g.control !== undefined ? [g.control] : []);
+  const param = g.rotation ?? g.phase ?? g.angle ?? (g.phases ? g.phases.join(", ") : undefined);
+  return { name: g.gate, targets, controls, title: param === undefined ? g.gate : `${g.gate}(${param})` };
+}
+
+function compiledGates(ops) {
+  return ops.map(([kind, ...rest]) => {
+    if (kind === "g") {
+      const [name, targets, controls, params] = rest;
+      return { name, targets, controls, title: params.length ? `${name}(${params.join(", ")})` : name };
+    }
+    if (kind === "m") return { name: "M", targets: [rest[0]], controls: [], title: `measure q${rest[0]} → bit ${rest[1]}` };
+    return { name: "|0⟩", targets: [rest[0]], controls: [], title: `reset q${rest[0]}` };
+  });
+}
+
+// One-qubit gate names: a one-qubit gate on several targets is that gate on each (no link).
+const ONE_QUBIT_NAMES = new Set(["x", "y", "z", "h", "s", "si", "t", "ti", "v", "vi", "rx", "ry", "rz", "gpi", "gpi2", "not"]);
+
+// One circuit as SVG: a wire per qubit, gates packed into columns (a gate takes the first
+// column after every qubit it spans is free), boxes with gate names, control dots, ⊕ on the
+// target of a controlled x, × on swapped qubits.
+function circuitSvg(label, qubits, gates) {
+  const rowH = 34, top = 20, left = 44;
+  const boxW = (g) => Math.max(26, g.name.length * 7 + 10);
+  const free = new Array(qubits).fill(0);
+  const widths = [];
+  const placed = gates.map((g) => {
+    const span = [...g.targets, ...g.controls];
+    const lo = Math.min(...span), hi = Math.max(...span);
+    let col = 0;
+    for (let q = lo; q <= hi; q++) col = Math.max(col, free[q]);
+    for (let q = lo; q <= hi; q++) free[q] = col + 1;
+    widths[col] = Math.max(widths[col] || 0, boxW(g) + 12);
+    return { g, col, lo, hi };
+  });
+  const xs = [];
+  let x = left + 10;
+  for (let c = 0; c < widths.length; c++) { xs.push(x + widths[c] / 2); x += widths[c]; }
+  const width = x + 20, height = top + qubits * rowH;
+  const y = (q) => top + q * rowH;
+  const described = `${label}: ${qubits} qubits, ${gates.length} gates`;
+  const root = svg("svg", { class: "circuit", role: "img", "aria-label": described, width, height,
+    viewBox: `0 0 ${width} ${height}` });
+  root.append(svg("title", {}, described));
+  for (let q = 0; q < qubits; q++) {
+    root.append(svg("text", { x: 4, y: y(q) + 4 }, `q${q}`));
+    root.append(svg("line", { class: "wire", x1: left, y1: y(q), x2: width - 10, y2: y(q) }));
+  }
+  for (const { g, col, lo, hi } of placed) {
+    const cx = xs[col];
+    const group = svg("g", { class: "gate", "data-gate": g.name });
+    group.append(svg("title", {}, `${g.title} on ${g.targets.map((t) => `q${t}`).join(", ")}`
+      + (g.controls.length ? `, controlled by ${g.controls.map((c) => `q${c}`).join(", ")}` : "")));
+    const linked = g.controls.length > 0 || (g.targets.length > 1 && !ONE_QUBIT_NAMES.has(g.name));
+    if (linked && hi > lo) group.append(svg("line", { class: "link", x1: cx, y1: y(lo), x2: cx, y2: y(hi) }));
+    for (const c of g.controls) group.append(svg("circle", { class: "control", cx, cy: y(c), r: 4 }));
+    for (const t of g.targets) {
+      if (g.name === "x" && g.controls.length) {
+        const plus = svg("g", { class: "oplus" });
+        plus.append(svg("circle", { cx, cy: y(t), r: 9 }), svg("line", { x1: cx - 9, y1: y(t), x2: cx + 9, y2: y(t) }),
+          svg("line", { x1: cx, y1: y(t) - 9, x2: cx, y2: y(t) + 9 }));
+        group.append(plus);
+      } else if (g.name === "swap") {
+        group.append(svg("path", { class: "swap", d: `M${cx - 6} ${y(t) - 6}L${cx + 6} ${y(t) + 6}M${cx - 6} ${y(t) + 6}L${cx + 6} ${y(t) - 6}` }));
+      } else {
+        const w = boxW(g);
+        group.append(svg("rect", { class: "box", x: cx - w / 2, y: y(t) - 11, width: w, height: 22, rx: 3 }),
+          svg("text", { x: cx, y: y(t) + 4, "text-anchor": "middle" }, g.name));
+      }
+    }
+    root.append(group);
+  }
+  return root;
+}
+
+function tooLarge(job, qubits, gates) {
+  const counts = job.stats && job.stats.gate_counts ? Object.entries(job.stats.gate_counts).map(([k, v]) => `${k}: ${v}`).join(", ") : "";
+  return h("p", { class: "too-large" }, `Too large to draw (at most ${DRAW_QUBITS} qubits and ${DRAW_GATES} gates): `
+    + `${qubits} qubits` + (gates === null ? "" : `, ${gates} gates`) + (counts ? `; gate counts ${counts}` : "") + ".");
+}
+
+async function circuitSection(job) {
+  const section = h("section", {}, h("h2", {}, "Circuit"));
+  if (job.stats && job.stats.qubits > DRAW_QUBITS) { // too wide whatever it holds: not fetched
+    section.append(tooLarge(job, job.stats.qubits, null));
+    return section;
+  }
+  let program;
+  try {
+    program = await api(`/jobs/${encodeURIComponent(job.id)}/program`);
+  } catch (error) {
+    section.append(failure(error));
+    return section;
+  }
+  let circuits;
+  if (program.compiled) {
+    if (program.compiled.ops.some(([kind]) => kind === "if")) { // feed-forward: shown as stored, not drawn
+      section.append(h("p", {}, "The program as stored (compiled; its source text is not kept):"),
+        h("pre", { class: "program" }, JSON.stringify(program.compiled, null, 1)));
+      return section;
+    }
+    circuits = [{ id: job.id, qubits: program.compiled.qubits, gates: compiledGates(program.compiled.ops) }];
+  } else if (program.circuits) {
+    circuits = program.circuits.map((c, i) => ({ id: c.id, name: c.name || `circuit ${i + 1}`, qubits: c.qubits, gates: c.circuit.map(wireGate) }));
+  } else {
+    circuits = [{ id: job.id, qubits: program.qubits, gates: program.circuit.map(wireGate) }];
+  }
+  const total = circuits.reduce((n, c) => n + c.gates.length, 0);
+  const widest = Math.max(...circuits.map((c) => c.qubits));
+  if (widest > DRAW_QUBITS || total > DRAW_GATES) {
+    section.append(tooLarge(job, widest, total));
+    return section;
+  }
+  circuits.forEach((c, i) => {
+    const drawing = circuitSvg(`circuit of job ${c.id}`, c.qubits, c.gates);
+    section.append(h("figure", { class: "circuit" }, circuits.length > 1 ? h("figcaption", {}, `Circuit ${i + 1}: ${c.name}`) : null,
+      h("div", { class: "scroll" }, drawing)));
+  });
+  return section;
+}
+
 function metaList(pairs) {
   return h("dl", { class: "meta" }, pairs.filter(([, v]) => v !== undefined).flatMap(([k, v]) =>
     [h("dt", {}, k), h("dd", {}, v === null ? "—" : typeof v === "object" ? h("code", {}, JSON.stringify(v)) : String(v))]));
@@ -464,6 +610,7 @@ async function jobPage(id) {
       ["Duration", duration(job) || null], ["Output", job.output], ["Settings", job.settings],
       ["Metadata", job.metadata], ["Parent job", job.parent_job_id],
     ])),
+    await circuitSection(job),
     await resultsSection(job),
   );
   if (UNFINISHED.has(job.status)) {
@@ -553,6 +700,196 @@ async function usagePage() {
   }
 }
 
+// ---------- admin pages: keys, project, audit (the admin API; admin keys only) ----------
+
+function whoami() {
+  if (!me) me = api("/whoami").catch((error) => { me = null; throw error; });
+  return me;
+}
+
+// Shows the navigation; the admin entries only for an admin key (a member opening one of their
+// pages by URL gets the admin API's 403, in words).
+async function showNav() {
+  const nav = document.getElementById("nav");
+  nav.hidden = false;
+  try {
+    const who = await whoami();
+    document.getElementById("who").textContent = `project ${who.project_id}`;
+    for (const a of nav.querySelectorAll("a.admin")) a.hidden = who.role !== "admin";
+  } catch { /* a 401 signs out; anything else leaves the admin entries hidden */ }
+}
+
+function keyRows(keys, onRevoke) {
+  return keys.map((k) => h("tr", { "data-key-id": k.id },
+    h("td", { class: "id" }, k.id), h("td", {}, k.name), h("td", { class: "id" }, k.project_id), h("td", {}, k.role),
+    h("td", {}, k.created_at ? new Date(k.created_at * 1000).toLocaleString() : ""),
+    h("td", {}, k.expires_at ? new Date(k.expires_at * 1000).toLocaleString() : "never"),
+    h("td", {}, k.revoked_at ? new Date(k.revoked_at * 1000).toLocaleString() : ""),
+    onRevoke ? h("td", {}, k.revoked_at ? "" : h("button", { type: "button", "aria-label": `Revoke key ${k.name}`,
+      onclick: () => onRevoke(k) }, "Revoke")) : null));
+}
+
+const KEY_COLUMNS = ["ID", "Name", "Project", "Role", "Created", "Expires", "Revoked"];
+
+async function keysPage() {
+  let keys;
+  try {
+    keys = (await admin("/keys")).keys;
+  } catch (error) {
+    show(h("h1", {}, "Keys"), failure(error));
+    return;
+  }
+  const who = await whoami();
+  const message = h("div");
+  const created = h("div", { id: "new-key" });
+  const tbody = h("tbody");
+  const draw = (list) => tbody.replaceChildren(...keyRows(list.slice().reverse(), revoke));
+  async function refresh() { draw((await admin("/keys")).keys); }
+  async function revoke(k) {
+    if (!confirm(`Revoke key ${k.name} (${k.id})? Requests with it are refused from then on.`)) return;
+    message.replaceChildren();
+    created.replaceChildren(); // a new key's secret is shown until the next action, never again
+    try {
+      await admin(`/keys/${encodeURIComponent(k.id)}`, { method: "DELETE" });
+      message.replaceChildren(h("p", { role: "status" }, `Key ${k.name} revoked.`));
+      await refresh();
+    } catch (error) { message.replaceChildren(failure(error)); }
+  }
+  const name = h("input", { id: "key-name", name: "name", required: true, maxlength: 200 });
+  const project = h("input", { id: "key-project", name: "project_id", size: 36, maxlength: 36, value: who.project_id });
+  const role = h("select", { id: "key-role", name: "role" }, h("option", { value: "member" }, "member"),
+    h("option", { value: "admin" }, "admin"));
+  const days = h("input", { id: "key-expires", name: "expires_days", type: "number", min: 0, step: "any" });
+  const form = h("form", { class: "filters", "aria-label": "Create a key" },
+    h("label", { for: "key-name" }, "Name", name),
+    h("label", { for: "key-project" }, "Project (empty: a new one)", project),
+    h("label", { for: "key-role" }, "Role", role),
+    h("label", { for: "key-expires" }, "Expires after days (empty: never)", days),
+    h("button", { type: "submit" }, "Create key"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    message.replaceChildren();
+    created.replaceChildren();
+    const body = { name: name.value.trim(), role: role.value };
+    if (project.value.trim()) body.project_id = project.value.trim();
+    if (days.value) body.expires_days = Number(days.value);
+    try {
+      const made = await admin("/keys", { method: "POST", body: JSON.stringify(body) });
+      created.replaceChildren(h("div", { class: "secret", role: "status" },
+        h("p", {}, `Key ${made.name} created (${made.role}, project ${made.project_id}). Its secret, shown this once only:`),
+        h("code", { id: "new-secret" }, made.secret),
+        h("p", {}, "Copy it now: only its hash is stored, so it cannot be shown again.")));
+      name.value = "";
+      days.value = "";
+      await refresh();
+    } catch (error) { message.replaceChildren(failure(error)); }
+  });
+  show(h("h1", {}, "Keys"), h("h2", {}, "Create a key"), form, created, message,
+    h("h2", {}, "All keys"),
+    h("table", { "aria-label": "Keys" }, h("thead", {}, h("tr", {}, [...KEY_COLUMNS, ""].map((c) => h("th", { scope: "col" }, c)))), tbody));
+  draw(keys);
+}
+
+async function projectPage() {
+  const wanted = new URLSearchParams(location.search).get("id");
+  let who, project, keys;
+  try {
+    who = await whoami();
+    project = await admin(`/projects/${encodeURIComponent(wanted || who.project_id)}`);
+    keys = (await admin("/keys")).keys.filter((k) => k.project_id === project.id);
+  } catch (error) {
+    show(h("h1", {}, "Project"), failure(error));
+    return;
+  }
+  const backends = await api("/backends").catch(() => []);
+  const pick = h("input", { id: "project-id", name: "id", size: 36, value: project.id });
+  const chooser = h("form", { class: "filters", "aria-label": "Choose a project" },
+    h("label", { for: "project-id" }, "Project ID", pick), h("button", { type: "submit" }, "Show project"));
+  chooser.addEventListener("submit", (event) => {
+    event.preventDefault();
+    go(`/console/project?id=${encodeURIComponent(pick.value.trim())}`);
+  });
+  const field = (id, label, control) => h("label", { for: id }, label, control);
+  const org = h("input", { id: "project-org", required: true, maxlength: 64, size: 36, value: project.organization_id });
+  const title = h("input", { id: "project-name", maxlength: 200, value: project.name ?? "" });
+  const most = h("input", { id: "project-max", type: "number", min: 0, step: 1, value: project.max_unfinished_jobs ?? "" });
+  const budget = h("input", { id: "project-budget", type: "number", min: 0, step: "any", value: project.budget ?? "" });
+  const allowed = new Set(project.allowed_backends || []);
+  const all = h("input", { id: "project-all-backends", type: "checkbox", checked: project.allowed_backends === null });
+  const boxes = backends.map((b) => h("input", { type: "checkbox", id: `backend-${b.backend}`, value: b.backend,
+    checked: allowed.has(b.backend) }));
+  const message = h("div");
+  const settings = h("form", { class: "stack settings", "aria-label": "Project settings" },
+    field("project-org", "Organization ID", org), field("project-name", "Name (empty: none)", title),
+    field("project-max", "Most unfinished jobs (empty: no limit)", most),
+    field("project-budget", "Budget, in the rate card's currency (empty: none)", budget),
+    h("fieldset", {}, h("legend", {}, "Allowed backends"),
+      h("label", { for: "project-all-backends", class: "check" }, all, " every backend (no limit)"),
+      backends.map((b, i) => h("label", { for: `backend-${b.backend}`, class: "check" }, boxes[i], ` ${b.backend}`))),
+    h("button", { type: "submit" }, "Save settings"), message);
+  settings.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    message.replaceChildren();
+    const body = {
+      organization_id: org.value.trim(), name: title.value.trim() || null,
+      max_unfinished_jobs: most.value === "" ? null : Number(most.value),
+      allowed_backends: all.checked ? null : boxes.filter((b) => b.checked).map((b) => b.value),
+      budget: budget.value === "" ? null : Number(budget.value),
+    };
+    try {
+      await admin(`/projects/${encodeURIComponent(project.id)}`, { method: "PUT", body: JSON.stringify(body) });
+      message.replaceChildren(h("p", { role: "status" }, "Saved."));
+    } catch (error) { message.replaceChildren(failure(error)); }
+  });
+  show(h("h1", {}, "Project"), chooser, h("h2", {}, `Settings and quotas of `, h("code", {}, project.id)), settings,
+    h("h2", {}, "Members"), h("p", {}, "The keys that share this project's jobs (manage them on ",
+      h("a", { href: "/console/keys" }, "Keys"), ")."),
+    h("table", { "aria-label": "Members" }, h("thead", {}, h("tr", {}, KEY_COLUMNS.map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, keyRows(keys, null))));
+}
+
+const AUDIT_ACTIONS = ["job.create", "job.cancel", "job.delete", "key.create", "key.revoke", "project.update"];
+
+async function auditPage() {
+  const params = new URLSearchParams(location.search);
+  const query = new URLSearchParams({ limit: "100" });
+  for (const name of ["action", "project_id", "target", "next"]) if (params.get(name)) query.set(name, params.get(name));
+  let page;
+  try {
+    page = await admin(`/audit?${query}`);
+  } catch (error) {
+    show(h("h1", {}, "Audit"), failure(error));
+    return;
+  }
+  const action = h("select", { id: "audit-action", name: "action" }, h("option", { value: "" }, "any"),
+    AUDIT_ACTIONS.map((a) => h("option", { value: a }, a)));
+  const project = h("input", { id: "audit-project", name: "project_id", size: 36 });
+  const target = h("input", { id: "audit-target", name: "target", size: 36 });
+  action.value = params.get("action") || "";
+  project.value = params.get("project_id") || "";
+  target.value = params.get("target") || "";
+  const filters = h("form", { class: "filters", role: "search", "aria-label": "Filter the audit log" },
+    h("label", { for: "audit-action" }, "Action", action), h("label", { for: "audit-project" }, "Project", project),
+    h("label", { for: "audit-target" }, "Target", target), h("button", { type: "submit" }, "Apply"));
+  filters.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const next = new URLSearchParams();
+    for (const [k, v] of new FormData(filters)) if (v) next.set(k, v);
+    go(`/console/audit${next.toString() ? "?" + next : ""}`);
+  });
+  const older = new URLSearchParams(params);
+  if (page.next) older.set("next", page.next);
+  show(h("h1", {}, "Audit"), filters,
+    h("table", { "aria-label": "Audit log" },
+      h("thead", {}, h("tr", {}, ["When", "Action", "Target", "Key", "Project", "Request", "Client", "Detail"].map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, page.entries.map((e) => h("tr", {},
+        h("td", {}, new Date(e.at * 1000).toLocaleString()), h("td", {}, e.action), h("td", { class: "id" }, e.target ?? ""),
+        h("td", { class: "id" }, e.key_id ?? "cli"), h("td", { class: "id" }, e.project_id ?? ""), h("td", {}, e.request_id ?? ""),
+        h("td", {}, e.client ?? ""), h("td", {}, e.detail ? h("code", {}, JSON.stringify(e.detail)) : ""))))),
+    h("div", { class: "pager" }, params.get("next") ? h("a", { href: "/console/audit" + (params.get("action") ? `?action=${params.get("action")}` : "") }, "Newest entries") : null,
+      page.next ? h("a", { href: `/console/audit?${older}` }, "Older entries") : null));
+}
+
 // ---------- routing ----------
 
 async function route() {
@@ -562,17 +899,16 @@ async function route() {
     signIn();
     return;
   }
-  const nav = document.getElementById("nav");
-  if (nav.hidden) {
-    nav.hidden = false;
-    api("/whoami").then((who) => { document.getElementById("who").textContent = `project ${who.project_id}`; }).catch(() => {});
-  }
+  if (document.getElementById("nav").hidden) showNav();
   const path = location.pathname.replace(/\/+$/, "");
   const job = path.match(/^\/console\/jobs\/([^/]+)$/);
   if (job) await jobPage(decodeURIComponent(job[1]));
   else if (path === "/console/sessions") await sessionsPage();
   else if (path === "/console/backends") await backendsPage();
   else if (path === "/console/usage") await usagePage();
+  else if (path === "/console/keys") await keysPage();
+  else if (path === "/console/project") await projectPage();
+  else if (path === "/console/audit") await auditPage();
   else await jobsPage();
   document.title = `${(main.querySelector("h1") || { textContent: "" }).textContent} · qharbor console`;
 }
