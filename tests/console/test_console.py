@@ -188,7 +188,8 @@ def test_sessions_backends_and_usage_pages(server: Server, page: Any) -> None:
     assert cells.all_inner_texts()[:4] == [today, "1", "0", "100"]  # day, jobs, failed, shots
 
 
-def _follow(server: Server, key: str, seen: list[dict], stop: threading.Event) -> None:
+def follow(server: Server, key: str, kind: str, seen: list[dict], stop: threading.Event) -> None:
+    """Read ``/v0.4/jobs/events`` as ``key`` until ``stop``, appending each ``kind`` event's data."""
     with httpx.stream("GET", server.url + "/v0.4/jobs/events", headers={"Authorization": f"apiKey {key}"},
                       timeout=httpx.Timeout(30)) as response:
         assert response.status_code == 200
@@ -199,7 +200,7 @@ def _follow(server: Server, key: str, seen: list[dict], stop: threading.Event) -
                 return
             if line.startswith("event:"):
                 event = line[6:].strip()
-            elif line.startswith("data:") and event == "job":
+            elif line.startswith("data:") and event == kind:
                 seen.append(json.loads(line[5:]))
 
 
@@ -212,7 +213,7 @@ def test_the_event_stream_tells_a_project_of_its_own_jobs_only(server: Server) -
     theirs, other = project_key(server)
     seen: dict[str, list[dict]] = {"mine": [], "theirs": []}
     stop = threading.Event()
-    threads = [threading.Thread(target=_follow, args=(server, k, seen[who], stop), daemon=True)
+    threads = [threading.Thread(target=follow, args=(server, k, "job", seen[who], stop), daemon=True)
                for who, k in (("mine", mine), ("theirs", theirs))]
     for t in threads:
         t.start()

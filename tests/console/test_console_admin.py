@@ -5,7 +5,6 @@ As in ``test_console.py``, every expectation is read from the API independently 
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -15,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from support import Server, bell, run_cli
-from test_console import project_key, row, sign_in
+from test_console import follow, project_key, row, sign_in
 
 pytest.importorskip("playwright")
 from playwright.sync_api import expect
@@ -137,27 +136,14 @@ def test_the_job_page_draws_circuits_up_to_a_readable_size(server: Server, page:
     expect(page.locator("svg.circuit path.swap")).to_have_count(2)
 
 
-def _deletions(server: Server, key: str, seen: list[str], stop: threading.Event) -> None:
-    with httpx.stream("GET", server.url + "/v0.4/jobs/events", headers={"Authorization": f"apiKey {key}"},
-                      timeout=httpx.Timeout(30)) as response:
-        event = None
-        for line in response.iter_lines():
-            if stop.is_set():
-                return
-            if line.startswith("event:"):
-                event = line[6:].strip()
-            elif line.startswith("data:") and event == "deleted":
-                seen.append(json.loads(line[5:])["id"])
-
-
 def test_a_deleted_job_leaves_the_open_jobs_page_live(server: Server, page: Any) -> None:
     key, api = project_key(server)
     theirs, _ = project_key(server)
     gone, kept = (api.post("/jobs", json=bell(name=n, dry_run=True)).json()["id"] for n in ("gone", "kept"))
-    seen: dict[str, list[str]] = {"mine": [], "theirs": []}
+    seen: dict[str, list[dict]] = {"mine": [], "theirs": []}
     stop = threading.Event()
     for who, k in (("mine", key), ("theirs", theirs)):
-        threading.Thread(target=_deletions, args=(server, k, seen[who], stop), daemon=True).start()
+        threading.Thread(target=follow, args=(server, k, "deleted", seen[who], stop), daemon=True).start()
     sign_in(page, server, key)
     expect(page.locator("#live")).to_have_text("live")
     expect(row(page, gone)).to_be_visible()
@@ -169,9 +155,9 @@ def test_a_deleted_job_leaves_the_open_jobs_page_live(server: Server, page: Any)
     expect(row(page, kept)).to_be_visible()
     assert page.evaluate("window.__notReloaded") is True  # removed live, not by a reload
     deadline = time.monotonic() + 10
-    while gone not in seen["mine"]:
+    while {"id": gone} not in seen["mine"]:
         assert time.monotonic() < deadline, seen
         time.sleep(0.05)
     time.sleep(1.5)  # a tick for the other project's stream to have told anything it would
     stop.set()
-    assert seen == {"mine": [gone], "theirs": []}
+    assert seen == {"mine": [{"id": gone}], "theirs": []}
