@@ -4,13 +4,13 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from support import Postgres, Server, create_key
+from support import Postgres, Server
 
 
 @pytest.fixture
 def key(server: Server) -> str:
     """A fresh key (own user and project) per test, so tests never see each other's jobs."""
-    return create_key(server.storage)
+    return server.new_key()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 from spec import assert_valid
-from support import Server, bell, create_key, run_cli, wait_for
+from support import Server, bell, run_cli, wait_for
 
 
 @pytest.mark.parametrize(
@@ -47,7 +47,7 @@ def test_whoami(api: httpx.Client) -> None:
 
 
 def test_revoked_key_stops_working(server: Server) -> None:
-    secret = create_key(server.storage, name="short-lived")
+    secret = server.new_key(name="short-lived")
     with server.client(secret) as api:
         key_id = api.get("/whoami").json()["key_id"]
         assert key_id in run_cli("keys", "list", *server.storage)
@@ -60,7 +60,7 @@ def test_revoked_key_stops_working(server: Server) -> None:
 
 def test_keys_cannot_see_or_touch_each_others_jobs(server: Server, api: httpx.Client) -> None:
     mine = wait_for(api, api.post("/jobs", json=bell()).json()["id"])["id"]
-    with server.client(create_key(server.storage, name="intruder")) as other:
+    with server.client(server.new_key(name="intruder")) as other:
         for method, path in [("GET", f"/jobs/{mine}"), ("GET", f"/jobs/{mine}/results/probabilities"),
                              ("PUT", f"/jobs/{mine}/status/cancel"), ("DELETE", f"/jobs/{mine}")]:
             r = other.request(method, path)
@@ -76,7 +76,7 @@ def test_keys_cannot_see_or_touch_each_others_jobs(server: Server, api: httpx.Cl
 def test_keys_in_one_project_share_its_jobs(server: Server, api: httpx.Client) -> None:
     project = api.get("/whoami").json()["project_id"]
     job_id = api.post("/jobs", json=bell()).json()["id"]
-    with server.client(create_key(server.storage, name="teammate", project=project)) as mate:
+    with server.client(server.new_key(name="teammate", project=project)) as mate:
         job = mate.get(f"/jobs/{job_id}").json()
         assert job["project_id"] == project
         assert job["submitter_id"] != mate.get("/whoami").json().get("user_id")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 from spec import assert_valid
-from support import Server, bell, create_key, wait_for
+from support import Server, bell, wait_for
 
 
 def test_cancel_a_queued_job_then_cancel_again(idle_server: Server) -> None:
@@ -39,7 +39,7 @@ def test_cancel_a_multi_circuit_job_cancels_its_children(idle_server: Server) ->
 
 
 def test_bulk_cancel(idle_server: Server) -> None:
-    with idle_server.client(create_key(idle_server.storage)) as api:
+    with idle_server.client(idle_server.new_key()) as api:
         ids = [api.post("/jobs", json=bell()).json()["id"] for _ in range(3)]
         r = api.put("/jobs/status/cancel", json={"ids": ids[:2] + ["not-a-job"]})
         assert r.status_code == 200

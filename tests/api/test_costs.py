@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support import Server, bell, create_key, run_cli, wait_for
+from support import Server, bell, run_cli, wait_for
 
 from qharbor import settings
 
@@ -59,7 +59,7 @@ def _run(api: httpx.Client, body: dict) -> dict:
 
 
 def test_estimate_uses_the_rate_card_and_the_live_queue(priced: Server) -> None:
-    with priced.client(create_key(priced.storage)) as api:
+    with priced.client(priced.new_key()) as api:
         q = {"qubits": 5, "shots": 300, "1q_gates": 10, "2q_gates": 4}
         forte = api.get("/jobs/estimate", params={"backend": "qpu.forte-1", **q}).json()
         us = _machine_us(api, "qpu.forte-1", 300, 10, 4)
@@ -80,7 +80,7 @@ def test_estimate_uses_the_rate_card_and_the_live_queue(priced: Server) -> None:
 
 def test_queue_time_follows_the_live_queue(priced: Server) -> None:
     """One worker: a queued job waits for the running one and every one ahead of it."""
-    with priced.client(create_key(priced.storage)) as api:
+    with priced.client(priced.new_key()) as api:
         _run(api, bell())  # at least one measured run
         long = {"type": "ionq.circuit.v1", "backend": "simulator", "shots": 1,
                 "input": {"gateset": "qis", "qubits": 22,
@@ -101,7 +101,7 @@ def test_queue_time_follows_the_live_queue(priced: Server) -> None:
 
 
 def test_each_job_records_its_cost_and_compute_time(priced: Server) -> None:
-    with priced.client(create_key(priced.storage)) as api:
+    with priced.client(priced.new_key()) as api:
         sim = _run(api, bell())
         assert sim["cost_model"] == "2QGE_operations" and sim["stats"]["billed_quantum_compute_time_us"] == 0
         cost = api.get(f"/jobs/{sim['id']}/cost").json()
@@ -125,7 +125,7 @@ def test_each_job_records_its_cost_and_compute_time(priced: Server) -> None:
 
 
 def test_session_cost_limit_fails_the_job_that_would_exceed_it(priced: Server) -> None:
-    with priced.client(create_key(priced.storage)) as api:
+    with priced.client(priced.new_key()) as api:
         bad = api.post("/sessions", json={"backend": "simulator", "settings": {"cost_limit": {"unit": "eur", "value": 1}}})
         assert bad.status_code == 400 and bad.json()["validation"]["keys"] == ["settings.cost_limit.unit"]
         session = api.post("/sessions", json={"backend": "simulator", "settings": {
@@ -149,7 +149,7 @@ def test_session_cost_limit_fails_the_job_that_would_exceed_it(priced: Server) -
 
 
 def test_project_budget_binds(priced: Server) -> None:
-    with priced.client(create_key(priced.storage)) as api:
+    with priced.client(priced.new_key()) as api:
         project = api.get("/whoami").json()["project_id"]
         _admin(priced, project, budget=2.0)
         assert _run(api, bell())["status"] == "completed"  # 1.1
@@ -253,7 +253,7 @@ def test_rate_card_setting_is_checked_at_start(tmp_path: Path) -> None:
 def test_spec_limits_name_their_failure_codes(priced: Server) -> None:
     """Shots up to 1,000,000, multi-circuit jobs up to 5,000 circuits and 150,000 gates (the spec's
     numbers): beyond, a 400 naming the field and the spec's failure code."""
-    with priced.client(create_key(priced.storage)) as api:
+    with priced.client(priced.new_key()) as api:
         shots = api.post("/jobs", json=bell(shots=1_000_001))
         assert shots.status_code == 400 and shots.json()["validation"]["keys"] == ["shots"]
         assert "TooManyShots" in shots.json()["message"]
@@ -274,7 +274,7 @@ def test_spec_limits_name_their_failure_codes(priced: Server) -> None:
 def test_budget_holds_under_concurrent_submits_on_two_api_processes(two_apis: list[Server]) -> None:
     """20 simultaneous submits through two API processes on one PostgreSQL, budget for 5: exactly
     5 are admitted (queued: no workers), the rest fail with QuotaExhaustedError."""
-    key = create_key(two_apis[0].storage)
+    key = two_apis[0].new_key()
     with two_apis[0].client(key) as api:
         project = api.get("/whoami").json()["project_id"]
     _admin(two_apis[0], project, budget=5 * BELL_SIM)

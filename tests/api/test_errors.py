@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 from spec import assert_valid
-from support import Server, bell, create_key, wait_for
+from support import Server, bell, wait_for
 
 
 def test_unknown_job_is_404_with_detail(api: httpx.Client) -> None:
@@ -55,7 +55,7 @@ def test_unexpected_failure_is_a_json_500_without_internals(tmp_path: Path) -> N
     data = tmp_path / "data"
     srv = Server(["--data-dir", str(data)], workers=1).start()
     try:
-        with srv.client(create_key(srv.storage)) as api:
+        with srv.client(srv.new_key()) as api:
             job_id = wait_for(api, api.post("/jobs", json=bell()).json()["id"])["id"]
             # Break the database underneath the running server: a real internal failure.
             with sqlite3.connect(data / "qharbor.db") as db:

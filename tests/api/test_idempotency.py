@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from support import Server, bell, create_key
+from support import Server, bell
 
 
 def _jobs(api: httpx.Client) -> list[str]:
@@ -46,7 +46,7 @@ def test_keys_are_per_project_and_failed_submits_release_them(server: Server, ap
     assert bad.status_code == 400
     good = api.post("/jobs", json=bell(), headers={"Idempotency-Key": key})
     assert good.status_code == 201 and "idempotent-replayed" not in good.headers
-    with server.client(create_key(server.storage)) as other:
+    with server.client(server.new_key()) as other:
         theirs = other.post("/jobs", json=bell(), headers={"Idempotency-Key": key})
         assert theirs.status_code == 201 and theirs.json()["id"] != good.json()["id"]
 

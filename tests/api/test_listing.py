@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 from spec import assert_valid
-from support import Server, bell, create_key, wait_for
+from support import Server, bell, wait_for
 
 
 def _all_pages(api: httpx.Client, limit: int, **params: str) -> list[list[str]]:
@@ -120,7 +120,7 @@ def test_a_deleted_job_leaves_the_lists_at_once(server: Server, key: str) -> Non
 def test_pages_of_every_filter_shape(idle_server: Server) -> None:
     """Queued jobs (two statuses merged), ids (any count), sessions and children page newest
     first to the end, whatever the page size."""
-    with idle_server.client(create_key(idle_server.storage)) as api:
+    with idle_server.client(idle_server.new_key()) as api:
         session = api.post("/sessions", json={"backend": "simulator"}).json()["id"]
         ids = [api.post("/jobs", json=bell(session_id=session if i % 2 else None)).json()["id"] for i in range(7)]
         multi = {"type": "ionq.multi-circuit.v1", "backend": "simulator",

@@ -4,7 +4,7 @@ project scoping as ``GET /jobs/{id}`` (IonQ's API returns no job's input; the co
 from __future__ import annotations
 
 import httpx
-from support import Server, bell, create_key
+from support import Server, bell
 
 QASM = 'OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[2] q;\nbit[2] c;\nh q[0];\ncx q[0], q[1];\nc = measure q;\n'
 
@@ -16,7 +16,7 @@ def test_a_job_s_program_is_its_project_s_only_and_needs_a_key(server: Server, a
     assert mine.json() == {"id": job_id, "type": "ionq.circuit.v1", "qubits": 2, "gateset": "qis", "circuit": [
         {"gate": "h", "target": 0}, {"gate": "x", "target": 1, "control": 0}]}
 
-    with server.client(create_key(server.storage, name="stranger")) as other:
+    with server.client(server.new_key(name="stranger")) as other:
         theirs = other.get(f"/jobs/{job_id}/program")
         assert theirs.status_code == 404
         assert theirs.json() == other.get(f"/jobs/{job_id}").json()  # the same 404 as the job itself

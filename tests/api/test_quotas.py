@@ -4,7 +4,7 @@ jobs at once (429 naming the quota, with Retry-After)."""
 from __future__ import annotations
 
 import httpx
-from support import Server, bell, create_key
+from support import Server, bell
 
 
 def _set(server: Server, project: str, **settings: object) -> None:
@@ -14,7 +14,7 @@ def _set(server: Server, project: str, **settings: object) -> None:
 
 
 def test_quotas_bind_submits_clones_and_v03(idle_server: Server) -> None:
-    key = create_key(idle_server.storage)
+    key = idle_server.new_key()
     with idle_server.client(key) as api:
         project = api.get("/whoami").json()["project_id"]
         _set(idle_server, project, allowed_backends=["simulator"], max_unfinished_jobs=2)
@@ -34,5 +34,5 @@ def test_quotas_bind_submits_clones_and_v03(idle_server: Server) -> None:
         assert api.post("/jobs", json=bell()).status_code == 201
         _set(idle_server, project)  # no settings: no limits
         assert api.post("/jobs", json=bell(backend="qpu.aria-1")).status_code == 201
-    with idle_server.client(create_key(idle_server.storage)) as other:  # other projects are not bound
+    with idle_server.client(idle_server.new_key()) as other:  # other projects are not bound
         assert other.post("/jobs", json=bell(backend="qpu.aria-1")).status_code == 201

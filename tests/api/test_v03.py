@@ -16,7 +16,7 @@ import httpx
 import pytest
 from spec import assert_valid
 from sqlalchemy import text
-from support import Server, bell, create_key, wait_for
+from support import Server, bell, wait_for
 
 from qharbor.settings import sqlite_url
 from qharbor.store.db import open_engine
@@ -132,7 +132,7 @@ def test_other_program_spellings(v3: httpx.Client, spelling: str) -> None:
 
 
 def test_running_status_and_failure_shape(idle_server: Server) -> None:
-    key = create_key(idle_server.storage)
+    key = idle_server.new_key()
     with client03(idle_server, key) as v3, idle_server.client(key) as v4:
         running, failed = (v3.post("/jobs", json=bell03()).json()["id"] for _ in range(2))
         now = time.time()
@@ -247,7 +247,7 @@ def test_v03_jobs_through_v04(server: Server, key: str, v3: httpx.Client) -> Non
 
 
 def test_bulk_cancel_and_delete_across_versions(idle_server: Server) -> None:
-    key = create_key(idle_server.storage)
+    key = idle_server.new_key()
     with client03(idle_server, key) as v3, idle_server.client(key) as v4:
         ids = [v3.post("/jobs", json=bell03()).json()["id"] for _ in range(2)]
         ids += [v4.post("/jobs", json=bell()).json()["id"] for _ in range(2)]
@@ -385,7 +385,7 @@ def test_requests_without_a_valid_key_get_401(server: Server, headers: dict) -> 
 
 def test_projects_are_isolated_on_v03(server: Server, v3: httpx.Client) -> None:
     mine = wait_for(v3, v3.post("/jobs", json=bell03()).json()["id"])["id"]
-    with client03(server, create_key(server.storage, name="intruder")) as other:
+    with client03(server, server.new_key(name="intruder")) as other:
         for method, path in [("GET", f"/jobs/{mine}"), ("GET", f"/jobs/{mine}/results"),
                              ("PUT", f"/jobs/{mine}/status/cancel"), ("DELETE", f"/jobs/{mine}")]:
             r = other.request(method, path)

@@ -16,7 +16,7 @@ import numpy as np
 import product_state
 import pytest
 from spec import RESULT_FORMATS, assert_valid
-from support import Server, create_key, wait_for
+from support import Server, wait_for
 
 SHOTS = 1000
 
@@ -144,7 +144,7 @@ def test_the_widest_registers_complete_within_the_worker_memory(small_memory_ser
     """26 qubits in double precision, 29 (a dense state: 2^29 outcomes) in single, where
     double does not fit this worker's share: each result holds at most the shots asked, and
     follows the circuit's closed-form distribution."""
-    with small_memory_server.client(create_key(small_memory_server.storage)) as api:
+    with small_memory_server.client(small_memory_server.new_key()) as api:
         job = _done(api, _job(product_state.ionq_input(26)))
         assert job["output"] == {"probabilities": "sampled", "precision": "double"}
         histogram = api.get(f"/jobs/{job['id']}/results/histogram").json()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from support import Server, create_key
+from support import Server
 
 
 @pytest.fixture(scope="session")
@@ -17,7 +17,7 @@ def qharbor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture
 def key(qharbor: Server) -> str:
-    return create_key(qharbor.storage, name="client-test")
+    return qharbor.new_key(name="client-test")
 
 
 @pytest.fixture

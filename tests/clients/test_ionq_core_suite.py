@@ -14,7 +14,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from support import Server, bell, create_key
+from support import Server, bell
 
 VERSION = "0.2.0"
 
@@ -37,7 +37,7 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_ionq_core_integration_suite(suite: Path, qharbor: Server) -> None:
-    key = create_key(qharbor.storage, name="ionq-core-suite")
+    key = qharbor.new_key(name="ionq-core-suite")
     with qharbor.client(key) as api:
         for _ in range(2):
             api.post("/jobs", json=bell())

@@ -13,7 +13,7 @@ import httpx
 import product_state
 import pytest
 from legacy_clients import run_flow, venv_python
-from support import Server, create_key
+from support import Server
 
 # Building a client's venv the first time (pip) may take minutes; later runs reuse it.
 pytestmark = pytest.mark.timeout(1500)
@@ -104,7 +104,7 @@ def test_qiskit_error_mitigation_and_sharpen(qiskit_v03: Path, qharbor: Server, 
 
 
 def test_qiskit_cancel(qiskit_v03: Path, idle_qharbor: Server, tmp_path: Path) -> None:
-    key = create_key(idle_qharbor.storage)
+    key = idle_qharbor.new_key()
     out = qiskit(qiskit_v03, "cancel", idle_qharbor, key, tmp_path)
     assert out["status"] == "CANCELLED"
     with v04(idle_qharbor, key) as api:
@@ -173,13 +173,13 @@ def test_cirq_qpu_target(cirq_v03: Path, qharbor: Server, key: str, tmp_path: Pa
 
 
 def test_cirq_lists_every_job(cirq_v03: Path, qharbor: Server, tmp_path: Path) -> None:
-    key = create_key(qharbor.storage, name="cirq-list")
+    key = qharbor.new_key(name="cirq-list")
     out = cirq(cirq_v03, "list", qharbor, key, tmp_path)
     assert out["listed"] == out["ids"][::-1]  # and it stopped: the last page has no `next`
 
 
 def test_cirq_cancel(cirq_v03: Path, idle_qharbor: Server, tmp_path: Path) -> None:
-    key = create_key(idle_qharbor.storage)
+    key = idle_qharbor.new_key()
     out = cirq(cirq_v03, "cancel", idle_qharbor, key, tmp_path)
     assert out["status"] == "canceled" and "canceled" in out["error"]
     with v04(idle_qharbor, key) as api:

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from support import Server, bell, create_key, run_cli, slow_job, start_worker, stop_worker, wait_for
+from support import Server, bell, run_cli, slow_job, start_worker, stop_worker, wait_for
 
 pytest.importorskip("playwright")
 from playwright.sync_api import expect
@@ -24,7 +24,7 @@ from playwright.sync_api import expect
 
 def project_key(server: Server) -> tuple[str, httpx.Client]:
     """A key of a project of its own (so nothing else's jobs show), and an API client with it."""
-    key = create_key(server.storage, "console", project=str(uuid.uuid4()))
+    key = server.new_key("console", project=str(uuid.uuid4()))
     return key, server.client(key)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import noise_reference as ref
 import numpy as np
 import pytest
-from support import Server, create_key, wait_for
+from support import Server, wait_for
 
 from qharbor import engine
 from qharbor.engine import noise
@@ -83,7 +83,7 @@ def test_jobs_run_under_the_published_model(server: Server) -> None:
     body = {"type": "ionq.circuit.v1", "backend": "simulator", "shots": case.shots,
             "noise": {"model": "aria-1", "seed": 17},
             "input": {"gateset": "qis", "qubits": case.circuit.qubits, "circuit": gates}}
-    with server.client(create_key(server.storage)) as api:
+    with server.client(server.new_key()) as api:
         job = wait_for(api, api.post("/jobs", json=body).json()["id"])
         assert job["status"] == "completed", job
         probabilities = api.get(f"/jobs/{job['id']}/results/probabilities").json()
