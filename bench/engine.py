@@ -27,7 +27,9 @@ fixes, converting to one complex array, the agreement check) is outside every ti
 
 Each (simulator, setting, case) runs ``--repeat`` (>= 3) timed runs after one warm-up run
 (below 24 qubits; from 24 the warm-up is the same kind of circuit at 16 qubits, run first
-for everyone); the table shows the median and the spread (min-max). Agreement: every
+for everyone); the runs go round-robin over the settings (run 1 of each, then run 2, ...)
+so that load from other work on a shared machine falls on everyone alike. The table shows
+the median and the spread (min-max). Agreement: every
 setting's final state is compared, up to a global phase, with qulacs' double-precision
 state (an implementation independent of qharbor; qharbor double where qulacs is not run):
 max |a e^{i phi} - ref| must be <= 1e-5 for single precision and <= 1e-10 for double, else
@@ -142,23 +144,35 @@ def distance(state: np.ndarray, ref: np.ndarray) -> float:
                for i in chunks)
 
 
-def measure(setting: Setting, circuits: list[Circuit], repeat: int, warm: bool) -> tuple[list[float], list[np.ndarray]]:
-    """Times of ``repeat`` runs (after one warm-up run when ``warm``) and the first run's states."""
-    native = setting.prepare(circuits)
-    states = None
-    if warm:
-        states = setting.states(setting.run(setting.fresh(native)))
-    times = []
-    for _ in range(repeat):
-        arg = setting.fresh(native)
-        t = time.perf_counter()
-        out = setting.run(arg)
-        times.append(time.perf_counter() - t)
-        if states is None:
-            states = setting.states(out)
-        del out
-    assert states is not None
-    return times, states
+def measure(settings: list[Setting], circuits: list[Circuit], repeat: int,
+            warm: bool) -> tuple[dict[int, list[float]], dict[int, float]]:
+    """Times of ``repeat`` runs of every setting (after one warm-up round when ``warm``),
+    taken round-robin — run 1 of every setting, then run 2, ... — so that a change of load
+    on a shared machine falls on every simulator alike; and each setting's distance from
+    the first setting's states (its first run's states, each dropped once compared)."""
+    natives = [s.prepare(circuits) for s in settings]
+    times: dict[int, list[float]] = {i: [] for i in range(len(settings))}
+    errors: dict[int, float] = {}
+    reference: list[np.ndarray] | None = None
+    for round_ in range(repeat + warm):
+        for i, (s, native) in enumerate(zip(settings, natives)):
+            arg = s.fresh(native)
+            t = time.perf_counter()
+            out = s.run(arg)
+            elapsed = time.perf_counter() - t
+            del arg
+            if round_ >= warm:
+                times[i].append(elapsed)
+            if i not in errors:
+                states = s.states(out)
+                del out
+                if reference is None:
+                    reference = states
+                errors[i] = max(distance(a, r) for a, r in zip(states, reference))
+                del states
+            else:
+                del out
+    return times, errors
 
 
 def fmt(seconds: float) -> str:
@@ -215,21 +229,16 @@ def main() -> None:
         warm = circuits[0].qubits < 24
         best: dict[str, tuple[float, Setting, list[float]]] = {}
         errors: dict[str, float] = {}
-        reference: list[np.ndarray] | None = None
-        for s in settings:
-            times, states = measure(s, circuits, args.repeat, warm)
-            if reference is None:
-                reference = states
-            err = max(distance(a, r) for a, r in zip(states, reference))
+        all_times, all_errors = measure(settings, circuits, args.repeat, warm)
+        for i, s in enumerate(settings):
+            times, err = all_times[i], all_errors[i]
             errors[s.sim] = max(errors.get(s.sim, 0.0), err)
             if err > TOLERANCE[s.precision]:
                 failures.append(f"{name}: {s.sim} {s.label} differs from {settings[0].sim} by {err:.2e}")
-            del states
             med = statistics.median(times)
             if s.sim not in best or med < best[s.sim][0]:
                 best[s.sim] = (med, s, times)
             print(f"#   {name} {s.sim} {s.label}: {spread(times)} max|Δ| {err:.1e}", file=sys.stderr, flush=True)
-        del reference
         cells = [spread(best[sim][2]) + (f" [{best[sim][1].label}]" if best[sim][1].label else "") for sim in sims]
         ratio = [best["qharbor-single"][0] / best["qsim-single"][0], best["qharbor-double"][0] / best["qulacs-double"][0]]
         errs = ", ".join(f"{errors[k]:.0e}" for k in ("qharbor-double", "qharbor-single", "qsim-single"))
