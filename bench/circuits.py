@@ -36,6 +36,23 @@ def random_layers(n: int, layers: int = 20, seed: int = 1) -> Circuit:
     return Circuit(n, tuple(gates))
 
 
+def inverse(circuit: Circuit) -> Circuit:
+    """The inverse of a circuit of the gates above (self-inverse h and cnot; rotations
+    and controlled phases with the angle negated), gates in reverse order."""
+    gates = []
+    for g in reversed(circuit.gates):
+        gates.append(Gate(g.name, g.targets, g.controls, tuple(-p for p in g.params)) if g.params else g)
+    return Circuit(circuit.qubits, tuple(gates))
+
+
+def mirror(n: int, layers: int, seed: int = 1) -> Circuit:
+    """``random_layers(n, layers)`` followed by its inverse: ideally every shot returns to
+    |0...0>, so the noisy return probability is one number any two simulators of the same
+    noise model must agree on (within sampling error), at any width."""
+    forward = random_layers(n, layers, seed)
+    return Circuit(n, forward.gates + inverse(forward).gates)
+
+
 def small_batch(count: int, n: int = 5, depth: int = 50, seed: int = 2) -> list[Circuit]:
     """``count`` random ``n``-qubit circuits of ``depth`` gates (cnot, h, rx, ry, rz)."""
     rng = np.random.default_rng(seed)
@@ -67,13 +84,17 @@ def cases(sizes: list[int], small: int, only: list[str] | None = None) -> list[t
 
 # --- converters: the gates above (h, rx/ry/rz, cnot as x with one control, controlled phase) ---
 
-def to_cirq(circuit: Circuit, measure: bool = False):  # type: ignore[no-untyped-def]
+def to_cirq(circuit: Circuit, measure: bool = False, reverse: bool = False):  # type: ignore[no-untyped-def]
     """A cirq circuit on ``LineQubit.range(n)``; with ``measure``, a terminal measurement of
-    every qubit under key ``"m"``, column q = qubit q. Cirq's state vectors put qubit 0 in the
-    most significant bit (qharbor: the least), so reverse their axes to compare."""
+    every qubit under key ``"m"``, column q = qubit q. Cirq's state vectors put the first
+    qubit in the most significant bit (qharbor: the least), so reverse their axes to compare
+    — or build with ``reverse``: qubit q on ``LineQubit(n - 1 - q)``, whose state vector (in
+    cirq's default qubit order) is then indexed exactly like qharbor's."""
     import cirq
 
     qs = cirq.LineQubit.range(circuit.qubits)
+    if reverse:
+        qs = qs[::-1]
     ops = []
     for g in circuit.gates:
         t = qs[g.targets[0]]
@@ -88,6 +109,28 @@ def to_cirq(circuit: Circuit, measure: bool = False):  # type: ignore[no-untyped
     if measure:
         ops.append(cirq.measure(*qs, key="m"))
     return cirq.Circuit(ops)
+
+
+def to_qulacs(circuit: Circuit):  # type: ignore[no-untyped-def]
+    """A qulacs ``QuantumCircuit`` (qulacs, like qharbor, puts qubit 0 in the least
+    significant bit of a state's index)."""
+    import qulacs
+    from qulacs.gate import DenseMatrix
+
+    qc = qulacs.QuantumCircuit(circuit.qubits)
+    for g in circuit.gates:
+        t = g.targets[0]
+        if g.name == "x" and g.controls:
+            qc.add_CNOT_gate(g.controls[0], t)
+        elif g.name == "phase":
+            gate = DenseMatrix(t, np.diag([1, np.exp(1j * g.params[0])]))
+            gate.add_control_qubit(g.controls[0], 1)
+            qc.add_gate(gate)
+        elif g.name == "h":
+            qc.add_H_gate(t)
+        else:  # qulacs' add_RX_gate(q, a) is exp(+i a X / 2): the opposite sign
+            getattr(qc, f"add_{g.name.upper()}_gate")(t, -g.params[0])
+    return qc
 
 
 def to_qiskit(circuit: Circuit, measure: bool = False):  # type: ignore[no-untyped-def]
