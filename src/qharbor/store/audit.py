@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, bindparam, func, select
 
 from .db import Database
-
 from .schema import audit as t
 
 
