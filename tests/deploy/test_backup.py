@@ -5,6 +5,8 @@ recovered as stale, and runs again; every job finishes."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -33,16 +35,20 @@ def test_a_dump_taken_with_jobs_running_restores_and_finishes_them(postgres: Pos
     worker = start_worker(["--database", source], tmp_path / "worker.log", STALE)
     try:
         with api.client() as c:
-            running = c.post("/jobs", json=slow_job()).json()["id"]
+            running = c.post("/jobs", json=slow_job(rounds=24)).json()["id"]
             waiting = [c.post("/jobs", json=bell()).json()["id"] for _ in range(3)]
             wait_for(c, running, ("started",))
+            # Frozen, the worker can neither finish the job nor beat: the dump is sure to hold it
+            # running however fast this machine simulates (a fast CI machine once finished the
+            # job during pg_dump).
+            os.killpg(worker.pid, signal.SIGSTOP)
             dump = tmp_path / "qharbor.dump"
             subprocess.run([TOOLS["pg_dump"], "-h", "127.0.0.1", "-p", str(postgres.port), "-U", "postgres",
                             "--format=custom", "--file", str(dump), source.rsplit("/", 1)[1]],
                            check=True, capture_output=True, timeout=60)
             assert c.get(f"/jobs/{running}").json()["status"] == "started", "the dump must catch it running"
     finally:
-        worker.kill()   # the source is done with: no need to let it finish the job
+        os.killpg(worker.pid, signal.SIGKILL)   # the source is done with: no need to finish the job
         worker.wait()
         api.stop()
 
