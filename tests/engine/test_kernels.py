@@ -46,7 +46,7 @@ def test_lane_kernel_matches_a_dense_product(shape: tuple, precision: str, atol:
     state /= np.linalg.norm(state)
     dtype = statevector.PRECISIONS[precision]
     re, im = state.real.astype(dtype), state.imag.astype(dtype)
-    kernel, *args = statevector.lane_tables(targets, m, dtype)
+    kernel, *args = kernels.lane_tables(targets, m, dtype)
     assert kernel is kernels.LANE_KERNELS[shape]
     kernel(re, im, *args)
     np.testing.assert_allclose(re + 1j * im, dense(state, targets, m), atol=atol)
@@ -65,9 +65,10 @@ def test_warm_up_leaves_nothing_for_a_job_to_compile(precision: str) -> None:
     from qharbor import engine
 
     engine.warm_up(precision)
-    compiled = [kernels.apply_parallel, kernels.diag_parallel, kernels.run_encoded, *kernels.LANE_KERNELS.values()]
+    compiled = [kernels.apply_parallel, kernels.diag_parallel, kernels.run_encoded, kernels.run_tiles,
+                *kernels.LANE_KERNELS.values()]
     before = [len(k.signatures) for k in compiled]
     assert all(before), "warm-up runs every kernel"
-    for circuit in (ghz(14), qft(14), random_layers(14)):
+    for circuit in (ghz(14), qft(14), random_layers(14), qft(20), random_layers(20)):  # 20: tiled
         engine.simulate(circuit, engine.Limits(precision=precision))
     assert [len(k.signatures) for k in compiled] == before

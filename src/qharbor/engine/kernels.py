@@ -20,6 +20,7 @@ stays fast after the first.
 
 from __future__ import annotations
 
+import functools
 import types
 
 import numba
@@ -28,6 +29,7 @@ import numpy as np
 from numba import prange
 
 from . import gates
+from .fusion import DIAG_LANE_BITS, Diagonal
 
 # numba leaves LLVM's SLP vectoriser off by default; the lane kernels need it to turn
 # their constant lane permutations into vector shuffles (5-10x on targets 0-3). It is
@@ -238,7 +240,7 @@ def _lanes(low: tuple[int, ...], high: int):
                     o = b + (o1 if h & 1 else _NONE) + (o2 if h & 2 else _NONE)
                     _out(re, im, o, cr, ci, 4 * h, lanes, 4, l0r, l0i, u0r, u0i, l1r, l1i, u1r, u1i, _NONE,
                          l2r, l2i, u2r, u2i, _NONE, l3r, l3i, u3r, u3i, _NONE)
-    return _par(kernel)
+    return kernel
 
 
 def _diag_body(re, im, hpos, tr, ti):  # pragma: no cover - compiled
@@ -278,14 +280,158 @@ apply_parallel = _par(variant(_apply_body, "_parallel"))
 apply_serial = _jit(_apply_body)
 diag_parallel = _par(variant(_diag_body, "_parallel"))
 
-#: The lane kernel of every one- and two-qubit block shape, keyed by (chunk-bit
-#: masks, number of higher qubits); see :func:`_lanes`.
-LANE_KERNELS = {
-    (low, high): _lanes(low, high)
-    for low, high in [*(((m,), 0) for m in (1, 2, 4, 8)),
-                      *(((a, b), 0) for a, b in [(1, 2), (1, 4), (1, 8), (2, 4), (2, 8), (4, 8)]),
-                      *(((m,), 1) for m in (1, 2, 4, 8)), ((), 1), ((), 2)]
-}
+#: Every one- and two-qubit block shape, as (chunk-bit masks, number of higher qubits);
+#: see :func:`_lanes`. A shape's index here is its ``kind`` in a tile program.
+LANE_SHAPES: list[tuple[tuple[int, ...], int]] = [
+    *(((m,), 0) for m in (1, 2, 4, 8)),
+    *(((a, b), 0) for a, b in [(1, 2), (1, 4), (1, 8), (2, 4), (2, 8), (4, 8)]),
+    *(((m,), 1) for m in (1, 2, 4, 8)), ((), 1), ((), 2)]
+#: The parallel lane kernel of each shape, for a pass over the whole state. Each has a
+#: name of its own: numba's disk cache keeps one index file per function name, and
+#: processes compiling different shapes at once (``statevector.compile_kernels``) into a
+#: shared index could each number their entry alike and swap each other's code.
+LANE_KERNELS = {shape: _par(variant(_lanes(*shape), "_" + "_".join(map(str, (*shape[0], "h", shape[1])))))
+                for shape in LANE_SHAPES}
+(_k0, _k1, _k2, _k3, _k4, _k5, _k6, _k7, _k8, _k9, _k10, _k11, _k12, _k13, _k14,
+ _k15) = LANE_KERNELS.values()
+
+
+#: Op kinds of a tile program beyond the lane shapes (whose kind is their index).
+KIND_DIAG = len(LANE_SHAPES)
+KIND_GENERAL = KIND_DIAG + 1
+#: Ints per lane op in a tile program: ``nh, hpos0, hpos1, o1, o2, rows``.
+LANE_INTS = 6
+
+
+@_jit
+def _lane(kind, re, im, hpos, o1, o2, cr, ci):  # pragma: no cover - compiled
+    """The lane kernel of shape ``LANE_SHAPES[kind]`` (numba cannot index a tuple of
+    functions at run time, so the choice is spelled out)."""
+    if kind == 0:
+        _k0(re, im, hpos, o1, o2, cr, ci)
+    elif kind == 1:
+        _k1(re, im, hpos, o1, o2, cr, ci)
+    elif kind == 2:
+        _k2(re, im, hpos, o1, o2, cr, ci)
+    elif kind == 3:
+        _k3(re, im, hpos, o1, o2, cr, ci)
+    elif kind == 4:
+        _k4(re, im, hpos, o1, o2, cr, ci)
+    elif kind == 5:
+        _k5(re, im, hpos, o1, o2, cr, ci)
+    elif kind == 6:
+        _k6(re, im, hpos, o1, o2, cr, ci)
+    elif kind == 7:
+        _k7(re, im, hpos, o1, o2, cr, ci)
+    elif kind == 8:
+        _k8(re, im, hpos, o1, o2, cr, ci)
+    elif kind == 9:
+        _k9(re, im, hpos, o1, o2, cr, ci)
+    elif kind == 10:
+        _k10(re, im, hpos, o1, o2, cr, ci)
+    elif kind == 11:
+        _k11(re, im, hpos, o1, o2, cr, ci)
+    elif kind == 12:
+        _k12(re, im, hpos, o1, o2, cr, ci)
+    elif kind == 13:
+        _k13(re, im, hpos, o1, o2, cr, ci)
+    elif kind == 14:
+        _k14(re, im, hpos, o1, o2, cr, ci)
+    else:
+        _k15(re, im, hpos, o1, o2, cr, ci)
+
+
+def _diag_tile_body(re, im, base, runs, k, hpos, tr, ti):  # pragma: no cover - compiled
+    """:func:`_diag_body` on a tile: the table row of each ``W``-amplitude block comes from
+    the bits ``hpos`` of its *global* index (``base + runs[r]`` + offset), so a diagonal
+    needs none of its qubits inside the tile."""
+    W = tr.shape[1]
+    for r in prange(runs.shape[0]):
+        g0 = base + runs[r]
+        for blk in range((1 << k) // W):
+            g = g0 + blk * W
+            h = 0
+            for b in range(hpos.shape[0]):
+                h |= ((g >> hpos[b]) & 1) << b
+            u = np.uint64((r << k) + blk * W)
+            for j in range(np.uint64(W)):
+                xr = re[u + j]
+                xi = im[u + j]
+                re[u + j] = tr[h, j] * xr - ti[h, j] * xi
+                im[u + j] = tr[h, j] * xi + ti[h, j] * xr
+
+
+_diag_tile = _par(_diag_tile_body)
+
+
+def _copy_tile_body(br, bi, re, im, base, runs, k, back):  # pragma: no cover - compiled
+    """Copy a tile out of the state into its buffer, or ``back``: run ``r`` of the
+    buffer is the ``2**k`` amplitudes from ``base + runs[r]``. Unsigned indices: with
+    signed ones numba checks each for wrap-around and the loop runs scalar, 6x slower."""
+    run = np.uint64(1) << np.uint64(k)
+    for r in range(runs.shape[0]):
+        g = np.uint64(base + runs[r])
+        u = np.uint64(r) * run
+        if back:
+            for j in range(run):
+                re[g + j] = br[u + j]
+                im[g + j] = bi[u + j]
+        else:
+            for j in range(run):
+                br[u + j] = re[g + j]
+                bi[u + j] = im[g + j]
+
+
+_copy_tile = _jit(_copy_tile_body)
+
+
+@_jit
+def run_tiles(re, im, outer, runs, k, kinds, ints, ioff, flts, foff, first, step):  # pragma: no cover - compiled
+    """Run a program of ops tile by tile: tiles ``first``, ``first + step``, ... each
+    copied (the ``2**k``-long runs at ``runs``, offset by the tile's bits on the ``outer``
+    qubits) into a buffer that stays in this core's cache while every op of the program
+    is applied to it, then copied back. One pass over memory for the whole program
+    instead of one per op: at 24+ qubits a pass costs more than a two-qubit block's
+    arithmetic.
+
+    Each calling thread takes its own share of the tiles (``engine/tiles.py`` runs one
+    per core); the kernels it calls are the parallel ones, run on one thread: numba
+    vectorises its parallel loop bodies (whose arrays it knows not to alias) where it
+    leaves the same loop in a serial function scalar, 10x slower.
+
+    Op ``o`` is ``kinds[o]`` with integer arguments from ``ints[ioff[o]:]`` and tables
+    (in the state's precision) from ``flts[foff[o]:]``, in the tile's local bit positions."""
+    size = runs.shape[0] << k
+    br = np.empty(size, dtype=re.dtype)
+    bi = np.empty(size, dtype=re.dtype)
+    for t in range(first, re.shape[0] // size, step):
+        base = 0
+        for b in range(outer.shape[0]):
+            base |= ((t >> b) & 1) << outer[b]
+        _copy_tile(br, bi, re, im, base, runs, k, False)
+        for o in range(kinds.shape[0]):
+            kind = kinds[o]
+            i = ioff[o]
+            f = foff[o]
+            if kind < KIND_DIAG:
+                rows = ints[i + 5] * LANES
+                _lane(kind, br, bi, ints[i + 1:i + 1 + ints[i]], np.uint64(ints[i + 3]),
+                      np.uint64(ints[i + 4]), flts[f:f + rows].reshape((-1, LANES)),
+                      flts[f + rows:f + 2 * rows].reshape((-1, LANES)))
+            elif kind == KIND_DIAG:
+                nh = ints[i]
+                cells = ints[i + 1 + nh]
+                width = ints[i + 2 + nh]
+                _diag_tile(br, bi, base, runs, k, ints[i + 1:i + 1 + nh],
+                           flts[f:f + cells].reshape((-1, width)),
+                           flts[f + cells:f + 2 * cells].reshape((-1, width)))
+            else:
+                npos = ints[i]
+                dim = ints[i + 1 + npos]
+                apply_parallel(br, bi, ints[i + 1:i + 1 + npos], ints[i + 2 + npos:i + 2 + npos + dim],
+                               ints[i + 2 + npos + dim], flts[f:f + dim * dim].reshape((dim, dim)),
+                               flts[f + dim * dim:f + 2 * dim * dim].reshape((dim, dim)))
+        _copy_tile(br, bi, re, im, base, runs, k, True)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -398,3 +544,66 @@ def run_encoded(re, im, buf):  # pragma: no cover - compiled
             gates.fill(code, a, b, c, m2)
             for q in range(nt):  # one-qubit gates broadcast over their targets
                 _one(re, im, int(buf[t0 + q]), cmask, m2)
+
+
+# --- the tables the kernels take (built in Python, per op) ---
+
+def diagonal_table(op: Diagonal, n: int, dtype: type) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``hpos`` and the (rows, lanes) tables of ``diag_parallel`` for ``op``."""
+    w = min(DIAG_LANE_BITS, n)
+    lanes = np.arange(1 << w)
+    lo = np.zeros(lanes.shape[0], dtype=np.int64)
+    hpos = []
+    for b, q in enumerate(op.qubits):
+        if q < w:
+            lo |= ((lanes >> q) & 1) << b
+        else:
+            hpos.append((q, b))
+    rows = np.arange(1 << len(hpos))
+    hi = np.zeros(rows.shape[0], dtype=np.int64)
+    for r, (_, b) in enumerate(hpos):
+        hi |= ((rows >> r) & 1) << b
+    table = op.values[hi[:, None] | lo[None, :]]
+    return (np.array([q for q, _ in hpos], dtype=np.int64),
+            np.ascontiguousarray(table.real, dtype=dtype), np.ascontiguousarray(table.imag, dtype=dtype))
+
+
+_LANE_BITS = LANES.bit_length() - 1
+_LANE = np.arange(LANES)
+_NO_OFFSET = np.uint64(0)
+
+
+@functools.lru_cache(maxsize=4096)
+def _lane_layout(targets: tuple[int, ...]) -> tuple:
+    """What a lane kernel needs of a block's ``targets`` alone: the kernel, its chunk
+    offsets, and the (row, column) of the block's matrix behind each table entry."""
+    low = sorted(t for t in targets if t < _LANE_BITS)
+    high = sorted(t for t in targets if t >= _LANE_BITS)
+    masks = tuple(1 << t for t in low)
+    subsets = [0]
+    for b in masks:
+        subsets += [s | b for s in subsets]
+    nh, k = 1 << len(high), len(targets)
+
+    def row(hbits: np.ndarray, lane: np.ndarray) -> np.ndarray:
+        r = np.zeros(np.broadcast_shapes(hbits.shape, lane.shape), dtype=np.int64)
+        for i, t in enumerate(targets):
+            bit = (lane >> t) & 1 if t < _LANE_BITS else (hbits >> high.index(t)) & 1
+            r |= bit << (k - 1 - i)
+        return r
+
+    h = np.arange(nh).reshape(-1, 1, 1, 1)
+    hc = np.arange(nh).reshape(1, -1, 1, 1)
+    s = np.array(subsets).reshape(1, 1, -1, 1)
+    rows, cols = (a.reshape(-1, LANES) for a in np.broadcast_arrays(row(h, _LANE), row(hc, _LANE ^ s)))
+    offsets = [np.uint64(1 << t) for t in high] + [_NO_OFFSET, _NO_OFFSET]
+    hpos = np.array([t - _LANE_BITS for t in high], dtype=np.int64)
+    return LANE_KERNELS[masks, len(high)], hpos, offsets[0], offsets[1], rows, cols
+
+
+def lane_tables(targets: tuple[int, ...], m: np.ndarray, dtype: type) -> tuple:
+    """The lane kernel for an uncontrolled block of one or two ``targets`` and its
+    arguments: ``(kernel, hpos, o1, o2, cr, ci)`` (see :func:`_lanes`)."""
+    kernel, hpos, o1, o2, rows, cols = _lane_layout(targets)
+    table = m[rows, cols]
+    return kernel, hpos, o1, o2, np.ascontiguousarray(table.real, dtype), np.ascontiguousarray(table.imag, dtype)

@@ -21,10 +21,10 @@ from collections.abc import Callable
 import numpy as np
 
 from . import gates as gate_matrices
-from . import kernels, measure
+from . import kernels, measure, tiles
 from .circuit import Circuit, Gate
 from .errors import SimulationTimeout
-from .fusion import DIAG_LANE_BITS, Diagonal, Op, fuse, gate_ops, group_diagonals
+from .fusion import Diagonal, Op, fuse, gate_ops, group_diagonals
 
 #: Registers up to this width run unfused in one serial compiled call per segment:
 #: their passes are so short that thread start-up and Python would dominate.
@@ -62,67 +62,6 @@ def encode(gates: list[Gate] | tuple[Gate, ...]) -> np.ndarray:
     return np.frombuffer(array("d", buf), dtype=np.float64)
 
 
-def _diagonal_table(op: Diagonal, n: int, dtype: type) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``hpos`` and the (rows, lanes) tables of ``kernels.diag_parallel`` for ``op``."""
-    w = min(DIAG_LANE_BITS, n)
-    lanes = np.arange(1 << w)
-    lo = np.zeros(lanes.shape[0], dtype=np.int64)
-    hpos = []
-    for b, q in enumerate(op.qubits):
-        if q < w:
-            lo |= ((lanes >> q) & 1) << b
-        else:
-            hpos.append((q, b))
-    rows = np.arange(1 << len(hpos))
-    hi = np.zeros(rows.shape[0], dtype=np.int64)
-    for r, (_, b) in enumerate(hpos):
-        hi |= ((rows >> r) & 1) << b
-    table = op.values[hi[:, None] | lo[None, :]]
-    return (np.array([q for q, _ in hpos], dtype=np.int64),
-            np.ascontiguousarray(table.real, dtype=dtype), np.ascontiguousarray(table.imag, dtype=dtype))
-
-
-_LANE_BITS = kernels.LANES.bit_length() - 1
-_LANE = np.arange(kernels.LANES)
-_NO_OFFSET = np.uint64(0)
-
-
-@functools.lru_cache(maxsize=4096)
-def _lane_layout(targets: tuple[int, ...]) -> tuple:
-    """What a lane kernel needs of a block's ``targets`` alone: the kernel, its chunk
-    offsets, and the (row, column) of the block's matrix behind each table entry."""
-    low = sorted(t for t in targets if t < _LANE_BITS)
-    high = sorted(t for t in targets if t >= _LANE_BITS)
-    masks = tuple(1 << t for t in low)
-    subsets = [0]
-    for b in masks:
-        subsets += [s | b for s in subsets]
-    nh, k = 1 << len(high), len(targets)
-
-    def row(hbits: np.ndarray, lane: np.ndarray) -> np.ndarray:
-        r = np.zeros(np.broadcast_shapes(hbits.shape, lane.shape), dtype=np.int64)
-        for i, t in enumerate(targets):
-            bit = (lane >> t) & 1 if t < _LANE_BITS else (hbits >> high.index(t)) & 1
-            r |= bit << (k - 1 - i)
-        return r
-
-    h = np.arange(nh).reshape(-1, 1, 1, 1)
-    hc = np.arange(nh).reshape(1, -1, 1, 1)
-    s = np.array(subsets).reshape(1, 1, -1, 1)
-    rows, cols = (a.reshape(-1, kernels.LANES) for a in np.broadcast_arrays(row(h, _LANE), row(hc, _LANE ^ s)))
-    offsets = [np.uint64(1 << t) for t in high] + [_NO_OFFSET, _NO_OFFSET]
-    hpos = np.array([t - _LANE_BITS for t in high], dtype=np.int64)
-    return kernels.LANE_KERNELS[masks, len(high)], hpos, offsets[0], offsets[1], rows, cols
-
-
-def lane_tables(targets: tuple[int, ...], m: np.ndarray, dtype: type) -> tuple:
-    """The lane kernel for an uncontrolled block of one or two ``targets`` and its
-    arguments: ``(kernel, hpos, o1, o2, cr, ci)`` (see ``kernels._lanes``)."""
-    kernel, hpos, o1, o2, rows, cols = _lane_layout(targets)
-    table = m[rows, cols]
-    return kernel, hpos, o1, o2, np.ascontiguousarray(table.real, dtype), np.ascontiguousarray(table.imag, dtype)
-
-
 def _warm_up_steps(precision: str) -> list[Callable[[], None]]:
     """One call per wide-register kernel on a tiny state. The blocks are complex as in
     real runs: a real matrix's ``.imag`` is read-only, and numba compiles a separate
@@ -140,12 +79,23 @@ def _warm_up_steps(precision: str) -> list[Callable[[], None]]:
     return steps
 
 
+def _warm_up_tiles(precision: str) -> None:
+    """The tile runner, with a program of each op kind. It calls every lane kernel, so it
+    runs after them (see :func:`compile_kernels`), when they are loaded, not compiled."""
+    dtype = PRECISIONS[precision]
+    ops = [Op((1, 0), np.eye(4, dtype=np.complex128)), Op((5, 3, 0), np.eye(8, dtype=np.complex128)),
+           Diagonal((0, 7), np.ones(4, dtype=np.complex128))]
+    tiles.run(np.zeros(256, dtype=dtype), np.zeros(256, dtype=dtype), tiles.Tile(tuple(range(7)), ops))
+
+
 def warm_up(precision: str, share: tuple[int, int] = (0, 1)) -> None:
     """Load every wide-register kernel for ``precision`` so no job pays for it (``share``
     ``(i, n)``: only every n-th from the i-th, for :func:`compile_kernels`)."""
     steps = _warm_up_steps(precision)
     for step in steps[share[0]::share[1]]:
         step()
+    if share == (0, 1):
+        _warm_up_tiles(precision)
 
 
 #: Most subprocesses a cold compilation starts (each holds numba and LLVM in memory).
@@ -178,14 +128,15 @@ def compile_kernels(precision: str) -> None:
                 proc.wait()  # a failed helper only costs time: this process compiles what is missing
         for step in steps:
             step()
+        _warm_up_tiles(precision)
 
 
 def _apply(re: np.ndarray, im: np.ndarray, op: Op | Diagonal) -> None:
     if isinstance(op, Diagonal):
-        kernels.diag_parallel(re, im, *_diagonal_table(op, re.shape[0].bit_length() - 1, re.dtype))
+        kernels.diag_parallel(re, im, *kernels.diagonal_table(op, re.shape[0].bit_length() - 1, re.dtype))
         return
     if not op.controls and len(op.targets) <= 2 and re.shape[0] >= 4 * kernels.LANES:
-        kernel, *args = lane_tables(op.targets, op.matrix, re.dtype)
+        kernel, *args = kernels.lane_tables(op.targets, op.matrix, re.dtype)
         kernel(re, im, *args)
         return
     pos, offs, cmask = kernels.layout(np.array(op.targets, dtype=np.int64),
@@ -207,10 +158,16 @@ def evolve(re: np.ndarray, im: np.ndarray, gates: list[Gate] | tuple[Gate, ...],
             tick()
             kernels.run_encoded(re, im, encode(gates[start:start + _SEGMENT]))
         return
-    ops = (op for gate in gates for op in gate_ops(gate))
-    for op in fuse(group_diagonals(ops, FUSE_QUBITS), FUSE_QUBITS, tick):
+    ops = fuse(group_diagonals((op for gate in gates for op in gate_ops(gate)), FUSE_QUBITS), FUSE_QUBITS, tick)
+    n = re.shape[0].bit_length() - 1
+    if tiles.usable(n):
+        ops = tiles.plan(list(ops), n, tiles.TILE_QUBITS[re.dtype])
+    for op in ops:
         tick()
-        _apply(re, im, op)
+        if isinstance(op, tiles.Tile):
+            tiles.run(re, im, op)
+        else:
+            _apply(re, im, op)
 
 
 #: State vectors up to this many amplitudes are kept for reuse (see :func:`_zeros`).
