@@ -27,6 +27,12 @@ How it is fast, and why:
   qubits (a third of all blocks in a random circuit) ran scalar and cost 5-10x the
   others. Kernels are cached on disk and loaded by :func:`warm_up` when a worker
   starts.
+* **Cache tiles** (``tiles.py``): from ``tiles.MIN_QUBITS`` qubits the state is out of
+  cache and a pass costs more in memory traffic than in arithmetic, so the fused ops
+  are grouped by the qubits they touch, and each group runs tile by tile: a thread
+  copies a slice of the state spanning the group's qubits (2^18 amplitudes) into a
+  buffer that stays in cache, applies every op of the group there, and copies it back
+  — one pass over memory per group of up to 64 ops instead of one per op.
 * **Both cores**: wide registers run the parallel kernel (threads over blocks of the
   state); registers of at most ``SMALL_QUBITS`` qubits run one serial compiled call
   per circuit instead, because for them thread start-up and per-gate Python would
@@ -45,7 +51,7 @@ How it is fast, and why:
 
 Limits (``limits.py``): at most ``MAX_QUBITS`` qubits; the memory a run needs is checked
 against a budget before anything is allocated; the time limit is checked between fused
-blocks.
+blocks and tile groups.
 """
 
 from . import debias, dynamic, measure, noise

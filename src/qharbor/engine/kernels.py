@@ -13,6 +13,8 @@ without complex-number shuffles.
   blocks, through a small buffer per contiguous run.
 * **Diagonal kernel** (``diag_parallel``): one elementwise multiply by a table.
 * **Interpreter** (``run_encoded``): whole small circuits in one serial call.
+* **Tile runner** (``run_tiles``): a program of the kernels above, run tile by tile in
+  a cache-resident buffer (``engine/tiles.py`` plans the tiles).
 
 Kernels are compiled lazily and cached on disk (``cache=True``), so worker start-up
 stays fast after the first.
@@ -386,7 +388,7 @@ _copy_tile = _jit(_copy_tile_body)
 
 
 @_jit
-def run_tiles(re, im, outer, runs, k, kinds, ints, ioff, flts, foff, first, step):  # pragma: no cover - compiled
+def run_tiles(re, im, outer, runs, k, kinds, ints, ioff, flts, foff, first, step):  # pragma: no cover
     """Run a program of ops tile by tile: tiles ``first``, ``first + step``, ... each
     copied (the ``2**k``-long runs at ``runs``, offset by the tile's bits on the ``outer``
     qubits) into a buffer that stays in this core's cache while every op of the program
@@ -606,4 +608,5 @@ def lane_tables(targets: tuple[int, ...], m: np.ndarray, dtype: type) -> tuple:
     arguments: ``(kernel, hpos, o1, o2, cr, ci)`` (see :func:`_lanes`)."""
     kernel, hpos, o1, o2, rows, cols = _lane_layout(targets)
     table = m[rows, cols]
-    return kernel, hpos, o1, o2, np.ascontiguousarray(table.real, dtype), np.ascontiguousarray(table.imag, dtype)
+    cr, ci = np.ascontiguousarray(table.real, dtype), np.ascontiguousarray(table.imag, dtype)
+    return kernel, hpos, o1, o2, cr, ci

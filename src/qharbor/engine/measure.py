@@ -173,6 +173,20 @@ def _marginal(p, qubits, parts):  # pragma: no cover - compiled
     return out
 
 
+@numba.njit(cache=True, nogil=True)
+def cumulative(re, im, out):  # pragma: no cover - compiled
+    """``out[i]`` = the float64 sum of ``|amplitude j|^2`` for j <= i, added in order: the
+    same numbers as ``np.cumsum(np.square(re, dtype=float64) + np.square(im, dtype=float64))``
+    (no fast-math, so no reordering), without that expression's three temporary arrays
+    of the state's size, whose fresh pages cost more than the sum."""
+    acc = 0.0
+    for i in range(re.shape[0]):
+        r = np.float64(re[i])
+        m = np.float64(im[i])
+        acc += r * r + m * m
+        out[i] = acc
+
+
 #: A marginal is taken over at most this many qubits (a table of 2^16 entries).
 MARGINAL_QUBITS = 16
 

@@ -158,7 +158,8 @@ def evolve(re: np.ndarray, im: np.ndarray, gates: list[Gate] | tuple[Gate, ...],
             tick()
             kernels.run_encoded(re, im, encode(gates[start:start + _SEGMENT]))
         return
-    ops = fuse(group_diagonals((op for gate in gates for op in gate_ops(gate)), FUSE_QUBITS), FUSE_QUBITS, tick)
+    ops = (op for gate in gates for op in gate_ops(gate))
+    ops = fuse(group_diagonals(ops, FUSE_QUBITS), FUSE_QUBITS, tick)
     n = re.shape[0].bit_length() - 1
     if tiles.usable(n):
         ops = tiles.plan(list(ops), n, tiles.TILE_QUBITS[re.dtype])

@@ -71,7 +71,8 @@ def _layer_is_threadsafe() -> bool:
     try:
         layer = numba.threading_layer()
     except ValueError:  # chosen at the first parallel call: make one
-        kernels.diag_parallel(np.zeros(64), np.zeros(64), np.zeros(0, np.int64), np.ones((1, 64)), np.zeros((1, 64)))
+        none = np.zeros(0, np.int64)
+        kernels.diag_parallel(np.zeros(64), np.zeros(64), none, np.ones((1, 64)), np.zeros((1, 64)))
         layer = numba.threading_layer()
     return layer in ("omp", "tbb")
 
@@ -115,7 +116,8 @@ def _lane_args(local: tuple[int, ...], m: np.ndarray, dtype: np.dtype) -> tuple[
     kernel, hpos, o1, o2, cr, ci = kernels.lane_tables(local, m, dtype)
     kind = _KINDS[kernel]
     h = [int(x) for x in hpos] + [0, 0]
-    return kind, [len(hpos), h[0], h[1], int(o1), int(o2), cr.shape[0]], np.concatenate((cr.ravel(), ci.ravel()))
+    table = np.concatenate((cr.ravel(), ci.ravel()))
+    return kind, [len(hpos), h[0], h[1], int(o1), int(o2), cr.shape[0]], table
 
 
 def run(re: np.ndarray, im: np.ndarray, tile: Tile) -> None:
@@ -150,7 +152,8 @@ def run(re: np.ndarray, im: np.ndarray, tile: Tile) -> None:
             ints += [len(pos), *pos.tolist(), len(offs), *offs.tolist(), int(cmask)]
             flts.append(np.concatenate((op.matrix.real.ravel(), op.matrix.imag.ravel())))
     args = (re, im, outer, runs, RUN_QUBITS, np.array(kinds, dtype=np.int64), np.array(ints, dtype=np.int64),
-            np.array(ioff, dtype=np.int64), np.concatenate(flts).astype(dtype), np.cumsum([0, *map(len, flts)]))
+            np.array(ioff, dtype=np.int64), np.concatenate(flts).astype(dtype),
+            np.cumsum([0, *map(len, flts)]))
     threads = min(numba.get_num_threads(), 1 << len(outer))
     if threads == 1:
         kernels.run_tiles(*args, 0, 1)
