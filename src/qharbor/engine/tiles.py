@@ -17,15 +17,13 @@ overtake it), while ops on other qubits keep joining: blocks on disjoint qubits 
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numba
 import numpy as np
 
-from . import kernels
+from . import kernels, threads
 from .fusion import DIAG_LANE_BITS, Diagonal, Op
 
 #: The lowest qubits, always in a tile: they vary within one contiguous run of the
@@ -60,21 +58,9 @@ def _qubits(op: Op | Diagonal) -> tuple[int, ...]:
 
 
 def usable(n: int) -> bool:
-    """Whether a register of ``n`` qubits runs tiled here: wide enough, and numba's
-    threading layer takes parallel calls from several threads at once (omp, tbb; its
-    fallback, workqueue, would abort the process)."""
-    return n >= MIN_QUBITS and (numba.get_num_threads() == 1 or _layer_is_threadsafe())
-
-
-@functools.cache
-def _layer_is_threadsafe() -> bool:
-    try:
-        layer = numba.threading_layer()
-    except ValueError:  # chosen at the first parallel call: make one
-        none = np.zeros(0, np.int64)
-        kernels.diag_parallel(np.zeros(64), np.zeros(64), none, np.ones((1, 64)), np.zeros((1, 64)))
-        layer = numba.threading_layer()
-    return layer in ("omp", "tbb")
+    """Whether a register of ``n`` qubits runs tiled here: wide enough, and either one
+    numba thread or a pool of them (``threads.py``) for the tiles."""
+    return n >= MIN_QUBITS and (numba.get_num_threads() == 1 or threads.usable())
 
 
 def plan(ops: list[Op | Diagonal], n: int, tile_qubits: int) -> Iterator[Op | Diagonal | Tile]:
@@ -154,18 +140,9 @@ def run(re: np.ndarray, im: np.ndarray, tile: Tile) -> None:
     args = (re, im, outer, runs, RUN_QUBITS, np.array(kinds, dtype=np.int64), np.array(ints, dtype=np.int64),
             np.array(ioff, dtype=np.int64), np.concatenate(flts).astype(dtype),
             np.cumsum([0, *map(len, flts)]))
-    threads = min(numba.get_num_threads(), 1 << len(outer))
-    if threads == 1:
+    workers = min(numba.get_num_threads(), 1 << len(outer))
+    if workers == 1:
         kernels.run_tiles(*args, 0, 1)
         return
-    for future in [_pool().submit(kernels.run_tiles, *args, w, threads) for w in range(threads)]:
+    for future in [threads.pool().submit(kernels.run_tiles, *args, w, workers) for w in range(workers)]:
         future.result()
-
-
-@functools.cache
-def _pool() -> ThreadPoolExecutor:
-    """One thread per core for tiles, each running numba's parallel kernels on one thread
-    (the thread count is per calling thread). Safe with numba's omp and tbb threading
-    layers, which take parallel calls from several threads at once (see :func:`usable`)."""
-    return ThreadPoolExecutor(numba.config.NUMBA_NUM_THREADS, thread_name_prefix="qharbor-tiles",
-                              initializer=numba.set_num_threads, initargs=(1,))
