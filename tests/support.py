@@ -215,13 +215,15 @@ def run_job(client: httpx.Client, body: dict) -> dict:
     return job
 
 
-def slow_job(qubits: int = 23, rounds: int = 12) -> dict:
+def slow_job(qubits: int = 23, rounds: int = 24) -> dict:
     """A few seconds of simulation that ends in |0...0>: ladders of cnots up and back down,
     which gate fusion cannot collapse (neighbouring cnots share one qubit only), after a T
     gate (a phase on |0>) that makes it no Clifford circuit, which a stabilizer tableau would
     finish at once. It must outlast the 2 s long poll of ``GET /jobs/{id}``, or ``wait_for``
-    never sees it started: 23 qubits and 12 rounds took 9 s on the 2-core development machine
-    at load average 4 (24 qubits 19 s, 22 qubits 4 s); tests that need longer ask for rounds."""
+    never sees it started. Cache tiles (``engine/tiles.py``) run its ladders about twice as
+    fast as one pass per gate did: 23 qubits and 12 rounds took 9 s on the 2-core development
+    machine at load average 4 before them, 4.8 s at load 3 after (16 rounds: 5.9 s), so the
+    default is 24 rounds; tests that need longer ask for more."""
     ladder = [{"gate": "cnot", "control": q, "target": q + 1} for q in range(qubits - 1)]
     gates = [{"gate": "t", "target": 0}] + (ladder + ladder[::-1]) * rounds
     body = bell()

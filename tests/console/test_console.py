@@ -111,7 +111,7 @@ def test_jobs_appear_and_complete_live_and_a_job_shows_its_results(server: Serve
 
 def test_a_running_job_is_canceled_from_its_page(server: Server, page: Any) -> None:
     key, api = project_key(server)
-    job_id = api.post("/jobs", json={**slow_job(rounds=24), "name": "slow"}).json()["id"]
+    job_id = api.post("/jobs", json={**slow_job(rounds=48), "name": "slow"}).json()["id"]
     wait_for(api, job_id, ("started",))
     sign_in(page, server, key)
     expect(row(page, job_id).locator("td.status")).to_have_text("started")

@@ -35,7 +35,7 @@ def test_a_dump_taken_with_jobs_running_restores_and_finishes_them(postgres: Pos
     worker = start_worker(["--database", source], tmp_path / "worker.log", STALE)
     try:
         with api.client() as c:
-            running = c.post("/jobs", json=slow_job(rounds=24)).json()["id"]
+            running = c.post("/jobs", json=slow_job(rounds=48)).json()["id"]
             waiting = [c.post("/jobs", json=bell()).json()["id"] for _ in range(3)]
             wait_for(c, running, ("started",))
             # Frozen, the worker can neither finish the job nor beat: the dump is sure to hold it

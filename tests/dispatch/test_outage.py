@@ -105,7 +105,7 @@ def test_the_job_in_hand_is_stored_once_the_database_returns(cluster: Postgres, 
     url, srv, worker, log = hosts
     key = create_key(["--database", url])
     with srv.client(key) as api:
-        job_id = api.post("/jobs", json=slow_job(rounds=16)).json()["id"]
+        job_id = api.post("/jobs", json=slow_job(rounds=32)).json()["id"]
         wait_for(api, job_id, ("started",))
         cluster.pg_ctl("stop")
         # Past the simulation: the finished job waits in the worker's memory, its store retried.

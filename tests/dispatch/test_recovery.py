@@ -100,7 +100,7 @@ def test_a_worker_back_from_the_dead_cannot_store_its_results(storage: list[str]
             wait_until = time.monotonic() + 60
             while b" ready: " not in first_log.read_bytes() and time.monotonic() < wait_until:
                 time.sleep(0.1)
-            job_id = api.post("/jobs", json=slow_job(rounds=16)).json()["id"]
+            job_id = api.post("/jobs", json=slow_job(rounds=32)).json()["id"]
             wait_for(api, job_id, ("started",))
             os.kill(first.pid, signal.SIGSTOP)
             second = _standalone_worker(storage, "3")
@@ -167,7 +167,7 @@ def test_lifecycle_shows_ready_while_waiting_for_a_busy_worker(storage: list[str
     try:
         with srv.client() as api:
             # Long enough for a heartbeat (every 2 s) to admit the waiting job even on a loaded machine.
-            slow = api.post("/jobs", json=slow_job(rounds=16)).json()["id"]
+            slow = api.post("/jobs", json=slow_job(rounds=32)).json()["id"]
             wait_for(api, slow, ("started",))
             waiting = api.post("/jobs", json=bell()).json()["id"]
             seen = [wait_for(api, waiting, ("ready", "started", "completed"))["status"]]
@@ -185,7 +185,7 @@ def test_a_job_that_keeps_killing_its_worker_fails_after_max_attempts(tmp_path: 
     srv = Server(["--data-dir", str(tmp_path)], workers=1, env={"QHARBOR_MAX_ATTEMPTS": "2"}).start()
     try:
         with srv.client() as api:
-            job_id = api.post("/jobs", json=slow_job(rounds=40)).json()["id"]
+            job_id = api.post("/jobs", json=slow_job(rounds=80)).json()["id"]
             for attempt in (1, 2):
                 wait_for(api, job_id, ("started",), timeout=120)
                 [victim] = srv.worker_pids()

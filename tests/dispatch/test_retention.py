@@ -18,7 +18,7 @@ def test_finished_jobs_go_unfinished_ones_stay(tmp_path: Path) -> None:
         with srv.client() as api:
             done = api.post("/jobs", json=bell()).json()["id"]
             wait_for(api, done)
-            slow = api.post("/jobs", json=slow_job(rounds=30)).json()["id"]
+            slow = api.post("/jobs", json=slow_job(rounds=60)).json()["id"]
             deadline = time.monotonic() + 30
             while api.get(f"/jobs/{done}").status_code == 200:
                 assert time.monotonic() < deadline, "the finished job was never deleted"

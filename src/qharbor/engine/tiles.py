@@ -113,8 +113,10 @@ def run(re: np.ndarray, im: np.ndarray, tile: Tile) -> None:
     local = {q: i for i, q in enumerate(tile.qubits)}
     size = len(tile.qubits)
     outer = np.array([q for q in range(n) if q not in local], dtype=np.int64)
-    high = np.array(tile.qubits[RUN_QUBITS:], dtype=np.int64)
-    r = np.arange(1 << (size - RUN_QUBITS), dtype=np.int64)
+    # Runs as long as the tile's lowest qubits allow: each is one contiguous copy.
+    k = next(i for i, q in enumerate((*tile.qubits, n)) if q != i)
+    high = np.array(tile.qubits[k:], dtype=np.int64)
+    r = np.arange(1 << (size - k), dtype=np.int64)
     runs = np.zeros_like(r)
     for b, q in enumerate(high):
         runs |= ((r >> b) & 1) << q
@@ -137,7 +139,7 @@ def run(re: np.ndarray, im: np.ndarray, tile: Tile) -> None:
             kinds.append(kernels.KIND_GENERAL)
             ints += [len(pos), *pos.tolist(), len(offs), *offs.tolist(), int(cmask)]
             flts.append(np.concatenate((op.matrix.real.ravel(), op.matrix.imag.ravel())))
-    args = (re, im, outer, runs, RUN_QUBITS, np.array(kinds, dtype=np.int64), np.array(ints, dtype=np.int64),
+    args = (re, im, outer, runs, k, np.array(kinds, dtype=np.int64), np.array(ints, dtype=np.int64),
             np.array(ioff, dtype=np.int64), np.concatenate(flts).astype(dtype),
             np.cumsum([0, *map(len, flts)]))
     workers = min(numba.get_num_threads(), 1 << len(outer))
