@@ -222,9 +222,15 @@ def test_a_worker_killed_inside_its_completion_leaves_the_job_to_run_again(
             job_id = api.post("/jobs", json=bell()).json()["id"]
             with engine.connect() as probe:
                 deadline = time.monotonic() + 60
-                while not probe.execute(sa.text(
+                while True:
+                    waiting = probe.execute(sa.text(
                         "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                        " AND query LIKE 'INSERT INTO results%'")).first():
+                        " AND query LIKE 'INSERT INTO results%'")).first()
+                    # PostgreSQL reads pg_stat_activity once per transaction: a probe that
+                    # stayed in its first one never saw the insert arrive (a CI failure).
+                    probe.rollback()
+                    if waiting:
+                        break
                     assert time.monotonic() < deadline, "the completion never reached its insert"
                     time.sleep(0.05)
             os.kill(first.pid, signal.SIGKILL)

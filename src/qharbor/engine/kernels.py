@@ -301,8 +301,6 @@ LANE_KERNELS = {shape: _par(variant(_lanes(*shape), "_" + "_".join(map(str, (*sh
 #: Op kinds of a tile program beyond the lane shapes (whose kind is their index).
 KIND_DIAG = len(LANE_SHAPES)
 KIND_GENERAL = KIND_DIAG + 1
-#: Ints per lane op in a tile program: ``nh, hpos0, hpos1, o1, o2, rows``.
-LANE_INTS = 6
 
 
 @_jit
