@@ -30,11 +30,10 @@ from .fusion import DIAG_LANE_BITS, Diagonal, Op
 #: copy (``2**RUN_QUBITS`` amplitudes, and a diagonal's table width).
 RUN_QUBITS = DIAG_LANE_BITS
 #: Tile width in qubits per precision (2 and 4 MiB a thread: in the L3 cache; the wider
-#: the tile, the more ops share a pass). Measured on the development machine (2 cores,
-#: 32 MiB L3), random-24 single: 16 -> 1.02 s, 17 -> 1.04, 18 -> 0.99, 19 -> 1.03;
-#: double: 16 -> 2.10, 17 -> 1.95, 18 -> 1.76, 19 -> 2.16.
+#: the tile, the more ops share a pass). 18 was fastest of 16-19 in both precisions on the
+#: development machine (2 cores, 32 MiB L3); ``bench/tiles.py`` measures it.
 TILE_QUBITS = {np.dtype(np.float32): 18, np.dtype(np.float64): 18}
-#: Registers from this width run tiled (random-20 single: 0.05 s tiled, 0.07-0.13 s not).
+#: Registers from this width run tiled (narrower states stay in the L3 cache).
 MIN_QUBITS = 20
 #: Ops scanned past the first waiting one before a group is closed.
 LOOKAHEAD = 256
