@@ -31,7 +31,7 @@ import numpy as np
 from numba import prange
 
 from . import gates
-from .fusion import DIAG_LANE_BITS, Diagonal
+from .fusion import DIAG_LANE_BITS, Diagonal, Op
 
 # numba leaves LLVM's SLP vectoriser off by default; the lane kernels need it to turn
 # their constant lane permutations into vector shuffles (5-10x on targets 0-3). It is
@@ -599,6 +599,12 @@ def _lane_layout(targets: tuple[int, ...]) -> tuple:
     offsets = [np.uint64(1 << t) for t in high] + [_NO_OFFSET, _NO_OFFSET]
     hpos = np.array([t - _LANE_BITS for t in high], dtype=np.int64)
     return LANE_KERNELS[masks, len(high)], hpos, offsets[0], offsets[1], rows, cols
+
+
+def lane_shaped(op: Op) -> bool:
+    """Whether ``op`` runs on a lane kernel (:func:`lane_tables`): uncontrolled, one or two
+    targets."""
+    return not op.controls and len(op.targets) <= 2
 
 
 def lane_tables(targets: tuple[int, ...], m: np.ndarray, dtype: type) -> tuple:

@@ -135,7 +135,7 @@ def _apply(re: np.ndarray, im: np.ndarray, op: Op | Diagonal) -> None:
     if isinstance(op, Diagonal):
         kernels.diag_parallel(re, im, *kernels.diagonal_table(op, re.shape[0].bit_length() - 1, re.dtype))
         return
-    if not op.controls and len(op.targets) <= 2 and re.shape[0] >= 4 * kernels.LANES:
+    if kernels.lane_shaped(op) and re.shape[0] >= 4 * kernels.LANES:
         kernel, *args = kernels.lane_tables(op.targets, op.matrix, re.dtype)
         kernel(re, im, *args)
         return

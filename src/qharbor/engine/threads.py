@@ -1,9 +1,9 @@
 """One pool of threads that each run numba's parallel kernels on one numba thread.
 
 Work that splits into independent pieces (the cache tiles of ``tiles.py``) runs a piece
-per core on this pool. numba's thread count is per calling thread, so each pool thread sets its own
-to one once; numba's parallel-compiled kernels then run inline on it, vectorised as they
-are in a parallel run. Several threads may call numba's parallel kernels at once only under
+per core on this pool. numba's thread count is per calling thread, so each pool thread
+sets its own to one once; numba's parallel-compiled kernels then run inline on it,
+vectorised as they are in a parallel run. Several threads may call numba's parallel kernels at once only under
 its omp and tbb threading layers (its fallback, workqueue, aborts the process):
 :func:`usable` says whether this process may.
 """

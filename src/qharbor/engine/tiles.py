@@ -127,7 +127,7 @@ def run(re: np.ndarray, im: np.ndarray, tile: Tile) -> None:
             kinds.append(kernels.KIND_DIAG)
             ints += [len(hpos), *hpos.tolist(), tr.size, tr.shape[1]]
             flts.append(np.concatenate((tr.ravel(), ti.ravel())))
-        elif not op.controls and len(op.targets) <= 2:
+        elif kernels.lane_shaped(op):  # a tile is always wide enough for one
             kind, args, table = _lane_args(tuple(local[q] for q in op.targets), op.matrix, dtype)
             kinds.append(kind)
             ints += args
