@@ -266,3 +266,21 @@ def test_gates_in_a_taken_branch_get_the_channel() -> None:
     for record, p in expected.items():
         assert abs(weights[record] - p) < 4 * math.sqrt(p * (1 - p) / SHOTS)
     assert weights == dynamic.outcomes(program, SHOTS, np.random.default_rng(8), noise=model)[0]
+
+
+def test_small_and_wide_noisy_paths_draw_the_same_shots(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A small register's patterns run as encoded stretches with the Paulis between; a wide
+    one's take their first error while copying the shared state (an X on qubits 0-5 as a
+    gate, above as a reversed axis) and reuse fused tails. Same seed, double precision:
+    the same histogram, shot for shot, with errors on every qubit and patterns of several."""
+    from qharbor.engine import statevector
+
+    circuit = _random_circuit(10, 6, 21)
+    model = NoiseModel("strong", 0.02, 0.05, 20)
+    groups = plan(circuit, model, 4000, np.random.default_rng([5, 0, 0x6E6F697365]))
+    touched = {q for key in groups for _, x, z in key for q in range(10) if ((x | z) >> q) & 1}
+    assert touched == set(range(10)) and sum(len(key) > 1 for key in groups) > 50
+    small = engine.noisy_counts(circuit, model, 4000, seed=5, limits=engine.Limits(precision="double"))
+    monkeypatch.setattr(statevector, "SMALL_QUBITS", 0)
+    wide = engine.noisy_counts(circuit, model, 4000, seed=5, limits=engine.Limits(precision="double"))
+    assert small == wide

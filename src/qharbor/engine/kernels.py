@@ -458,35 +458,63 @@ def _spread(k, p):  # pragma: no cover - compiled
     return ((k >> p) << (p + 1)) | (k & ((1 << p) - 1))
 
 
+# The small-state kernels visit their amplitude groups as runs of contiguous indices (unsigned,
+# the matrix in the state's precision), which LLVM vectorises: 2-4x faster than one computed
+# index per group, except where the run is a single group (target 0).
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _pair(re, im, i, j, ar, ai, br, bi, cr, ci, dr, di):  # pragma: no cover - compiled
+    """Amplitudes i and j times the 2x2 matrix [[a, b], [c, d]]."""
+    xr, xi, yr, yi = re[i], im[i], re[j], im[j]
+    re[i] = ar * xr - ai * xi + br * yr - bi * yi
+    im[i] = ar * xi + ai * xr + br * yi + bi * yr
+    re[j] = cr * xr - ci * xi + dr * yr - di * yi
+    im[j] = cr * xi + ci * xr + dr * yi + di * yr
+
+
 @numba.njit(cache=True, nogil=True)
 def _one(re, im, t, cmask, m):  # pragma: no cover - compiled
     """A 2x2 complex ``m`` on target ``t`` where all ``cmask`` bits are set (small states)."""
-    bit = 1 << t
-    ar, ai, br, bi = m[0, 0].real, m[0, 0].imag, m[0, 1].real, m[0, 1].imag
-    cr, ci, dr, di = m[1, 0].real, m[1, 0].imag, m[1, 1].real, m[1, 1].imag
-    for k in range(re.shape[0] >> 1):
-        i = _spread(k, t)
-        if (i & cmask) != cmask:
-            continue
-        j = i | bit
-        xr, xi, yr, yi = re[i], im[i], re[j], im[j]
-        re[i] = ar * xr - ai * xi + br * yr - bi * yi
-        im[i] = ar * xi + ai * xr + br * yi + bi * yr
-        re[j] = cr * xr - ci * xi + dr * yr - di * yi
-        im[j] = cr * xi + ci * xr + dr * yi + di * yr
+    z = re[0] * 0  # the state's precision
+    ar, ai, br, bi = z + m[0, 0].real, z + m[0, 0].imag, z + m[0, 1].real, z + m[0, 1].imag
+    cr, ci, dr, di = z + m[1, 0].real, z + m[1, 0].imag, z + m[1, 1].real, z + m[1, 1].imag
+    n = np.uint64(re.shape[0])
+    bit = np.uint64(1) << np.uint64(t)
+    cm = np.uint64(cmask)
+    if cm & (cm - np.uint64(1)):  # several controls (rare): every pair, checked one by one
+        _one_checked(re, im, bit, cm, ar, ai, br, bi, cr, ci, dr, di)
+        return
+    # Runs of ``lo`` pairs (i, i | bit) with the target bit clear and the control bit (if any)
+    # set; lo, hi: the lower and higher of those two bits.
+    lo, hi = (bit, n) if cm == 0 else ((bit, cm) if cm > bit else (cm, bit))
+    for a in range(np.uint64(0), n, hi + hi):
+        for b in range(a, a + hi, lo + lo):
+            s = b | cm
+            for off in range(lo):
+                i = s + off
+                j = i + bit  # not i | bit: LLVM then sees the two runs are contiguous
+                _pair(re, im, i, j, ar, ai, br, bi, cr, ci, dr, di)
 
 
 @numba.njit(cache=True, nogil=True)
-def _two(re, im, a, b, cmask, m):  # pragma: no cover - compiled
-    """A 4x4 complex ``m`` on targets ``(a, b)`` (row = 2 bit(a) + bit(b)), small states."""
+def _one_checked(re, im, bit, cm, ar, ai, br, bi, cr, ci, dr, di):  # pragma: no cover - compiled
+    for i in range(np.uint64(re.shape[0])):
+        if (i & bit) or (i & cm) != cm:
+            continue
+        _pair(re, im, i, i | bit, ar, ai, br, bi, cr, ci, dr, di)
+
+
+@numba.njit(cache=True, nogil=True)
+def _two(re, im, a, b, m):  # pragma: no cover - compiled
+    """A 4x4 complex ``m`` on targets ``(a, b)`` (row = 2 bit(a) + bit(b)), uncontrolled,
+    small states. (LLVM does not vectorise this one: 5 ns an amplitude group, against 1.3 ns
+    for a pair of :func:`_one`'s, at 12 qubits.)"""
     lo, hi = min(a, b), max(a, b)
     o = (0, 1 << b, 1 << a, (1 << a) | (1 << b))
     xr = np.empty(4)
     xi = np.empty(4)
     for k in range(re.shape[0] >> 2):
         i = _spread(_spread(k, lo), hi)
-        if (i & cmask) != cmask:
-            continue
         for c in range(4):
             xr[c] = re[i + o[c]]
             xi[c] = im[i + o[c]]
@@ -503,13 +531,39 @@ def _two(re, im, a, b, cmask, m):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
+def _general(re, im, targets, controls, mre, mim):  # pragma: no cover - compiled
+    """Any matrix on any targets and controls (given as the program's floats)."""
+    pos, offs, cm = layout(targets.astype(np.int64), controls.astype(np.int64))
+    apply_serial(re, im, pos, offs, cm, mre, mim)
+
+
+@numba.njit(cache=True, nogil=True)
+def _flush(re, im, pend, held, q):  # pragma: no cover - compiled
+    """Apply qubit ``q``'s pending one-qubit product, if any (see :func:`run_encoded`)."""
+    if held[q]:
+        _one(re, im, q, 0, pend[q])
+        held[q] = False
+
+
+@numba.njit(cache=True, nogil=True)
 def run_encoded(re, im, buf):  # pragma: no cover - compiled
     """Interpret a flat gate program (see ``statevector.encode``) on a small state, serially.
 
     Each record is ``code, n_targets, n_controls, targets..., controls..., data...``
     where data are the gate's parameters, or for ``CUSTOM`` the matrix as re/im pairs.
     One- and two-target gates run allocation-free scalar loops (small states fit L1).
+
+    Uncontrolled one-qubit gates are not applied at once: each qubit keeps the product of
+    its pending ones, applied as one pass when a wider or controlled gate touches the qubit,
+    or at the end. (They commute with every gate on other qubits.) A layer of rx, ry, rz on
+    every qubit is then one pass per qubit, not three; the noisy path's inserted Pauli
+    errors join their neighbours' product too.
     """
+    n = 0
+    while (1 << n) < re.shape[0]:
+        n += 1
+    pend = np.empty((max(n, 1), 2, 2), dtype=np.complex128)
+    held = np.zeros(max(n, 1), dtype=np.bool_)
     i = 0
     m2 = np.empty((2, 2), dtype=np.complex128)
     m4 = np.empty((4, 4), dtype=np.complex128)
@@ -521,16 +575,16 @@ def run_encoded(re, im, buf):  # pragma: no cover - compiled
         for c in range(nc):
             cmask |= 1 << int(buf[i + nt + c])
         i += nt + nc
+        if code == gates.CUSTOM or code >= gates.FIRST_TWO_QUBIT or nc > 0:
+            for k in range(nt + nc):  # the gate's qubits first take their pending products
+                _flush(re, im, pend, held, int(buf[t0 + k]))
         if code == gates.CUSTOM:
-            targets = buf[t0:t0 + nt].astype(np.int64)
-            controls = buf[t0 + nt:t0 + nt + nc].astype(np.int64)
             dim = 1 << nt
             flat = buf[i:i + 2 * dim * dim]
             i += 2 * dim * dim
             mre = np.ascontiguousarray(flat[0::2]).reshape((dim, dim)).astype(re.dtype)
             mim = np.ascontiguousarray(flat[1::2]).reshape((dim, dim)).astype(re.dtype)
-            pos, offs, cm = layout(targets, controls)
-            apply_serial(re, im, pos, offs, cm, mre, mim)
+            _general(re, im, buf[t0:t0 + nt], buf[t0 + nt:t0 + nt + nc], mre, mim)
             continue
         ar = gates.ARITY_ARRAY[code]
         a = buf[i] if ar > 0 else 0.0
@@ -539,11 +593,31 @@ def run_encoded(re, im, buf):  # pragma: no cover - compiled
         i += ar
         if code >= gates.FIRST_TWO_QUBIT:
             gates.fill(code, a, b, c, m4)
-            _two(re, im, int(buf[t0]), int(buf[t0 + 1]), cmask, m4)
-        else:
-            gates.fill(code, a, b, c, m2)
-            for q in range(nt):  # one-qubit gates broadcast over their targets
-                _one(re, im, int(buf[t0 + q]), cmask, m2)
+            if nc == 0:
+                _two(re, im, int(buf[t0]), int(buf[t0 + 1]), m4)
+            else:  # a controlled two-qubit gate (rare): the general kernel
+                _general(re, im, buf[t0:t0 + 2], buf[t0 + 2:t0 + 2 + nc], m4.real.astype(re.dtype),
+                         m4.imag.astype(re.dtype))
+            continue
+        gates.fill(code, a, b, c, m2)
+        if nc > 0:
+            for k in range(nt):
+                _one(re, im, int(buf[t0 + k]), cmask, m2)
+            continue
+        for k in range(nt):  # one-qubit gates broadcast over their targets: pending, m2 after
+            q = int(buf[t0 + k])
+            if held[q]:
+                p = pend[q]
+                x00 = m2[0, 0] * p[0, 0] + m2[0, 1] * p[1, 0]
+                x01 = m2[0, 0] * p[0, 1] + m2[0, 1] * p[1, 1]
+                x10 = m2[1, 0] * p[0, 0] + m2[1, 1] * p[1, 0]
+                x11 = m2[1, 0] * p[0, 1] + m2[1, 1] * p[1, 1]
+                p[0, 0] = x00; p[0, 1] = x01; p[1, 0] = x10; p[1, 1] = x11
+            else:
+                pend[q, :, :] = m2
+                held[q] = True
+    for q in range(n):
+        _flush(re, im, pend, held, q)
 
 
 # --- the tables the kernels take (built in Python, per op) ---

@@ -17,6 +17,7 @@ import tempfile
 import time
 from array import array
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +38,7 @@ FUSE_QUBITS = 2
 PRECISIONS = {"single": np.float32, "double": np.float64}
 
 
-def _checker(deadline: float | None) -> Callable[[], None]:
+def checker(deadline: float | None) -> Callable[[], None]:
     def tick() -> None:
         if deadline is not None and time.monotonic() > deadline:
             raise SimulationTimeout("the simulation ran past this job's time limit")
@@ -45,12 +46,15 @@ def _checker(deadline: float | None) -> Callable[[], None]:
     return tick
 
 
-def encode(gates: list[Gate] | tuple[Gate, ...]) -> np.ndarray:
-    """The flat program ``kernels.run_encoded`` interprets (one record per gate)."""
+def encode(gates: list[Gate] | tuple[Gate, ...], starts: list[int] | None = None) -> np.ndarray:
+    """The flat program ``kernels.run_encoded`` interprets (one record per gate); ``starts``,
+    if given, gets each record's offset."""
     buf: list[float] = []
     add = buf.extend
     codes, custom = gate_matrices.CODES, gate_matrices.CUSTOM
     for g in gates:
+        if starts is not None:
+            starts.append(len(buf))
         code = codes.get(g.name)
         t, c = g.targets, g.controls
         if code is None:  # pauliexp: a precomputed matrix
@@ -59,7 +63,29 @@ def encode(gates: list[Gate] | tuple[Gate, ...]) -> np.ndarray:
             add(np.stack((m.real, m.imag), axis=-1).ravel().tolist())
         else:
             add((code, len(t), len(c)) + t + c + g.params)
+    if starts is not None:
+        starts.append(len(buf))
     return np.frombuffer(array("d", buf), dtype=np.float64)
+
+
+class Program:
+    """A small register's gate list encoded once, to run any stretch of it: the noisy path
+    runs many suffixes of one circuit, each with a few Pauli errors between (``noisy.py``)."""
+
+    def __init__(self, gates: list[Gate] | tuple[Gate, ...]) -> None:
+        starts: list[int] = []
+        self.buf = encode(gates, starts)
+        self.starts = starts
+
+    def between(self, start: int, stop: int) -> np.ndarray:
+        """The records of gates ``start`` to ``stop`` (exclusive)."""
+        return self.buf[self.starts[start]:self.starts[stop]]
+
+
+def run_program(re: np.ndarray, im: np.ndarray, parts: list[np.ndarray], deadline: float | None = None) -> None:
+    """Run encoded records (:func:`encode`, :meth:`Program.between`) in order on a small state."""
+    checker(deadline)()
+    kernels.run_encoded(re, im, parts[0] if len(parts) == 1 else np.concatenate(parts))
 
 
 def _warm_up_steps(precision: str) -> list[Callable[[], None]]:
@@ -131,19 +157,27 @@ def compile_kernels(precision: str) -> None:
         _warm_up_tiles(precision)
 
 
-def _apply(re: np.ndarray, im: np.ndarray, op: Op | Diagonal) -> None:
+#: A fused block ready to run: its kernel and the tables it takes after the state.
+Prepared = tuple[Callable[..., None], tuple[Any, ...]]
+
+
+def _prepare(op: Op | Diagonal, n: int, dtype: type) -> Prepared:
+    """The kernel for ``op`` on an ``n``-qubit state of ``dtype`` and its tables (built once,
+    so a plan run many times, like the noisy path's circuit tails, builds them once)."""
     if isinstance(op, Diagonal):
-        kernels.diag_parallel(re, im, *kernels.diagonal_table(op, re.shape[0].bit_length() - 1, re.dtype))
-        return
-    if kernels.lane_shaped(op) and re.shape[0] >= 4 * kernels.LANES:
-        kernel, *args = kernels.lane_tables(op.targets, op.matrix, re.dtype)
-        kernel(re, im, *args)
-        return
-    pos, offs, cmask = kernels.layout(np.array(op.targets, dtype=np.int64),
-                                      np.array(op.controls, dtype=np.int64))
-    mre = np.ascontiguousarray(op.matrix.real, dtype=re.dtype)
-    mim = np.ascontiguousarray(op.matrix.imag, dtype=re.dtype)
-    kernels.apply_parallel(re, im, pos, offs, cmask, mre, mim)
+        return kernels.diag_parallel, kernels.diagonal_table(op, n, dtype)
+    if kernels.lane_shaped(op) and 1 << n >= 4 * kernels.LANES:
+        kernel, *args = kernels.lane_tables(op.targets, op.matrix, dtype)
+        return kernel, tuple(args)
+    pos, offs, cmask = kernels.layout(np.array(op.targets, dtype=np.int64), np.array(op.controls, dtype=np.int64))
+    mre = np.ascontiguousarray(op.matrix.real, dtype=dtype)
+    mim = np.ascontiguousarray(op.matrix.imag, dtype=dtype)
+    return kernels.apply_parallel, (pos, offs, cmask, mre, mim)
+
+
+def _apply(re: np.ndarray, im: np.ndarray, op: Op | Diagonal) -> None:
+    kernel, tables = _prepare(op, re.shape[0].bit_length() - 1, re.dtype)
+    kernel(re, im, *tables)
 
 
 def evolve(re: np.ndarray, im: np.ndarray, gates: list[Gate] | tuple[Gate, ...],
@@ -152,23 +186,35 @@ def evolve(re: np.ndarray, im: np.ndarray, gates: list[Gate] | tuple[Gate, ...],
     interpreter, wide ones fused. ``deadline`` (a ``time.monotonic()`` instant) is checked
     between segments and blocks; past it, :class:`SimulationTimeout`. The noisy path
     continues shared ideal prefixes with it (``noisy.py``)."""
-    tick = _checker(deadline)
+    tick = checker(deadline)
     if re.shape[0] <= 1 << SMALL_QUBITS:
         for start in range(0, len(gates), _SEGMENT):
             tick()
             kernels.run_encoded(re, im, encode(gates[start:start + _SEGMENT]))
         return
-    ops = (op for gate in gates for op in gate_ops(gate))
-    ops = fuse(group_diagonals(ops, FUSE_QUBITS), FUSE_QUBITS, tick)
-    n = re.shape[0].bit_length() - 1
-    if tiles.usable(n):
-        ops = tiles.plan(list(ops), n, tiles.TILE_QUBITS[re.dtype])
-    for op in ops:
+    apply(re, im, plan(gates, re.shape[0].bit_length() - 1, re.dtype, tick), tick)
+
+
+Step = Prepared | tiles.Tile
+
+
+def plan(gates: list[Gate] | tuple[Gate, ...], n: int, dtype: type,
+         tick: Callable[[], None] = lambda: None) -> list[Step]:
+    """What :func:`evolve` runs for ``gates`` on a wide register of ``n`` qubits: fused blocks,
+    grouped into cache tiles where those pay (``tiles.py``), each ready to run."""
+    ops = list(fuse(group_diagonals((op for gate in gates for op in gate_ops(gate)), FUSE_QUBITS), FUSE_QUBITS, tick))
+    steps = tiles.plan(ops, n, tiles.TILE_QUBITS[dtype]) if tiles.usable(n) else ops
+    return [step if isinstance(step, tiles.Tile) else _prepare(step, n, dtype) for step in steps]
+
+
+def apply(re: np.ndarray, im: np.ndarray, steps: list[Step], tick: Callable[[], None] = lambda: None) -> None:
+    """Run a :func:`plan` on the state."""
+    for step in steps:
         tick()
-        if isinstance(op, tiles.Tile):
-            tiles.run(re, im, op)
+        if isinstance(step, tiles.Tile):
+            tiles.run(re, im, step)
         else:
-            _apply(re, im, op)
+            step[0](re, im, *step[1])
 
 
 #: State vectors up to this many amplitudes are kept for reuse (see :func:`_zeros`).
