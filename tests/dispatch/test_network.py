@@ -85,7 +85,7 @@ db = Database(sys.argv[1])
 with db.begin() as conn:
     queue.register(conn, "cut-off", "gone", 1)
 with db.begin() as conn:
-    print(queue.claim(conn, "cut-off")["id"], flush=True)
+    print(queue.claim(conn, "cut-off", batch=1)[0]["id"], flush=True)
 with db.begin() as conn:
     queue.heartbeat(conn, "cut-off")
     print("in a transaction", flush=True)

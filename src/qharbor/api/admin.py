@@ -138,8 +138,10 @@ async def read_audit(request: Request) -> Response:
 
 
 def audited(action: str, endpoint: Endpoint) -> Endpoint:
-    """Record ``action`` on the job(s) a successful answer of ``endpoint`` names (its ``id``, or
-    ``ids``), once per request however routes delegate to each other; replays are not actions."""
+    """Record ``action`` (a cancel or delete) on the job(s) a successful answer of ``endpoint``
+    names (its ``id``, or ``ids``), once per request however routes delegate to each other;
+    replays are not actions. (A job's creation is recorded in its own transaction:
+    ``service.jobs.submit``.)"""
 
     async def wrapped(request: Request) -> Response:
         response = await endpoint(request)
@@ -149,12 +151,11 @@ def audited(action: str, endpoint: Endpoint) -> Endpoint:
         who = await principal(request)
         body = orjson.loads(bytes(response.body))
         ids = body["ids"] if "ids" in body else [body["id"]]
-        detail = {"via": request.url.path} if action == "job.create" else None
 
         def write() -> None:
             with db(request).begin() as conn:
                 for job_id in ids:
-                    audit.record(conn, actor(request, who), action, job_id, detail)
+                    audit.record(conn, actor(request, who), action, job_id)
 
         await run_in_threadpool(write)
         return response

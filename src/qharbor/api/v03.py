@@ -23,7 +23,7 @@ from ..service.programs import parse_job
 from . import http, v04
 from . import requests_v03 as adapt
 from . import views_v03 as views
-from .admin import audited
+from .admin import actor, audited
 from .errors import ApiError
 from .http import JSON, RawJSON, in_thread, json_body, principal, read, read_job, renderings, sharpen
 from .idempotent import idempotent
@@ -45,7 +45,8 @@ async def create_job(request: Request) -> Response:
         if own:  # collect the core's problems too, so one 400 names them all
             await run_in_threadpool(parse_job, core)
         else:
-            job_id = await in_thread(request, jobs.submit, who, core, request.app.state.capacity)
+            job_id = await in_thread(request, jobs.submit, who, core, request.app.state.capacity,
+                                     actor(request, who), request.url.path)
     except InvalidRequest as exc:
         found = exc.problems
     if own or found:
@@ -169,7 +170,7 @@ ROUTES = [
     Route(PREFIX + path, endpoint, methods=[method])
     for method, path, endpoint in [
         ("GET", "/jobs/{id}/results", results),
-        ("POST", "/jobs", idempotent(audited("job.create", create_job))),
+        ("POST", "/jobs", idempotent(create_job)),
         ("PUT", "/jobs/status/cancel", v04.cancel_jobs),
         ("DELETE", "/jobs", audited("job.delete", delete_jobs)),
         ("DELETE", "/jobs/{id}", v04.delete_job),

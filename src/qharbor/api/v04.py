@@ -15,7 +15,7 @@ from ..core.problems import Problems, page_size
 from ..service import estimates, jobs, programs, sessions, usage
 from ..service.keys import Principal
 from . import http, views
-from .admin import audited
+from .admin import actor, audited
 from .errors import ApiError
 from .http import (
     JSON,
@@ -52,7 +52,8 @@ async def get_backend(request: Request) -> Response:
 async def create_job(request: Request) -> Response:
     who = await principal(request)
     body = await json_body(request)
-    job_id = await in_thread(request, jobs.submit, who, body, request.app.state.capacity)
+    job_id = await in_thread(request, jobs.submit, who, body, request.app.state.capacity, actor(request, who),
+                             request.url.path)
     return JSON({"id": job_id, "status": "submitted", "session_id": body.get("session_id")}, status_code=201)
 
 
@@ -60,7 +61,7 @@ async def _clone(request: Request, move: bool) -> Response:
     who = await principal(request)
     body = await json_body(request)
     new_id = await in_thread(request, jobs.clone, who, request.path_params["id"], body, move=move,
-                             capacity=request.app.state.capacity)
+                             capacity=request.app.state.capacity, actor=actor(request, who), via=request.url.path)
     session_id = body.get("session_id") if isinstance(body, dict) else None
     return JSON({"id": new_id, "status": "submitted", "session_id": session_id}, status_code=201)
 
@@ -298,13 +299,13 @@ ROUTES = [
         ("GET", "/jobs/{id}/results/shots", _result_route(results.SHOTS_V1)),
         ("GET", "/jobs/{id}/artifacts/{artifact}", artifact),
         ("GET", "/schemas/formats/{format}", format_schema),
-        ("POST", "/jobs", idempotent(audited("job.create", create_job))),
+        ("POST", "/jobs", idempotent(create_job)),
         ("PUT", "/jobs/status/cancel", cancel_jobs),
         ("DELETE", "/jobs", delete_jobs),
         ("DELETE", "/jobs/{id}", delete_job),
         ("PUT", "/jobs/{id}/status/cancel", cancel_job),
-        ("POST", "/jobs/{id}/clone", idempotent(audited("job.create", clone_job))),
-        ("POST", "/jobs/{id}/move", idempotent(audited("job.create", move_job))),
+        ("POST", "/jobs/{id}/clone", idempotent(clone_job)),
+        ("POST", "/jobs/{id}/move", idempotent(move_job)),
         ("POST", "/sessions", idempotent(create_session)),
         ("GET", "/sessions", list_sessions),
         ("GET", "/sessions/{sid}", get_session),

@@ -1,4 +1,4 @@
-"""A worker process: claim a job, simulate it, store the outcome, repeat.
+"""A worker process: claim a job (or a batch of light ones), simulate, store the outcome, repeat.
 
 Workers share nothing but the database, so they can run beside the API (started
 by ``qharbor serve``) or on other machines (``qharbor worker --database URL``).
@@ -53,69 +53,80 @@ def _once(_: str, step: Callable[[], T]) -> T:
     return step()
 
 
-def execute(db: Database, job: Any, worker_id: str, settings: Settings, retry: Retry[Any] = _once) -> None:
-    """Run one claimed job to its outcome; never raises. Its database steps go through
-    ``retry`` (:meth:`Worker.retrying`: through an outage, the result waits in memory)."""
+Outcome = Callable[[Connection], bool]
+
+
+def execute(db: Database, claimed: list[Any], worker_id: str, settings: Settings, retry: Retry[Any] = _once) -> None:
+    """Run claimed jobs one after another, then store their outcomes in one transaction (a
+    batch of light jobs pays one commit); never raises. Database steps go through ``retry``
+    (:meth:`Worker.retrying`: through an outage, the results wait in memory)."""
+    try:
+        outcomes = [(job, outcome) for job in claimed
+                    if (outcome := _run(db, job, worker_id, settings, retry)) is not None]
+
+        def step() -> list[bool]:
+            with db.begin() as conn:
+                return [store(conn) for _, store in outcomes]
+
+        stored = retry(f"storing job {claimed[0]['id']}" + (f" and {len(claimed) - 1} more" if len(claimed) > 1 else ""),
+                       step) if outcomes else []
+    except UNAVAILABLE:
+        log.warning("job %s%s: the database stayed unavailable; left to be recovered", claimed[0]["id"],
+                    f" and {len(claimed) - 1} more" if len(claimed) > 1 else "")
+        return
+    for (job, _), ok in zip(outcomes, stored):
+        if not ok:
+            log.warning("job %s (attempt %d) is no longer this worker's: its outcome was discarded (canceled, "
+                        "deleted, or given to another worker while this one seemed dead)", job["id"], job["attempts"])
+
+
+def _run(db: Database, job: Any, worker_id: str, settings: Settings, retry: Retry[Any]) -> Outcome | None:
+    """Simulate one claimed job; how to store its outcome (completed, or failed with a code),
+    or None if it stopped being this worker's midway. Raises only ``UNAVAILABLE``."""
     job_id = job["id"]
     started = time.monotonic()
     elapsed_ms = lambda: int((time.monotonic() - started) * 1000)
-
-    def store(outcome: Callable[[Connection], bool]) -> bool:
-        def step() -> bool:
-            with db.begin() as conn:
-                return outcome(conn)
-
-        return retry(f"storing job {job_id}", step)
-
     try:
-        try:
-            finished: dict[str, tuple[dict[str, str], str]] = {}
-            machine = runs.machine(job)
-            qpu = machine[1]
-            emulated_ms = 0
-            if not job["dry_run"]:
-                multi = job["type"] == "ionq.multi-circuit.v1"
-                if multi:
-                    def read_children() -> list[tuple[str, str]]:
-                        with reading(db.engine) as conn:
-                            return queue.child_programs(conn, job_id)
+        finished: dict[str, tuple[dict[str, str], str]] = {}
+        machine = runs.machine(job)
+        qpu = machine[1]
+        emulated_ms = 0
+        if not job["dry_run"]:
+            multi = job["type"] == "ionq.multi-circuit.v1"
+            if multi:
+                def read_children() -> list[tuple[str, str]]:
+                    with reading(db.engine) as conn:
+                        return queue.child_programs(conn, job_id)
 
-                    programs = retry(f"reading job {job_id}", read_children)
-                else:
-                    programs = [(job_id, job["program"])]
-                sampled = False
-                for i, (target_id, program) in enumerate(programs):
-                    if i and i % 16 == 0 and not _still_mine(db, job_id, worker_id):
-                        return  # a long batch notices cancel/delete between circuits
-                    remaining = max(settings.job_time_limit_s - (time.monotonic() - started), 0.0)
-                    limits = sim.Limits(remaining, settings.engine_precision, memory_budget(settings),
-                                        settings.max_exact_outcomes, settings.engine_gpu == "auto")
-                    documents, output, machine_ms = runs.circuit(job, target_id, i, program, machine, limits)
-                    emulated_ms += machine_ms
-                    finished[target_id] = documents, orjson.dumps(output).decode()
-                    sampled = sampled or output.get("probabilities") == "sampled"
-                if multi:
-                    finished[job_id] = {}, orjson.dumps({"probabilities": "sampled" if sampled else "exact"}).decode()
-            # An emulated QPU reports the time the machine would take (gates, readout, reset per shot).
-            duration = emulated_ms if qpu else elapsed_ms()
-            cost, compute_us = _priced(job, emulated_ms, settings.prices())
-            stored = store(lambda conn: queue.complete(conn, job, worker_id, finished, duration, cost, compute_us))
-        except UNAVAILABLE:
-            raise
-        except sim.SimulationError as exc:
-            code, message = exc.code, str(exc)
-            stored = store(lambda conn: queue.fail(conn, job, worker_id, code, message, elapsed_ms()))
-        except Exception:
-            log.exception("job %s failed unexpectedly", job_id)
-            stored = store(lambda conn: queue.fail(conn, job, worker_id, "InternalError",
-                                                   "the simulator hit an internal error; it has been logged",
-                                                   elapsed_ms()))
+                programs = retry(f"reading job {job_id}", read_children)
+            else:
+                programs = [(job_id, job["program"])]
+            sampled = False
+            for i, (target_id, program) in enumerate(programs):
+                if i and i % 16 == 0 and not _still_mine(db, job_id, worker_id):
+                    return None  # a long batch notices cancel/delete between circuits
+                remaining = max(settings.job_time_limit_s - (time.monotonic() - started), 0.0)
+                limits = sim.Limits(remaining, settings.engine_precision, memory_budget(settings),
+                                    settings.max_exact_outcomes, settings.engine_gpu == "auto")
+                documents, output, machine_ms = runs.circuit(job, target_id, i, program, machine, limits)
+                emulated_ms += machine_ms
+                finished[target_id] = documents, orjson.dumps(output).decode()
+                sampled = sampled or output.get("probabilities") == "sampled"
+            if multi:
+                finished[job_id] = {}, orjson.dumps({"probabilities": "sampled" if sampled else "exact"}).decode()
+        # An emulated QPU reports the time the machine would take (gates, readout, reset per shot).
+        duration = emulated_ms if qpu else elapsed_ms()
+        cost, compute_us = _priced(job, emulated_ms, settings.prices())
+        return lambda conn: queue.complete(conn, job, worker_id, finished, duration, cost, compute_us)
     except UNAVAILABLE:
-        log.warning("job %s: the database stayed unavailable; the job is left to be recovered", job_id)
-        return
-    if not stored:
-        log.warning("job %s (attempt %d) is no longer this worker's: its outcome was discarded (canceled, "
-                    "deleted, or given to another worker while this one seemed dead)", job_id, job["attempts"])
+        raise
+    except sim.SimulationError as exc:
+        code, message = exc.code, str(exc)
+    except Exception:
+        log.exception("job %s failed unexpectedly", job_id)
+        code, message = "InternalError", "the simulator hit an internal error; it has been logged"
+    duration_ms = elapsed_ms()
+    return lambda conn: queue.fail(conn, job, worker_id, code, message, duration_ms)
 
 
 def _priced(job: Any, machine_ms: int, card: pricing.RateCard) -> tuple[float, int]:
@@ -222,12 +233,13 @@ class Worker:
         with self.db.begin() as conn:
             queue.register(conn, self.id, socket.gethostname(), os.getpid())
 
-    def _next_job(self) -> Any:
-        """The oldest queued job, claimed; None when none waits (or the worker is stopping).
+    def _next_jobs(self) -> list[Any]:
+        """The oldest queued job and any light ones behind it, claimed (``queue.claim``); none
+        when none waits (or the worker is stopping).
         On SQLite a look (a read) comes first, as a claim takes the writer lock; on PostgreSQL
         the claim is the look (one transaction a job fewer; finding nothing writes nothing)."""
         if self.stopping or (self.db.engine.dialect.name == "sqlite" and not queue.any_queued(self.db)):
-            return None
+            return []
         with self.db.begin() as conn:
             return queue.claim(conn, self.id)
 
@@ -247,9 +259,9 @@ class Worker:
             log.info("worker %s ready: %s precision, memory share %d bytes", self.id,
                      self.settings.engine_precision, memory_budget(self.settings))
             while not self.stopping:
-                job = self.retrying("looking for work", self._next_job)
-                if job is not None:
-                    execute(self.db, job, self.id, self.settings, self.retrying)
+                claimed = self.retrying("looking for work", self._next_jobs)
+                if claimed:
+                    execute(self.db, claimed, self.id, self.settings, self.retrying)
                     idle = _POLL_MIN_S
                 elif listener.live:  # woken by a notice; the slow re-check is a safety net
                     listener.wait(IDLE_RECHECK_S)

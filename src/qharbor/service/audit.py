@@ -1,7 +1,8 @@
 """The audit log: who did what, from where, in which request — job creation, cancel and
 delete, key creation and revocation, project and quota changes. Entries are written in the
-same transaction as the change where the service makes it (keys, projects), or right after
-the answer for jobs (``api/admin.py`` ``audited``), and never changed; retention keeps them."""
+same transaction as the change where the service makes it (job creation, keys, projects), or
+right after the answer for job cancel and delete (``api/admin.py`` ``audited``), and never
+changed; retention keeps them."""
 
 from __future__ import annotations
 

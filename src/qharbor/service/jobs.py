@@ -30,7 +30,7 @@ from ..core.problems import Problems, page_size
 from ..store import jobs as job_store
 from ..store import notify
 from ..store.db import Database, reading
-from . import costs, quotas, sessions
+from . import audit, costs, quotas, sessions
 from .capacity import Capacity
 from .keys import Principal
 from .programs import CircuitProgram, JobRequest, parse_clone, parse_job, qasm3_circuit, wire_circuit
@@ -72,18 +72,20 @@ def _dumps(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value).decode()
 
 
-def submit(db: Database, who: Principal, body: Any, capacity: Capacity | None = None) -> str:
+def submit(db: Database, who: Principal, body: Any, capacity: Capacity | None = None,
+           actor: audit.Actor | None = None, via: str | None = None) -> str:
     """Validate and enqueue a job; returns its id. Raises :class:`InvalidRequest`, also for
-    a job beyond the workers' ``capacity``."""
+    a job beyond the workers' ``capacity``. With an ``actor``, its ``job.create`` audit entry
+    (``via``: the route) commits with the job."""
     request = parse_job(body)
     if capacity is not None:
         capacity.check(request)
     with db.begin() as conn:
-        return _insert(conn, who, request)
+        return _insert(conn, who, request, actor, via)
 
 
 def clone(db: Database, who: Principal, job_id: str, overrides: Any, *, move: bool = False,
-          capacity: Capacity | None = None) -> str:
+          capacity: Capacity | None = None, actor: audit.Actor | None = None, via: str | None = None) -> str:
     """Run a job's program again as a new job, with ``overrides`` of its options.
 
     ``move`` also deletes the original, in the same transaction (e.g. to promote a
@@ -117,16 +119,17 @@ def clone(db: Database, who: Principal, job_id: str, overrides: Any, *, move: bo
         request.energy = energy
         if capacity is not None:
             capacity.check(request)
-        new_id = _insert(conn, who, request)
+        new_id = _insert(conn, who, request, actor, via)
         if move:
             job_store.remove(conn, who.project_id, [job_id])
     return new_id
 
 
-def _insert(conn: Connection, who: Principal, request: JobRequest) -> str:
+def _insert(conn: Connection, who: Principal, request: JobRequest, actor: audit.Actor | None = None,
+            via: str | None = None) -> str:
     """Store a job (and its children) for the workers, within the project's quotas and its
     session's limits; one that would exceed a cost limit is stored failed with
-    ``QuotaExhaustedError`` instead (``service/costs.py``)."""
+    ``QuotaExhaustedError`` instead (``service/costs.py``). With an ``actor``, audited."""
     cost = 0.0 if request.dry_run else costs.predicted(
         request.backend, request.shots, ((c.circuit.qubits, c.gate_counts) for c in request.circuits))[0]
     now = time.time()
@@ -198,6 +201,8 @@ def _insert(conn: Connection, who: Principal, request: JobRequest) -> str:
             for i, c in enumerate(request.circuits)
         ]
     job_store.insert(conn, rows)
+    if actor is not None:
+        audit.record(conn, actor, "job.create", job_id, {"via": via} if via else None)
     notify.notify(conn, notify.QUEUED if refused is None else notify.FINISHED)
     return job_id
 

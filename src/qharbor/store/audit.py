@@ -12,9 +12,11 @@ from sqlalchemy import Connection, RowMapping, bindparam, func, select
 from .db import Database
 from .schema import audit as t
 
+_APPEND = t.insert()  # built once: every job submission appends an entry
+
 
 def append(conn: Connection, row: dict[str, Any]) -> None:
-    conn.execute(t.insert().values(**row))
+    conn.execute(_APPEND, row)
 
 
 def read(conn: Connection, limit: int, before: int | None = None, **equal: Any) -> list[RowMapping]:

@@ -45,10 +45,13 @@ _SHORT = {QUEUED: "q", FINISHED: "f"}
 PENDING = "qharbor.notices"
 
 
+_NOTIFY = {channel: text(f"NOTIFY {channel}") for channel in (QUEUED, FINISHED)}
+
+
 def notify(conn: Connection, channel: str) -> None:
     """Tell ``channel``'s listeners to look again once this transaction commits."""
     if conn.dialect.name == "postgresql":
-        conn.execute(text(f"NOTIFY {channel}"))
+        conn.execute(_NOTIFY[channel])
     else:
         conn.info.setdefault(PENDING, set()).add(channel)
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, func, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, func, select, update
 
 from .schema import jobs
 from .schema import projects as t
 
+# Built once: every job submission reads its project's row.
+_GET = select(t).where(t.c.id == bindparam("project_id"))
+_LOCKED = _GET.with_for_update()
+
 
 def get(conn: Connection, project_id: str) -> RowMapping | None:
-    return conn.execute(select(t).where(t.c.id == project_id)).mappings().first()
+    return conn.execute(_GET, {"project_id": project_id}).mappings().first()
 
 
 def put(conn: Connection, row: dict[str, Any]) -> None:
@@ -23,7 +27,7 @@ def put(conn: Connection, row: dict[str, Any]) -> None:
 def locked(conn: Connection, project_id: str) -> RowMapping | None:
     """The project's row, locked until the transaction ends (``FOR UPDATE``), so that submits
     to a project with quotas take turns checking them."""
-    return conn.execute(select(t).where(t.c.id == project_id).with_for_update()).mappings().first()
+    return conn.execute(_LOCKED, {"project_id": project_id}).mappings().first()
 
 
 def unfinished_jobs(conn: Connection, project_id: str) -> int:
