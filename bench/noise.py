@@ -153,6 +153,8 @@ def main() -> None:
     ap.add_argument("--model", default="aria-1")
     ap.add_argument("--dm-max", type=int, default=12, help="widest circuit for aer's density matrix and the TVD check")
     ap.add_argument("--aer-timeout", type=float, default=100.0, help="seconds allowed per aer run")
+    ap.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS),
+                    help="aer methods to time (default: all; the anchor is the fastest of those run)")
     ap.add_argument("--ref-shots", type=int, default=500, help="shots of the untimed aer reference, where needed")
     ap.add_argument("--repeat", type=int, default=3, help="qharbor runs per row (median)")
     args = ap.parse_args()
@@ -189,6 +191,9 @@ def main() -> None:
             t_ours = statistics.median(times)
             cells, finished = [], []
             for method in METHODS:
+                if method not in args.methods:
+                    cells.append("not run")
+                    continue
                 if method == "density" and wide:
                     cells.append("–")
                     continue

@@ -195,26 +195,21 @@ def evolve(re: np.ndarray, im: np.ndarray, gates: list[Gate] | tuple[Gate, ...],
     apply(re, im, plan(gates, re.shape[0].bit_length() - 1, re.dtype, tick), tick)
 
 
-Step = Prepared | tiles.Tile
-
-
 def plan(gates: list[Gate] | tuple[Gate, ...], n: int, dtype: type,
-         tick: Callable[[], None] = lambda: None) -> list[Step]:
+         tick: Callable[[], None] = lambda: None) -> list[Prepared]:
     """What :func:`evolve` runs for ``gates`` on a wide register of ``n`` qubits: fused blocks,
     grouped into cache tiles where those pay (``tiles.py``), each ready to run."""
     ops = list(fuse(group_diagonals((op for gate in gates for op in gate_ops(gate)), FUSE_QUBITS), FUSE_QUBITS, tick))
     steps = tiles.plan(ops, n, tiles.TILE_QUBITS[dtype]) if tiles.usable(n) else ops
-    return [step if isinstance(step, tiles.Tile) else _prepare(step, n, dtype) for step in steps]
+    return [(tiles.run_prepared, tiles.prepare(step, n, dtype)) if isinstance(step, tiles.Tile)
+            else _prepare(step, n, dtype) for step in steps]
 
 
-def apply(re: np.ndarray, im: np.ndarray, steps: list[Step], tick: Callable[[], None] = lambda: None) -> None:
+def apply(re: np.ndarray, im: np.ndarray, steps: list[Prepared], tick: Callable[[], None] = lambda: None) -> None:
     """Run a :func:`plan` on the state."""
-    for step in steps:
+    for kernel, tables in steps:
         tick()
-        if isinstance(step, tiles.Tile):
-            tiles.run(re, im, step)
-        else:
-            step[0](re, im, *step[1])
+        kernel(re, im, *tables)
 
 
 #: State vectors up to this many amplitudes are kept for reuse (see :func:`_zeros`).

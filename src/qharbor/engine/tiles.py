@@ -105,10 +105,10 @@ def _lane_args(local: tuple[int, ...], m: np.ndarray, dtype: np.dtype) -> tuple[
     return kind, [len(hpos), h[0], h[1], int(o1), int(o2), cr.shape[0]], table
 
 
-def run(re: np.ndarray, im: np.ndarray, tile: Tile) -> None:
-    """Apply ``tile.ops`` to the state (``re``, ``im``) tile by tile (``kernels.run_tiles``)."""
-    n = re.shape[0].bit_length() - 1
-    dtype = re.dtype
+def prepare(tile: Tile, n: int, dtype: np.dtype) -> tuple:
+    """What :func:`run_prepared` takes after the state, for ``tile`` on ``n`` qubits: the flat
+    program ``kernels.run_tiles`` interprets (built once, so a plan run many times, like the
+    noisy path's circuit tails, builds it once)."""
     local = {q: i for i, q in enumerate(tile.qubits)}
     size = len(tile.qubits)
     outer = np.array([q for q in range(n) if q not in local], dtype=np.int64)
@@ -138,12 +138,21 @@ def run(re: np.ndarray, im: np.ndarray, tile: Tile) -> None:
             kinds.append(kernels.KIND_GENERAL)
             ints += [len(pos), *pos.tolist(), len(offs), *offs.tolist(), int(cmask)]
             flts.append(np.concatenate((op.matrix.real.ravel(), op.matrix.imag.ravel())))
-    args = (re, im, outer, runs, k, np.array(kinds, dtype=np.int64), np.array(ints, dtype=np.int64),
-            np.array(ioff, dtype=np.int64), np.concatenate(flts).astype(dtype),
-            np.cumsum([0, *map(len, flts)]))
-    workers = min(numba.get_num_threads(), 1 << len(outer))
+    return (outer, runs, k, np.array(kinds, dtype=np.int64), np.array(ints, dtype=np.int64),
+            np.array(ioff, dtype=np.int64), np.concatenate(flts).astype(dtype), np.cumsum([0, *map(len, flts)]))
+
+
+def run_prepared(re: np.ndarray, im: np.ndarray, *program: object) -> None:
+    """Run a :func:`prepare`d tile program on the state, its tiles shared among the threads."""
+    args = (re, im, *program)
+    workers = min(numba.get_num_threads(), 1 << len(program[0]))  # type: ignore[arg-type]
     if workers == 1:
         kernels.run_tiles(*args, 0, 1)
         return
     for future in [threads.pool().submit(kernels.run_tiles, *args, w, workers) for w in range(workers)]:
         future.result()
+
+
+def run(re: np.ndarray, im: np.ndarray, tile: Tile) -> None:
+    """Apply ``tile.ops`` to the state (``re``, ``im``) tile by tile (``kernels.run_tiles``)."""
+    run_prepared(re, im, *prepare(tile, re.shape[0].bit_length() - 1, re.dtype))

@@ -54,13 +54,13 @@ def any_queued(db: Database) -> bool:
 
 
 #: A claim takes more than one job only when they are *light*: one small ideal circuit with
-#: few shots, whose simulation costs about what claiming and storing it does (a Bell pair:
-#: 0.2 ms to simulate, 3 ms of dispatch one at a time). Under a deep queue of such jobs a worker
-#: then pays one claim and one completion for up to :data:`BATCH` of them. A heavier job is
-#: always claimed alone, and nothing is taken behind one, so no job waits for another's run
-#: while a worker is free. Evaluated in SQL, and returned with each claimed job as ``light``.
-#: (A simulator job's ``noise`` is stored as ``{"model": ..., "seed"?: ...}``, model first:
-#: ``service/programs.py``.)
+#: few shots, whose simulation costs less than claiming and storing it (a Bell pair: 0.2 ms to
+#: simulate, 2.3 ms of dispatch one at a time; bench/scale.py). Under a deep queue of such jobs
+#: a worker then pays one claim and one completion for up to :data:`BATCH` of them. A heavier
+#: job is always claimed alone, and nothing is taken behind one: only jobs cheaper than their
+#: own dispatch ever wait for another's run. Evaluated in SQL, and returned with each claimed
+#: job as ``light``. (A simulator job's ``noise`` is stored as ``{"model": ..., "seed"?: ...}``, model
+#: first: ``service/programs.py``.)
 LIGHT = ((jobs.c.type == "ionq.circuit.v1") & (jobs.c.backend == "simulator")
          & jobs.c.noise.startswith('{"model":"ideal"', autoescape=True)
          & (jobs.c.qubits <= 12) & (jobs.c.shots <= 10_000) & (func.length(jobs.c.program) <= 8192))
