@@ -60,6 +60,7 @@ def execute(db: Database, claimed: list[Any], worker_id: str, settings: Settings
     """Run claimed jobs one after another, then store their outcomes in one transaction (a
     batch of light jobs pays one commit); never raises. Database steps go through ``retry``
     (:meth:`Worker.retrying`: through an outage, the results wait in memory)."""
+    which = f"job {claimed[0]['id']}" + (f" and {len(claimed) - 1} more" if len(claimed) > 1 else "")
     try:
         outcomes = [(job, outcome) for job in claimed
                     if (outcome := _run(db, job, worker_id, settings, retry)) is not None]
@@ -68,11 +69,9 @@ def execute(db: Database, claimed: list[Any], worker_id: str, settings: Settings
             with db.begin() as conn:
                 return [store(conn) for _, store in outcomes]
 
-        stored = retry(f"storing job {claimed[0]['id']}" + (f" and {len(claimed) - 1} more" if len(claimed) > 1 else ""),
-                       step) if outcomes else []
+        stored = retry(f"storing {which}", step) if outcomes else []
     except UNAVAILABLE:
-        log.warning("job %s%s: the database stayed unavailable; left to be recovered", claimed[0]["id"],
-                    f" and {len(claimed) - 1} more" if len(claimed) > 1 else "")
+        log.warning("%s: the database stayed unavailable; left to be recovered", which)
         return
     for (job, _), ok in zip(outcomes, stored):
         if not ok:
