@@ -13,7 +13,7 @@ from .limits import Limits
 
 #: Qubits whose X errors are applied as a gate rather than during the copy (``_branch``).
 _LOW = (1 << 6) - 1
-#: Fused circuit tails kept per run (each a few dozen blocks of a few hundred bytes).
+#: Fused circuit tails kept per run (each its blocks' prepared tables: KiB to a few hundred KiB).
 _TAILS = 256
 
 
