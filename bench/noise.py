@@ -93,15 +93,22 @@ def _aer_child(circuit: Circuit, model_name: str, method: str, shots: int, seed:
 
 
 def run_aer(circuit: Circuit, model_name: str, method: str, shots: int, seed: int, timeout: float):  # type: ignore[no-untyped-def]
-    """(seconds, aer's method, counts) of one aer run, or None past ``timeout``."""
+    """(seconds, aer's method, counts) of one aer run; or, where it gave none, why: past
+    ``timeout``, or its process ended without an answer (at 20 qubits the kernel's out-of-memory
+    killer ended aer's shot branching on the 24 GiB development machine)."""
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_aer_child, args=(circuit, model_name, method, shots, seed, child))
     proc.start()
+    deadline = time.monotonic() + timeout + 30  # + start-up and warm-up
     try:
-        if parent.poll(timeout + 30):  # + start-up and warm-up
-            return parent.recv()
-        return None
+        while time.monotonic() < deadline:
+            if parent.poll(1.0):
+                return parent.recv()
+            if not proc.is_alive() and not parent.poll(0):
+                code = proc.exitcode
+                return f"died ({'signal ' + str(-code) if code is not None and code < 0 else f'exit {code}'})"
+        return f"> {timeout:.0f} s"
     finally:
         if proc.is_alive():
             proc.kill()
@@ -198,8 +205,8 @@ def main() -> None:
                     cells.append("–")
                     continue
                 got = run_aer(circuit, args.model, method, shots, shots + len(finished), args.aer_timeout)
-                if got is None:
-                    cells.append(f"> {args.aer_timeout:.0f} s")
+                if isinstance(got, str):
+                    cells.append(got)
                     continue
                 elapsed, used, counts = got
                 finished.append((elapsed, method, counts))
@@ -207,8 +214,10 @@ def main() -> None:
             if finished:
                 anchor = min(e for e, _, _ in finished)
                 ratio = f"{anchor / t_ours:.1f}×"
-            else:
+            elif all(c.startswith(">") or c in ("–", "not run") for c in cells):  # every run timed out
                 ratio = f"> {args.aer_timeout / t_ours:.0f}×"
+            else:
+                ratio = "– (no aer run finished)"
             qtime = f"{t_ours:.3g} s" + (f" ({min(times):.3g}–{max(times):.3g})" if len(times) > 1 else " (1 run)")
             row = f"| {name} | {n} | {shots} | {qtime} | " + " | ".join(cells) + f" | {ratio} |"
             if p is not None:
@@ -225,8 +234,8 @@ def main() -> None:
         if pending:
             if not aer_counts:
                 got = run_aer(circuit, args.model, "branching", args.ref_shots, 1, 3 * args.aer_timeout)
-                if got is None:
-                    failures.append(f"{name}: no aer reference finished")
+                if isinstance(got, str):
+                    failures.append(f"{name}: no aer reference finished ({got})")
                 else:
                     aer_counts.append(got[2])
             for row, ours, what in pending:
