@@ -5,4 +5,8 @@ Read top-down: ``api`` (HTTP views) -> ``service`` (jobs, keys, programs) ->
 (simulation).
 """
 
+from . import cpu as _cpu
+
+_cpu.prefer_wide_vectors()  # before anything imports numba (cpu.py says why)
+
 __version__ = "0.1.0"
