@@ -37,6 +37,13 @@ def create_key(storage: list[str], name: str = "test", project: str | None = Non
     return run_cli("keys", "create", "--name", name, *extra, *storage).strip().splitlines()[-1]
 
 
+def database_url(storage: list[str]) -> str:
+    """The SQLAlchemy URL of a server's store (``["--data-dir", d]`` or ``["--database", url]``)."""
+    if storage[0] == "--data-dir":
+        return f"sqlite:///{storage[1]}/qharbor.db"
+    return storage[1].replace("postgresql://", "postgresql+psycopg://")
+
+
 def postgres_tool(name: str) -> str | None:
     """A PostgreSQL server program: on PATH, or where Debian keeps them
     (``/usr/lib/postgresql/<version>/bin``, the newest version)."""

@@ -10,7 +10,17 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from support import QHARBOR, Server, bell, create_key, slow_job, start_worker, stop_worker, wait_for
+from support import (
+    QHARBOR,
+    Server,
+    bell,
+    create_key,
+    database_url,
+    slow_job,
+    start_worker,
+    stop_worker,
+    wait_for,
+)
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -22,15 +32,9 @@ def storage(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     return ["--database", request.getfixturevalue("postgres").new_database()]
 
 
-def _database_url(storage: list[str]) -> str:
-    if storage[0] == "--data-dir":
-        return f"sqlite:///{storage[1]}/qharbor.db"
-    return storage[1].replace("postgresql://", "postgresql+psycopg://")
-
-
 def _runs(storage: list[str], job_id: str) -> tuple[int, int]:
     """(attempts, stored result documents) of a job, read from its database."""
-    engine = sa.create_engine(_database_url(storage))
+    engine = sa.create_engine(database_url(storage))
     with engine.connect() as conn:
         attempts = conn.execute(sa.text("SELECT attempts FROM jobs WHERE id = :i"), {"i": job_id}).scalar()
         documents = conn.execute(sa.text("SELECT COUNT(*) FROM results WHERE job_id = :i"),
@@ -149,7 +153,7 @@ def test_each_job_is_claimed_by_exactly_one_worker(storage: list[str], tmp_path:
         with srv.client(create_key(storage)) as api:
             ids = [api.post("/jobs", json=bell()).json()["id"] for _ in range(120)]
             assert {wait_for(api, i)["status"] for i in ids} == {"completed"}
-        engine = sa.create_engine(_database_url(storage))
+        engine = sa.create_engine(database_url(storage))
         with engine.connect() as conn:
             rows = conn.execute(sa.text("SELECT attempts, worker_id FROM jobs")).all()
             results = conn.execute(sa.text("SELECT COUNT(*) FROM results")).scalar()
@@ -215,7 +219,7 @@ def test_a_worker_killed_inside_its_completion_leaves_the_job_to_run_again(
     env = {"QHARBOR_SETTINGS": "", "QHARBOR_WORKER_STALE_AFTER_S": "3"}
     first = start_worker(storage, tmp_path / "first.log", env)
     second = None
-    engine = sa.create_engine(_database_url(storage))
+    engine = sa.create_engine(database_url(storage))
     try:
         with srv.client() as api, engine.connect() as lock:
             lock.execute(sa.text("LOCK TABLE results IN EXCLUSIVE MODE"))  # reads pass, inserts wait

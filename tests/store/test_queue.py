@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from support import Server, bell
+from support import Server, bell, database_url
 
 from qharbor.dispatch import worker
 from qharbor.settings import Settings
@@ -32,8 +32,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 
 def _database(srv: Server) -> Database:
-    kind, where = srv.storage
-    return Database(f"sqlite:///{where}/qharbor.db" if kind == "--data-dir" else where)
+    return Database(database_url(srv.storage))
 
 
 def _submit(srv: Server, *bodies: dict) -> list[str]:

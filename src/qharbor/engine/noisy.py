@@ -117,8 +117,9 @@ def noisy_counts(circuit: Circuit, model: noise.NoiseModel, shots: int, seed: in
     # the end once per position (patterns share them: most have one error), and takes its
     # first error while copying the shared prefix's state.
     program = statevector.Program(gates) if re.shape[0] <= 1 << statevector.SMALL_QUBITS else None
+    tick = statevector.checker(deadline)
     tail = functools.lru_cache(maxsize=_TAILS)(
-        lambda start: statevector.plan(gates[start:], circuit.qubits, re.dtype, statevector.checker(deadline)))
+        lambda start: statevector.plan(gates[start:], circuit.qubits, re.dtype, tick))
     for key in sorted((k for k in groups if k), key=lambda k: k[0][0]):
         first = key[0][0]
         _run(re, im, program, gates, at, first, deadline)
@@ -138,7 +139,7 @@ def noisy_counts(circuit: Circuit, model: noise.NoiseModel, shots: int, seed: in
             for position, x, z in key[1:]:
                 statevector.evolve(wre, wim, [*gates[pos:position], *noise.pauli_gates(circuit.qubits, x, z)], deadline)
                 pos = position
-            statevector.apply(wre, wim, tail(pos), statevector.checker(deadline))
+            statevector.apply(wre, wim, tail(pos), tick)
         outcomes.append(_draw(wre, wim, groups[key], rng, cdf))
     del wre, wim
     _run(re, im, program, gates, at, len(gates), deadline)

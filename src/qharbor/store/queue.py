@@ -41,9 +41,10 @@ def admit(conn: Connection, batch: int = 1000) -> int:
 #: off the queue's own partial index (``jobs_waiting``) so a look costs the same however many
 #: jobs have run. SQLite's planner (no statistics) would rather walk the parent index and
 #: sort every top-level job ever run (2.5 ms at 20,000 jobs, vs 10 us), so there it is named.
+_SQLITE_WAITING = ("SELECT seq FROM jobs INDEXED BY jobs_waiting WHERE status IN ('submitted', 'ready')"
+                   " AND parent_id IS NULL {after}ORDER BY seq LIMIT {limit}")
 _WAITING = {
-    "sqlite": text("SELECT seq FROM jobs INDEXED BY jobs_waiting WHERE status IN ('submitted', 'ready')"
-                   " AND parent_id IS NULL ORDER BY seq LIMIT 1").columns(jobs.c.seq),
+    "sqlite": text(_SQLITE_WAITING.format(after="", limit="1")).columns(jobs.c.seq),
     "postgresql": select(jobs.c.seq).where(jobs.c.status.in_(QUEUED), jobs.c.parent_id.is_(None))
                   .order_by(jobs.c.seq).limit(1),
 }
@@ -60,8 +61,8 @@ def any_queued(db: Database) -> bool:
 #: a worker then pays one claim and one completion for up to :data:`BATCH` of them. A heavier
 #: job is always claimed alone, and nothing is taken behind one: only jobs cheaper than their
 #: own dispatch ever wait for another's run. Evaluated in SQL, and returned with each claimed
-#: job as ``light``. (A simulator job's ``noise`` is stored as ``{"model": ..., "seed"?: ...}``, model
-#: first: ``service/programs.py``.)
+#: job as ``light``. (A simulator job's ``noise`` is stored as ``{"model": ..., "seed"?: ...}``,
+#: model first: ``service/programs.py``.)
 LIGHT = ((jobs.c.type == "ionq.circuit.v1") & (jobs.c.backend == "simulator")
          & jobs.c.noise.startswith('{"model":"ideal"', autoescape=True)
          & (jobs.c.qubits <= 12) & (jobs.c.shots <= 10_000) & (func.length(jobs.c.program) <= 8192))
@@ -89,12 +90,10 @@ def _next(dialect: str):  # type: ignore[no-untyped-def]
     its own: as ``seq IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)`` inside the UPDATE, with
     the light filter outside, PostgreSQL claimed all 19 queued jobs, not 16
     (``tests/store/test_queue.py``): a planner may run such a subquery more than once."""
-    if dialect == "sqlite":  # named index, as for _WAITING
-        return text("SELECT seq FROM jobs INDEXED BY jobs_waiting WHERE status IN ('submitted', 'ready')"
-                    " AND parent_id IS NULL AND seq > :after ORDER BY seq LIMIT :n")
-    return (select(jobs.c.seq).where(jobs.c.status.in_(QUEUED), jobs.c.parent_id.is_(None),
-                                     jobs.c.seq > bindparam("after"))
-            .order_by(jobs.c.seq).limit(bindparam("n")).with_for_update(skip_locked=True))
+    if dialect == "sqlite":
+        return text(_SQLITE_WAITING.format(after="AND seq > :after ", limit=":n"))
+    return (_WAITING["postgresql"].where(jobs.c.seq > bindparam("after"))  # type: ignore[attr-defined]
+            .limit(bindparam("n")).with_for_update(skip_locked=True))
 
 
 # Statements workers run once per job, built once (building one costs more than running it).
