@@ -1,9 +1,11 @@
-"""Each lane-kernel shape applies its block exactly as a dense matrix-vector product.
+"""Each lane-kernel shape, and the pair kernel, applies its block exactly as a dense
+matrix-vector product.
 
 The lane kernels (``kernels.LANE_KERNELS``) are compiled per shape — which targets
 fall inside a sixteen-amplitude chunk and how many lie above it — so every shape is
-checked on its own, at both precisions, against ``numpy.einsum`` on the state seen
-as an n-axis tensor.
+checked on its own, at both precisions, against a tensor contraction on the state seen
+as an n-axis tensor; so is the pair kernel (two targets above the chunk), with its
+targets in either order and its runs short and long.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import pytest
 from scipy.stats import unitary_group
 
 from qharbor.engine import kernels, statevector
+from qharbor.engine.fusion import Op
 
 N = 9
 #: One target set per shape: (chunk-bit masks, qubits above the chunk).
@@ -20,7 +23,7 @@ SHAPES = {((1,), 0): (0,), ((2,), 0): (1,), ((4,), 0): (2,), ((8,), 0): (3,),
           ((1, 2), 0): (1, 0), ((1, 4), 0): (0, 2), ((1, 8), 0): (3, 0), ((2, 4), 0): (2, 1),
           ((2, 8), 0): (1, 3), ((4, 8), 0): (3, 2),
           ((1,), 1): (7, 0), ((2,), 1): (1, 4), ((4,), 1): (2, 8), ((8,), 1): (6, 3),
-          ((), 1): (5,), ((), 2): (8, 4)}
+          ((), 1): (5,)}
 
 
 def dense(state: np.ndarray, targets: tuple[int, ...], m: np.ndarray) -> np.ndarray:
@@ -52,6 +55,21 @@ def test_lane_kernel_matches_a_dense_product(shape: tuple, precision: str, atol:
     np.testing.assert_allclose(re + 1j * im, dense(state, targets, m), atol=atol)
 
 
+@pytest.mark.parametrize("precision, atol", [("double", 1e-12), ("single", 2e-6)])
+@pytest.mark.parametrize("targets", [(4, 5), (5, 4), (8, 4), (6, 8), (4, 8)])
+def test_pair_kernel_matches_a_dense_product(targets: tuple[int, int], precision: str, atol: float) -> None:
+    rng = np.random.default_rng(targets[0] * 10 + targets[1])
+    m = unitary_group.rvs(4, random_state=rng)
+    state = rng.standard_normal(1 << N) + 1j * rng.standard_normal(1 << N)
+    state /= np.linalg.norm(state)
+    dtype = statevector.PRECISIONS[precision]
+    re, im = state.real.astype(dtype), state.imag.astype(dtype)
+    op = Op(targets, m)
+    assert kernels.pair_shaped(op) and not kernels.lane_shaped(op)
+    kernels.pair_parallel(re, im, *kernels.pair_tables(targets, m, dtype))
+    np.testing.assert_allclose(re + 1j * im, dense(state, targets, m), atol=atol)
+
+
 @pytest.mark.parametrize("precision", ["double", "single"])
 def test_warm_up_leaves_nothing_for_a_job_to_compile(precision: str) -> None:
     """After a worker's warm-up, wide circuits of every kind compile no new kernel variant
@@ -65,7 +83,7 @@ def test_warm_up_leaves_nothing_for_a_job_to_compile(precision: str) -> None:
     from qharbor import engine
 
     engine.warm_up(precision)
-    compiled = [kernels.apply_parallel, kernels.diag_parallel, kernels.run_encoded, kernels.run_tiles,
+    compiled = [kernels.apply_parallel, kernels.diag_parallel, kernels.pair_parallel, kernels.run_encoded, kernels.run_tiles,
                 *kernels.LANE_KERNELS.values()]
     before = [len(k.signatures) for k in compiled]
     assert all(before), "warm-up runs every kernel"

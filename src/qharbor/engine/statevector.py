@@ -109,7 +109,8 @@ def _warm_up_tiles(precision: str) -> None:
     """The tile runner, with a program of each op kind. It calls every lane kernel, so it
     runs after them (see :func:`compile_kernels`), when they are loaded, not compiled."""
     dtype = PRECISIONS[precision]
-    ops = [Op((1, 0), np.eye(4, dtype=np.complex128)), Op((5, 3, 0), np.eye(8, dtype=np.complex128)),
+    ops = [Op((1, 0), np.eye(4, dtype=np.complex128)), Op((5, 4), np.eye(4, dtype=np.complex128)),
+           Op((5, 3, 0), np.eye(8, dtype=np.complex128)),
            Diagonal((0, 7), np.ones(4, dtype=np.complex128))]
     tiles.run(np.zeros(256, dtype=dtype), np.zeros(256, dtype=dtype), tiles.Tile(tuple(range(7)), ops))
 
@@ -166,6 +167,8 @@ def _prepare(op: Op | Diagonal, n: int, dtype: type) -> Prepared:
     so a plan run many times, like the noisy path's circuit tails, builds them once)."""
     if isinstance(op, Diagonal):
         return kernels.diag_parallel, kernels.diagonal_table(op, n, dtype)
+    if kernels.pair_shaped(op):
+        return kernels.pair_parallel, kernels.pair_tables(op.targets, op.matrix, dtype)
     if kernels.lane_shaped(op) and 1 << n >= 4 * kernels.LANES:
         kernel, *args = kernels.lane_tables(op.targets, op.matrix, dtype)
         return kernel, tuple(args)

@@ -127,14 +127,21 @@ def prepare(tile: Tile, n: int, dtype: np.dtype) -> tuple:
             kinds.append(kernels.KIND_DIAG)
             ints += [len(hpos), *hpos.tolist(), tr.size, tr.shape[1]]
             flts.append(np.concatenate((tr.ravel(), ti.ravel())))
+            continue
+        targets = tuple(local[q] for q in op.targets)  # the op in the tile's bit positions
+        controls = tuple(local[q] for q in op.controls)
+        if kernels.pair_shaped(Op(targets, op.matrix, controls)):
+            lo, hi, mr, mi = kernels.pair_tables(targets, op.matrix, dtype)
+            kinds.append(kernels.KIND_PAIR)
+            ints += [lo, hi]
+            flts.append(np.concatenate((mr.ravel(), mi.ravel())))
         elif kernels.lane_shaped(op):  # a tile is always wide enough for one
-            kind, args, table = _lane_args(tuple(local[q] for q in op.targets), op.matrix, dtype)
+            kind, args, table = _lane_args(targets, op.matrix, dtype)
             kinds.append(kind)
             ints += args
             flts.append(table)
         else:
-            pos, offs, cmask = kernels.layout(np.array([local[q] for q in op.targets], dtype=np.int64),
-                                              np.array([local[q] for q in op.controls], dtype=np.int64))
+            pos, offs, cmask = kernels.layout(np.array(targets, dtype=np.int64), np.array(controls, dtype=np.int64))
             kinds.append(kernels.KIND_GENERAL)
             ints += [len(pos), *pos.tolist(), len(offs), *offs.tolist(), int(cmask)]
             flts.append(np.concatenate((op.matrix.real.ravel(), op.matrix.imag.ravel())))
