@@ -15,7 +15,6 @@ import pytest
 from scipy.stats import unitary_group
 
 from qharbor.engine import kernels, statevector
-from qharbor.engine.fusion import Op
 
 N = 9
 #: One target set per shape: (chunk-bit masks, qubits above the chunk).
@@ -64,8 +63,7 @@ def test_pair_kernel_matches_a_dense_product(targets: tuple[int, int], precision
     state /= np.linalg.norm(state)
     dtype = statevector.PRECISIONS[precision]
     re, im = state.real.astype(dtype), state.imag.astype(dtype)
-    op = Op(targets, m)
-    assert kernels.pair_shaped(op) and not kernels.lane_shaped(op)
+    assert kernels.pair_shaped(targets, ()) and not kernels.lane_shaped(targets, ())
     kernels.pair_parallel(re, im, *kernels.pair_tables(targets, m, dtype))
     np.testing.assert_allclose(re + 1j * im, dense(state, targets, m), atol=atol)
 

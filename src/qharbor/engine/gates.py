@@ -8,6 +8,7 @@ on ``targets=(a, b)`` the row index is ``2*bit(a) + bit(b)``.
 
 from __future__ import annotations
 
+import functools
 import math
 from functools import reduce
 
@@ -129,8 +130,19 @@ def matrix(gate: Gate) -> np.ndarray:
     code = CODES.get(gate.name)
     if code is None:
         raise ValueError(f"unknown gate {gate.name!r}")
+    if not ARITY[code]:
+        return _fixed(code)
     p = tuple(gate.params) + (0.0, 0.0, 0.0)
-    width = 2 if code >= FIRST_TWO_QUBIT else 1
-    out = np.zeros((2**width, 2**width), dtype=np.complex128)
+    out = np.zeros((4, 4) if code >= FIRST_TWO_QUBIT else (2, 2), dtype=np.complex128)
     fill(code, float(p[0]), float(p[1]), float(p[2]), out)
+    return out
+
+
+@functools.cache
+def _fixed(code: int) -> np.ndarray:
+    """A parameterless gate's matrix, built once and shared, so read-only: the fusion pass
+    asks for one per gate (a cnot, an h), and a compiled call costs more than the gate."""
+    out = np.zeros((4, 4) if code >= FIRST_TWO_QUBIT else (2, 2), dtype=np.complex128)
+    fill(code, 0.0, 0.0, 0.0, out)
+    out.setflags(write=False)
     return out

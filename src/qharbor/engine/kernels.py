@@ -258,8 +258,9 @@ def _row(m, r, x0r, x0i, x1r, x1i, x2r, x2i, x3r, x3i):  # pragma: no cover - co
             a * x0i + e * x0r + b * x1i + f * x1r + c * x2i + g * x2r + d * x3i + h * x3r)
 
 
-def _pair_body(re, im, lo, hi, mr, mi):  # pragma: no cover - compiled
-    """A 4x4 matrix (row ``2 bit(hi) + bit(lo)``) on bits ``lo < hi``, both above the chunk.
+def _pair_body(re, im, lo, hi, mat):  # pragma: no cover - compiled
+    """A 4x4 matrix (row ``2 bit(hi) + bit(lo)``; ``mat``: its 16 real parts row by row,
+    then its 16 imaginary ones) on bits ``lo < hi``, both above the chunk.
 
     The four amplitudes of a group lie in four contiguous runs of ``2**lo``; the inner loop
     walks them side by side with the matrix held in scalars, a plain loop that LLVM
@@ -267,10 +268,10 @@ def _pair_body(re, im, lo, hi, mr, mi):  # pragma: no cover - compiled
     the lane kernel with ``lo`` 4 and up to 1.6x faster from ``lo`` 6 (longer runs); the
     lane kernel's four sixteen-amplitude chunks, real and imaginary, take every AVX2
     register."""
-    m = (mr[0, 0], mr[0, 1], mr[0, 2], mr[0, 3], mr[1, 0], mr[1, 1], mr[1, 2], mr[1, 3],
-         mr[2, 0], mr[2, 1], mr[2, 2], mr[2, 3], mr[3, 0], mr[3, 1], mr[3, 2], mr[3, 3],
-         mi[0, 0], mi[0, 1], mi[0, 2], mi[0, 3], mi[1, 0], mi[1, 1], mi[1, 2], mi[1, 3],
-         mi[2, 0], mi[2, 1], mi[2, 2], mi[2, 3], mi[3, 0], mi[3, 1], mi[3, 2], mi[3, 3])
+    m = (mat[0], mat[1], mat[2], mat[3], mat[4], mat[5], mat[6], mat[7],
+         mat[8], mat[9], mat[10], mat[11], mat[12], mat[13], mat[14], mat[15],
+         mat[16], mat[17], mat[18], mat[19], mat[20], mat[21], mat[22], mat[23],
+         mat[24], mat[25], mat[26], mat[27], mat[28], mat[29], mat[30], mat[31])
     one = np.uint64(1)
     ul, uh = np.uint64(lo), np.uint64(hi)
     bl, bh = one << ul, one << uh
@@ -442,8 +443,7 @@ def run_tiles(re, im, outer, runs, k, kinds, ints, ioff, flts, foff, first, step
                       np.uint64(ints[i + 4]), flts[f:f + rows].reshape((-1, LANES)),
                       flts[f + rows:f + 2 * rows].reshape((-1, LANES)))
             elif kind == KIND_PAIR:
-                pair_parallel(br, bi, ints[i], ints[i + 1], flts[f:f + 16].reshape((4, 4)),
-                              flts[f + 16:f + 32].reshape((4, 4)))
+                pair_parallel(br, bi, ints[i], ints[i + 1], flts[f:f + 32])
             elif kind == KIND_DIAG:
                 nh = ints[i]
                 cells = ints[i + 1 + nh]
@@ -700,27 +700,30 @@ def _lane_layout(targets: tuple[int, ...]) -> tuple:
     return LANE_KERNELS[masks, len(high)], hpos, offsets[0], offsets[1], rows, cols
 
 
-def pair_shaped(op: Op) -> bool:
-    """Whether ``op`` runs on the pair kernel (:func:`pair_tables`): uncontrolled, two targets,
-    both above the lane kernels' chunk."""
-    return not op.controls and len(op.targets) == 2 and min(op.targets) >= _LANE_BITS
+def pair_shaped(targets: tuple[int, ...], controls: tuple[int, ...]) -> bool:
+    """Whether a block runs on the pair kernel (:func:`pair_tables`): uncontrolled, two
+    targets, both above the lane kernels' chunk."""
+    return not controls and len(targets) == 2 and min(targets) >= _LANE_BITS
 
 
-_SWAP = np.array([0, 2, 1, 3])
+#: A 4x4 matrix's entries (flattened) with its two qubits swapped.
+_SWAPPED_FLAT = np.array([0, 2, 1, 3, 8, 10, 9, 11, 4, 6, 5, 7, 12, 14, 13, 15])
 
 
-def pair_tables(targets: tuple[int, ...], m: np.ndarray, dtype: type) -> tuple:
+def pair_tables(targets: tuple[int, ...], m: np.ndarray, dtype: type) -> tuple[int, int, np.ndarray]:
     """The pair kernel's arguments after the state for ``m`` on ``targets``:
-    ``(lo, hi, mr, mi)``, the matrix's rows ordered by (bit hi, bit lo)."""
-    if targets[0] < targets[1]:
-        m = m[_SWAP][:, _SWAP]
-    return (min(targets), max(targets), np.ascontiguousarray(m.real, dtype), np.ascontiguousarray(m.imag, dtype))
+    ``(lo, hi, mat)``, the matrix's rows ordered by (bit hi, bit lo)."""
+    flat = m.ravel() if targets[0] > targets[1] else m.ravel()[_SWAPPED_FLAT]
+    mat = np.empty(32, dtype=dtype)
+    mat[:16] = flat.real
+    mat[16:] = flat.imag
+    return min(targets), max(targets), mat
 
 
-def lane_shaped(op: Op) -> bool:
-    """Whether ``op`` runs on a lane kernel (:func:`lane_tables`): uncontrolled, one or two
+def lane_shaped(targets: tuple[int, ...], controls: tuple[int, ...]) -> bool:
+    """Whether a block runs on a lane kernel (:func:`lane_tables`): uncontrolled, one or two
     targets, not both above the chunk (:func:`pair_shaped`)."""
-    return not op.controls and len(op.targets) <= 2 and sum(t >= _LANE_BITS for t in op.targets) < 2
+    return not controls and len(targets) <= 2 and not pair_shaped(targets, controls)
 
 
 def lane_tables(targets: tuple[int, ...], m: np.ndarray, dtype: type) -> tuple:

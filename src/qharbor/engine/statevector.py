@@ -167,9 +167,9 @@ def _prepare(op: Op | Diagonal, n: int, dtype: type) -> Prepared:
     so a plan run many times, like the noisy path's circuit tails, builds them once)."""
     if isinstance(op, Diagonal):
         return kernels.diag_parallel, kernels.diagonal_table(op, n, dtype)
-    if kernels.pair_shaped(op):
+    if kernels.pair_shaped(op.targets, op.controls):
         return kernels.pair_parallel, kernels.pair_tables(op.targets, op.matrix, dtype)
-    if kernels.lane_shaped(op) and 1 << n >= 4 * kernels.LANES:
+    if kernels.lane_shaped(op.targets, op.controls) and 1 << n >= 4 * kernels.LANES:
         kernel, *args = kernels.lane_tables(op.targets, op.matrix, dtype)
         return kernel, tuple(args)
     pos, offs, cmask = kernels.layout(np.array(op.targets, dtype=np.int64), np.array(op.controls, dtype=np.int64))

@@ -130,12 +130,12 @@ def prepare(tile: Tile, n: int, dtype: np.dtype) -> tuple:
             continue
         targets = tuple(local[q] for q in op.targets)  # the op in the tile's bit positions
         controls = tuple(local[q] for q in op.controls)
-        if kernels.pair_shaped(Op(targets, op.matrix, controls)):
-            lo, hi, mr, mi = kernels.pair_tables(targets, op.matrix, dtype)
+        if kernels.pair_shaped(targets, controls):
+            lo, hi, mat = kernels.pair_tables(targets, op.matrix, dtype)
             kinds.append(kernels.KIND_PAIR)
             ints += [lo, hi]
-            flts.append(np.concatenate((mr.ravel(), mi.ravel())))
-        elif kernels.lane_shaped(op):  # a tile is always wide enough for one
+            flts.append(mat)
+        elif kernels.lane_shaped(targets, controls):  # a tile is always wide enough for one
             kind, args, table = _lane_args(targets, op.matrix, dtype)
             kinds.append(kind)
             ints += args
