@@ -33,7 +33,7 @@ import numpy as np
 from numba import prange
 
 from . import gates
-from .fusion import DIAG_LANE_BITS, Diagonal, Op
+from .fusion import DIAG_LANE_BITS, Diagonal
 
 # numba leaves LLVM's SLP vectoriser off by default; the lane kernels need it to turn
 # their constant lane permutations into vector shuffles (5-10x on targets 0-3). It is
@@ -249,6 +249,27 @@ def _diag_body(re, im, hpos, tr, ti):  # pragma: no cover - compiled
 
 
 @_inline
+def _hoist(mat):  # pragma: no cover - compiled
+    """A 4x4 matrix's 32 floats (``mat``: 16 real parts row by row, then 16 imaginary) as
+    scalars, so that a loop over amplitudes keeps them out of memory."""
+    return (mat[0], mat[1], mat[2], mat[3], mat[4], mat[5], mat[6], mat[7],
+            mat[8], mat[9], mat[10], mat[11], mat[12], mat[13], mat[14], mat[15],
+            mat[16], mat[17], mat[18], mat[19], mat[20], mat[21], mat[22], mat[23],
+            mat[24], mat[25], mat[26], mat[27], mat[28], mat[29], mat[30], mat[31])
+
+
+@_inline
+def _quad(re, im, m, i0, i1, i2, i3):  # pragma: no cover - compiled
+    """Amplitudes ``i0..i3`` (rows 0-3 of the hoisted matrix ``m``) times ``m``."""
+    x0r, x0i, x1r, x1i = re[i0], im[i0], re[i1], im[i1]
+    x2r, x2i, x3r, x3i = re[i2], im[i2], re[i3], im[i3]
+    re[i0], im[i0] = _row(m, 0, x0r, x0i, x1r, x1i, x2r, x2i, x3r, x3i)
+    re[i1], im[i1] = _row(m, 1, x0r, x0i, x1r, x1i, x2r, x2i, x3r, x3i)
+    re[i2], im[i2] = _row(m, 2, x0r, x0i, x1r, x1i, x2r, x2i, x3r, x3i)
+    re[i3], im[i3] = _row(m, 3, x0r, x0i, x1r, x1i, x2r, x2i, x3r, x3i)
+
+
+@_inline
 def _row(m, r, x0r, x0i, x1r, x1i, x2r, x2i, x3r, x3i):  # pragma: no cover - compiled
     """Row ``r`` of a 4x4 matrix (``m``: its 16 real parts, then its 16 imaginary ones)
     times the column ``x``."""
@@ -268,10 +289,7 @@ def _pair_body(re, im, lo, hi, mat):  # pragma: no cover - compiled
     the lane kernel with ``lo`` 4 and up to 1.6x faster from ``lo`` 6 (longer runs); the
     lane kernel's four sixteen-amplitude chunks, real and imaginary, take every AVX2
     register."""
-    m = (mat[0], mat[1], mat[2], mat[3], mat[4], mat[5], mat[6], mat[7],
-         mat[8], mat[9], mat[10], mat[11], mat[12], mat[13], mat[14], mat[15],
-         mat[16], mat[17], mat[18], mat[19], mat[20], mat[21], mat[22], mat[23],
-         mat[24], mat[25], mat[26], mat[27], mat[28], mat[29], mat[30], mat[31])
+    m = _hoist(mat)
     one = np.uint64(1)
     ul, uh = np.uint64(lo), np.uint64(hi)
     bl, bh = one << ul, one << uh
@@ -281,15 +299,7 @@ def _pair_body(re, im, lo, hi, mat):  # pragma: no cover - compiled
         k = ((k >> uh) << (uh + one)) | (k & (bh - one))
         for off in range(bl):
             i0 = k + off
-            i1 = i0 + bl
-            i2 = i0 + bh
-            i3 = i2 + bl
-            x0r, x0i, x1r, x1i = re[i0], im[i0], re[i1], im[i1]
-            x2r, x2i, x3r, x3i = re[i2], im[i2], re[i3], im[i3]
-            re[i0], im[i0] = _row(m, 0, x0r, x0i, x1r, x1i, x2r, x2i, x3r, x3i)
-            re[i1], im[i1] = _row(m, 1, x0r, x0i, x1r, x1i, x2r, x2i, x3r, x3i)
-            re[i2], im[i2] = _row(m, 2, x0r, x0i, x1r, x1i, x2r, x2i, x3r, x3i)
-            re[i3], im[i3] = _row(m, 3, x0r, x0i, x1r, x1i, x2r, x2i, x3r, x3i)
+            _quad(re, im, m, i0, i0 + bl, i0 + bh, i0 + bh + bl)
 
 
 def variant(fn, suffix):
@@ -532,28 +542,26 @@ def _one_checked(re, im, bit, cm, ar, ai, br, bi, cr, ci, dr, di):  # pragma: no
 
 @numba.njit(cache=True, nogil=True)
 def _two(re, im, a, b, m):  # pragma: no cover - compiled
-    """A 4x4 complex ``m`` on targets ``(a, b)`` (row = 2 bit(a) + bit(b)), uncontrolled,
-    small states. (LLVM does not vectorise this one: 5 ns an amplitude group, against 1.3 ns
-    for a pair of :func:`_one`'s, at 12 qubits.)"""
+    """A 4x4 complex ``m`` on targets ``(a, b)`` (row = 2 bit(a) + bit(b)), uncontrolled, small
+    states: the pair kernel's loop (four contiguous runs side by side, the matrix in scalars
+    of the state's precision), serial, and for any pair of targets."""
     lo, hi = min(a, b), max(a, b)
-    o = (0, 1 << b, 1 << a, (1 << a) | (1 << b))
-    xr = np.empty(4)
-    xi = np.empty(4)
-    for k in range(re.shape[0] >> 2):
-        i = _spread(_spread(k, lo), hi)
+    mat = np.empty(32, dtype=re.dtype)
+    for r in range(4):  # rows and columns ordered by (bit hi, bit lo)
+        rr = r if a > b else ((r & 1) << 1) | (r >> 1)
         for c in range(4):
-            xr[c] = re[i + o[c]]
-            xi[c] = im[i + o[c]]
-        for r in range(4):
-            yr = 0.0
-            yi = 0.0
-            for c in range(4):
-                mr = m[r, c].real
-                mi = m[r, c].imag
-                yr += mr * xr[c] - mi * xi[c]
-                yi += mr * xi[c] + mi * xr[c]
-            re[i + o[r]] = yr
-            im[i + o[r]] = yi
+            cc = c if a > b else ((c & 1) << 1) | (c >> 1)
+            mat[4 * r + c] = m[rr, cc].real
+            mat[16 + 4 * r + c] = m[rr, cc].imag
+    q = _hoist(mat)
+    n = np.uint64(re.shape[0])
+    bl = np.uint64(1) << np.uint64(lo)
+    bh = np.uint64(1) << np.uint64(hi)
+    for s in range(np.uint64(0), n, bh + bh):
+        for r in range(s, s + bh, bl + bl):
+            for off in range(bl):
+                i0 = r + off
+                _quad(re, im, q, i0, i0 + bl, i0 + bh, i0 + bh + bl)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -561,6 +569,22 @@ def _general(re, im, targets, controls, mre, mim):  # pragma: no cover - compile
     """Any matrix on any targets and controls (given as the program's floats)."""
     pos, offs, cm = layout(targets.astype(np.int64), controls.astype(np.int64))
     apply_serial(re, im, pos, offs, cm, mre, mim)
+
+
+@numba.njit(cache=True, nogil=True)
+def _fold(g, pend, held, qa, qb, out):  # pragma: no cover - compiled
+    """``out`` = ``g`` times the pending products of ``qa`` (high factor) and ``qb`` (identity
+    where none is held); both are consumed (see :func:`run_encoded`)."""
+    for r in range(4):
+        for c in range(4):
+            acc = 0j
+            for k in range(4):
+                pa = pend[qa, k >> 1, c >> 1] if held[qa] else (1.0 if k >> 1 == c >> 1 else 0.0)
+                pb = pend[qb, k & 1, c & 1] if held[qb] else (1.0 if k & 1 == c & 1 else 0.0)
+                acc += g[r, k] * pa * pb
+            out[r, c] = acc
+    held[qa] = False
+    held[qb] = False
 
 
 @numba.njit(cache=True, nogil=True)
@@ -583,7 +607,9 @@ def run_encoded(re, im, buf):  # pragma: no cover - compiled
     its pending ones, applied as one pass when a wider or controlled gate touches the qubit,
     or at the end. (They commute with every gate on other qubits.) A layer of rx, ry, rz on
     every qubit is then one pass per qubit, not three; the noisy path's inserted Pauli
-    errors join their neighbours' product too.
+    errors join their neighbours' product too. A two-qubit gate, or a once-controlled
+    one-qubit gate whose qubits hold products, takes them in: one 4x4 pass (:func:`_two`)
+    instead of up to three.
     """
     n = 0
     while (1 << n) < re.shape[0]:
@@ -593,6 +619,8 @@ def run_encoded(re, im, buf):  # pragma: no cover - compiled
     i = 0
     m2 = np.empty((2, 2), dtype=np.complex128)
     m4 = np.empty((4, 4), dtype=np.complex128)
+    c4 = np.empty((4, 4), dtype=np.complex128)
+    f4 = np.empty((4, 4), dtype=np.complex128)
     while i < buf.shape[0]:
         code = int(buf[i]); nt = int(buf[i + 1]); nc = int(buf[i + 2])
         i += 3
@@ -601,10 +629,9 @@ def run_encoded(re, im, buf):  # pragma: no cover - compiled
         for c in range(nc):
             cmask |= 1 << int(buf[i + nt + c])
         i += nt + nc
-        if code == gates.CUSTOM or code >= gates.FIRST_TWO_QUBIT or nc > 0:
+        if code == gates.CUSTOM:
             for k in range(nt + nc):  # the gate's qubits first take their pending products
                 _flush(re, im, pend, held, int(buf[t0 + k]))
-        if code == gates.CUSTOM:
             dim = 1 << nt
             flat = buf[i:i + 2 * dim * dim]
             i += 2 * dim * dim
@@ -619,14 +646,30 @@ def run_encoded(re, im, buf):  # pragma: no cover - compiled
         i += ar
         if code >= gates.FIRST_TWO_QUBIT:
             gates.fill(code, a, b, c, m4)
-            if nc == 0:
-                _two(re, im, int(buf[t0]), int(buf[t0 + 1]), m4)
-            else:  # a controlled two-qubit gate (rare): the general kernel
-                _general(re, im, buf[t0:t0 + 2], buf[t0 + 2:t0 + 2 + nc], m4.real.astype(re.dtype),
-                         m4.imag.astype(re.dtype))
+            if nc == 0:  # with the pending products of its qubits, one pass
+                qa, qb = int(buf[t0]), int(buf[t0 + 1])
+                _fold(m4, pend, held, qa, qb, f4)
+                _two(re, im, qa, qb, f4)
+                continue
+            for k in range(nt + nc):  # a controlled two-qubit gate (rare): the general kernel
+                _flush(re, im, pend, held, int(buf[t0 + k]))
+            _general(re, im, buf[t0:t0 + 2], buf[t0 + 2:t0 + 2 + nc], m4.real.astype(re.dtype),
+                     m4.imag.astype(re.dtype))
             continue
         gates.fill(code, a, b, c, m2)
         if nc > 0:
+            t, ctl = int(buf[t0]), int(buf[t0 + 1])
+            if nt == 1 and nc == 1 and (held[t] or held[ctl]):
+                # a controlled gate (cnot, cz...) with pending products: one 4x4 pass, not three
+                c4[:, :] = 0
+                c4[0, 0] = 1
+                c4[1, 1] = 1
+                c4[2:, 2:] = m2
+                _fold(c4, pend, held, ctl, t, f4)
+                _two(re, im, ctl, t, f4)
+                continue
+            for k in range(nt + nc):
+                _flush(re, im, pend, held, int(buf[t0 + k]))
             for k in range(nt):
                 _one(re, im, int(buf[t0 + k]), cmask, m2)
             continue
