@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import math
-from functools import reduce
 
 import numba
 import numpy as np
@@ -106,7 +105,7 @@ _PAULI = {
 
 def pauli_string(term: str) -> np.ndarray:
     """Kronecker product of a Pauli string; character 0 is the most significant factor."""
-    return reduce(np.kron, (_PAULI[c] for c in term))
+    return functools.reduce(np.kron, (_PAULI[c] for c in term))
 
 
 def pauliexp_matrix(gate: Gate) -> np.ndarray:
