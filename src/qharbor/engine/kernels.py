@@ -281,7 +281,9 @@ def _row(m, r, x0r, x0i, x1r, x1i, x2r, x2i, x3r, x3i):  # pragma: no cover - co
 
 def _pair_body(re, im, lo, hi, mat):  # pragma: no cover - compiled
     """A 4x4 matrix (row ``2 bit(hi) + bit(lo)``; ``mat``: its 16 real parts row by row,
-    then its 16 imaginary ones) on bits ``lo < hi``, both above the chunk.
+    then its 16 imaginary ones) on bits ``lo < hi``: any two, though the parallel kernel
+    takes only blocks above the chunk (its runs then long enough; ``_two`` runs it serially
+    on small states, for any pair).
 
     The four amplitudes of a group lie in four contiguous runs of ``2**lo``; the inner loop
     walks them side by side with the matrix held in scalars, a plain loop that LLVM
@@ -315,7 +317,8 @@ _par = numba.njit(parallel=True, fastmath=True, cache=True, nogil=True)
 apply_parallel = _par(variant(_apply_body, "_parallel"))
 apply_serial = _jit(_apply_body)
 diag_parallel = _par(variant(_diag_body, "_parallel"))
-pair_parallel = _par(_pair_body)
+pair_parallel = _par(variant(_pair_body, "_parallel"))
+pair_serial = _jit(_pair_body)
 
 #: Every one- and two-qubit block shape, as (chunk-bit masks, number of higher qubits);
 #: see :func:`_lanes`. A shape's index here is its ``kind`` in a tile program.
@@ -543,8 +546,8 @@ def _one_checked(re, im, bit, cm, ar, ai, br, bi, cr, ci, dr, di):  # pragma: no
 @numba.njit(cache=True, nogil=True)
 def _two(re, im, a, b, m):  # pragma: no cover - compiled
     """A 4x4 complex ``m`` on targets ``(a, b)`` (row = 2 bit(a) + bit(b)), uncontrolled, small
-    states: the pair kernel's loop (four contiguous runs side by side, the matrix in scalars
-    of the state's precision), serial, and for any pair of targets."""
+    states: the pair kernel compiled serially (its loop takes any pair of targets), the matrix
+    reordered as :func:`pair_tables` does and in the state's precision."""
     lo, hi = min(a, b), max(a, b)
     mat = np.empty(32, dtype=re.dtype)
     for r in range(4):  # rows and columns ordered by (bit hi, bit lo)
@@ -553,15 +556,7 @@ def _two(re, im, a, b, m):  # pragma: no cover - compiled
             cc = c if a > b else ((c & 1) << 1) | (c >> 1)
             mat[4 * r + c] = m[rr, cc].real
             mat[16 + 4 * r + c] = m[rr, cc].imag
-    q = _hoist(mat)
-    n = np.uint64(re.shape[0])
-    bl = np.uint64(1) << np.uint64(lo)
-    bh = np.uint64(1) << np.uint64(hi)
-    for s in range(np.uint64(0), n, bh + bh):
-        for r in range(s, s + bh, bl + bl):
-            for off in range(bl):
-                i0 = r + off
-                _quad(re, im, q, i0, i0 + bl, i0 + bh, i0 + bh + bl)
+    pair_serial(re, im, lo, hi, mat)
 
 
 @numba.njit(cache=True, nogil=True)
