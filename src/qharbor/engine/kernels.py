@@ -33,7 +33,7 @@ import numpy as np
 from numba import prange
 
 from . import gates
-from .fusion import DIAG_LANE_BITS, Diagonal
+from .fusion import _SWAPPED, DIAG_LANE_BITS, Diagonal
 
 # numba leaves LLVM's SLP vectoriser off by default; the lane kernels need it to turn
 # their constant lane permutations into vector shuffles (5-10x on targets 0-3). It is
@@ -744,8 +744,9 @@ def pair_shaped(targets: tuple[int, ...], controls: tuple[int, ...]) -> bool:
     return not controls and len(targets) == 2 and min(targets) >= _LANE_BITS
 
 
-#: A 4x4 matrix's entries (flattened) with its two qubits swapped.
-_SWAPPED_FLAT = np.array([0, 2, 1, 3, 8, 10, 9, 11, 4, 6, 5, 7, 12, 14, 13, 15])
+#: A 4x4 matrix's entries (flattened) with its two qubits swapped (``fusion._SWAPPED``'s row
+#: order on rows and columns).
+_SWAPPED_FLAT = (4 * _SWAPPED[:, None] + _SWAPPED[None, :]).ravel()
 
 
 def pair_tables(targets: tuple[int, ...], m: np.ndarray, dtype: type) -> tuple[int, int, np.ndarray]:
